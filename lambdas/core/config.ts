@@ -1,0 +1,188 @@
+// ReleaseConfig: the one document (env BLUEGREEN_CONFIG, and its SSM discovery copy) that tells the
+// control plane which cluster, services, target groups, rules and repository make up the release.
+
+export type SlotName = 'a' | 'b';
+export const SLOT_NAMES: readonly SlotName[] = ['a', 'b'];
+
+export function isSlotName(value: unknown): value is SlotName {
+  return value === 'a' || value === 'b';
+}
+
+export function otherSlot(slot: SlotName): SlotName {
+  return slot === 'a' ? 'b' : 'a';
+}
+
+export interface SlotConfig {
+  /** arn:aws:ecs:<region>:<acct>:service/<cluster>/<name> */
+  readonly serviceArn: string;
+  readonly targetGroupArn: string;
+  /** Mutable ECR tag the slot's task definition references ('slot-a' | 'slot-b'). */
+  readonly imageTag: string;
+}
+
+export interface ReleaseConfig {
+  readonly pipelineName: string;
+  readonly clusterArn: string;
+  /** ECR repository name (same account and region). */
+  readonly repositoryName: string;
+  readonly slots: { readonly a: SlotConfig; readonly b: SlotConfig };
+  readonly productionRuleArn: string;
+  readonly testRuleArn: string;
+  /** e.g. http://<alb-dns>:8080 */
+  readonly testUrl: string;
+  /** /bluegreen/<pipelineName>/state */
+  readonly stateParameterName: string;
+  /** Tasks for a slot being released when the live slot has none. */
+  readonly desiredCount: number;
+  /** DeployGreen deadline. */
+  readonly deployTimeoutSeconds: number;
+  /** Audit topic; swap and rollback publish here when set. */
+  readonly notificationTopicArn?: string;
+  /** Only in the SSM discovery copy. */
+  readonly swapFunctionName?: string;
+}
+
+export const DEFAULT_DEPLOY_TIMEOUT_SECONDS = 1800;
+export const CONFIG_ENV = 'BLUEGREEN_CONFIG';
+
+/** Thrown when an event, parameter or document does not have the expected shape. */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+/** Collects field problems so one error can list all of them. */
+export class FieldProblems {
+  private readonly problems: string[] = [];
+
+  constructor(private readonly source: unknown) {}
+
+  add(problem: string): void {
+    this.problems.push(problem);
+  }
+
+  /** Required non-empty string at `path` (dotted) of the source. */
+  string(path: string, pattern?: RegExp, hint?: string): string {
+    const value = at(this.source, path);
+    if (typeof value !== 'string' || value.trim() === '') {
+      this.add(`${path} must be a non-empty string (got ${describe(value)})`);
+      return '';
+    }
+    if (pattern && !pattern.test(value)) {
+      this.add(`${path} must be ${hint ?? `match ${pattern}`} (got ${JSON.stringify(value)})`);
+    }
+    return value;
+  }
+
+  optionalString(path: string, pattern?: RegExp, hint?: string): string | undefined {
+    const value = at(this.source, path);
+    if (value === undefined || value === null) return undefined;
+    return this.string(path, pattern, hint);
+  }
+
+  integer(path: string, min: number, max: number, fallback?: number): number {
+    const value = at(this.source, path);
+    if (value === undefined && fallback !== undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      this.add(`${path} must be an integer from ${min} to ${max} (got ${describe(value)})`);
+      return fallback ?? min;
+    }
+    return value;
+  }
+
+  get ok(): boolean {
+    return this.problems.length === 0;
+  }
+
+  /** Throws one InputError naming every problem, prefixed with `what`. */
+  throwIfAny(what: string): void {
+    if (this.problems.length > 0) {
+      throw new InputError(`${what} is invalid: ${this.problems.join('; ')}.`);
+    }
+  }
+}
+
+export function at(source: unknown, path: string): unknown {
+  let value: unknown = source;
+  for (const key of path.split('.')) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+export function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return value === '' ? 'an empty string' : JSON.stringify(value).slice(0, 80);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+const ARN = /^arn:aws[a-z-]*:/;
+const ECS_SERVICE_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service\/[^/]+\/[^/]+$/;
+const ECS_CLUSTER_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/[^/]+$/;
+const TARGET_GROUP_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\//;
+const RULE_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener-rule\//;
+const ECR_REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+const ECR_TAG = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,127}$/;
+const SSM_NAME = /^\/[a-zA-Z0-9_.\-/]+$/;
+
+/**
+ * Parses and validates BLUEGREEN_CONFIG. Throws one InputError listing every missing or invalid
+ * field, so a broken deployment says everything that is wrong at once.
+ */
+export function parseReleaseConfig(raw: string | undefined): ReleaseConfig {
+  if (raw === undefined || raw.trim() === '') {
+    throw new InputError(`${CONFIG_ENV} is not set: the construct passes the release configuration as JSON.`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(raw);
+  } catch (err) {
+    throw new InputError(`${CONFIG_ENV} is not valid JSON: ${(err as Error).message}.`);
+  }
+  if (!isRecord(doc)) throw new InputError(`${CONFIG_ENV} must be a JSON object (got ${describe(doc)}).`);
+
+  const p = new FieldProblems(doc);
+  const slot = (name: SlotName): SlotConfig => ({
+    serviceArn: p.string(`slots.${name}.serviceArn`, ECS_SERVICE_ARN, 'an ECS service ARN'),
+    targetGroupArn: p.string(`slots.${name}.targetGroupArn`, TARGET_GROUP_ARN, 'a target group ARN'),
+    imageTag: p.string(`slots.${name}.imageTag`, ECR_TAG, 'a valid ECR tag'),
+  });
+  const config: ReleaseConfig = {
+    pipelineName: p.string('pipelineName', /^[A-Za-z0-9.@_-]{1,100}$/, 'a CodePipeline name'),
+    clusterArn: p.string('clusterArn', ECS_CLUSTER_ARN, 'an ECS cluster ARN'),
+    repositoryName: p.string('repositoryName', ECR_REPOSITORY_NAME, 'an ECR repository name'),
+    slots: { a: slot('a'), b: slot('b') },
+    productionRuleArn: p.string('productionRuleArn', RULE_ARN, 'a listener rule ARN'),
+    testRuleArn: p.string('testRuleArn', RULE_ARN, 'a listener rule ARN'),
+    testUrl: p.string('testUrl', /^https?:\/\/\S+$/, 'an http(s) URL'),
+    stateParameterName: p.string('stateParameterName', SSM_NAME, 'an SSM parameter name starting with /'),
+    desiredCount: p.integer('desiredCount', 1, 1000),
+    deployTimeoutSeconds: p.integer('deployTimeoutSeconds', 60, 86400, DEFAULT_DEPLOY_TIMEOUT_SECONDS),
+    notificationTopicArn: p.optionalString('notificationTopicArn', ARN, 'an SNS topic ARN'),
+    swapFunctionName: p.optionalString('swapFunctionName'),
+  };
+  if (p.ok) {
+    if (config.slots.a.serviceArn === config.slots.b.serviceArn) p.add('slots.a and slots.b must be different services');
+    if (config.slots.a.targetGroupArn === config.slots.b.targetGroupArn) p.add('slots.a and slots.b must have different target groups');
+    if (config.slots.a.imageTag === config.slots.b.imageTag) p.add('slots.a and slots.b must have different image tags');
+    if (config.productionRuleArn === config.testRuleArn) p.add('productionRuleArn and testRuleArn must differ');
+  }
+  p.throwIfAny(CONFIG_ENV);
+  if (config.notificationTopicArn === undefined) delete (config as { notificationTopicArn?: string }).notificationTopicArn;
+  if (config.swapFunctionName === undefined) delete (config as { swapFunctionName?: string }).swapFunctionName;
+  return config;
+}
+
+/** The slot whose target group is `targetGroupArn`, or null for any other target group. */
+export function slotOfTargetGroup(config: ReleaseConfig, targetGroupArn: string): SlotName | null {
+  return SLOT_NAMES.find((s) => config.slots[s].targetGroupArn === targetGroupArn) ?? null;
+}

@@ -1,0 +1,349 @@
+// Typed parsers for everything the handlers receive. Unknown input is an InputError with a clear
+// message, never a crash deeper in the handler.
+import { FieldProblems, InputError, SlotName, at, describe, isRecord, isSlotName } from './config';
+import { DIGEST_PATTERN } from './state';
+
+// ---------------------------------------------------------------- CodePipeline job
+
+export interface PipelineJob {
+  readonly id: string;
+  readonly userParameters: string | undefined;
+  readonly continuationToken: string | undefined;
+  /** data.pipelineContext.pipelineExecutionId when the event carries it. */
+  readonly pipelineExecutionId: string | undefined;
+  readonly pipelineName: string | undefined;
+}
+
+export const JOB_KEY = 'CodePipeline.job';
+
+export function isPipelineJobEvent(event: unknown): boolean {
+  return isRecord(event) && JOB_KEY in event;
+}
+
+/** The job id alone, when present, so even a malformed job can be answered. */
+export function jobIdOf(event: unknown): string | undefined {
+  const job = isRecord(event) ? event[JOB_KEY] : undefined;
+  const id = isRecord(job) ? job.id : undefined;
+  return typeof id === 'string' && id.trim() !== '' ? id : undefined;
+}
+
+export function parsePipelineJob(event: unknown): PipelineJob {
+  const id = jobIdOf(event);
+  if (id === undefined) throw new InputError(`The event is not a CodePipeline job: "${JOB_KEY}".id is missing.`);
+  const job = (event as Record<string, unknown>)[JOB_KEY] as Record<string, unknown>;
+  if (!isRecord(job.data)) throw new InputError(`CodePipeline job ${id} has no data.`);
+  const str = (path: string): string | undefined => {
+    const v = at(job.data, path);
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  };
+  return {
+    id,
+    userParameters: str('actionConfiguration.configuration.UserParameters'),
+    continuationToken: str('continuationToken'),
+    pipelineExecutionId: str('pipelineContext.pipelineExecutionId'),
+    pipelineName: str('pipelineContext.pipelineName'),
+  };
+}
+
+function parseJsonObject(raw: string | undefined, what: string): Record<string, unknown> {
+  if (raw === undefined || raw.trim() === '') throw new InputError(`${what} are missing.`);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(raw);
+  } catch (err) {
+    throw new InputError(`${what} are not valid JSON: ${(err as Error).message}.`);
+  }
+  if (!isRecord(doc)) throw new InputError(`${what} must be a JSON object (got ${describe(doc)}).`);
+  return doc;
+}
+
+const DIGEST_HINT = 'a sha256 digest (sha256:<64 hex>); an unresolved #{…} variable means the previous stage did not export it';
+
+// ---------------------------------------------------------------- DeployGreen
+
+export interface DeployGreenParameters {
+  readonly imageUri: string;
+  readonly imageDigest: string;
+  readonly commit: string;
+}
+
+export function parseDeployGreenParameters(raw: string | undefined): DeployGreenParameters {
+  const doc = parseJsonObject(raw, 'DeployGreen UserParameters');
+  const p = new FieldProblems(doc);
+  const params = {
+    imageUri: p.string('imageUri', /^[^\s#]+$/, 'an image URI'),
+    imageDigest: p.string('imageDigest', DIGEST_PATTERN, DIGEST_HINT),
+    commit: p.string('commit', /^[^\s#]+$/, 'a commit id'),
+  };
+  if (p.ok && params.imageUri.includes('@') && !params.imageUri.endsWith(`@${params.imageDigest}`)) {
+    p.add(`imageUri ${params.imageUri} does not reference imageDigest ${params.imageDigest}`);
+  }
+  p.throwIfAny('DeployGreen UserParameters');
+  return params;
+}
+
+/** State DeployGreen carries between its invocations (CodePipeline continuation token). */
+export interface DeployToken {
+  readonly slot: SlotName;
+  readonly digest: string;
+  readonly commit: string;
+  readonly startedAt: string;
+  readonly deadline: string;
+  readonly deploymentId: string | null;
+}
+
+export function serialiseDeployToken(token: DeployToken): string {
+  return JSON.stringify(token);
+}
+
+export function parseDeployToken(raw: string): DeployToken {
+  const doc = parseJsonObject(raw, 'The DeployGreen continuation token fields');
+  const p = new FieldProblems(doc);
+  if (!isSlotName(doc.slot)) p.add(`slot must be "a" or "b" (got ${describe(doc.slot)})`);
+  const token: DeployToken = {
+    slot: isSlotName(doc.slot) ? doc.slot : 'a',
+    digest: p.string('digest', DIGEST_PATTERN, 'a sha256 digest'),
+    commit: p.string('commit'),
+    startedAt: p.string('startedAt'),
+    deadline: p.string('deadline'),
+    deploymentId: typeof doc.deploymentId === 'string' ? doc.deploymentId : null,
+  };
+  if (p.ok && Number.isNaN(Date.parse(token.deadline))) p.add(`deadline must be an ISO-8601 time (got ${JSON.stringify(token.deadline)})`);
+  p.throwIfAny('The DeployGreen continuation token');
+  return token;
+}
+
+// ---------------------------------------------------------------- Swap
+
+export interface SwapParameters {
+  readonly greenSlot: SlotName;
+  readonly imageDigest: string;
+  readonly commit: string | null;
+  readonly executionId: string;
+}
+
+export function parseSwapParameters(raw: string | undefined, fallbackExecutionId?: string): SwapParameters {
+  const doc = parseJsonObject(raw, 'Swap UserParameters');
+  const p = new FieldProblems(doc);
+  if (!isSlotName(doc.greenSlot)) p.add(`greenSlot must be "a" or "b" (got ${describe(doc.greenSlot)})`);
+  const imageDigest = p.string('imageDigest', DIGEST_PATTERN, DIGEST_HINT);
+  const commit = typeof doc.commit === 'string' && doc.commit !== '' && !doc.commit.includes('#{') ? doc.commit : null;
+  let executionId = typeof doc.executionId === 'string' && !doc.executionId.includes('#{') ? doc.executionId.trim() : '';
+  if (executionId === '') executionId = fallbackExecutionId ?? '';
+  if (executionId === '') p.add('executionId is missing and the job carries no pipelineContext.pipelineExecutionId');
+  p.throwIfAny('Swap UserParameters');
+  return { greenSlot: doc.greenSlot as SlotName, imageDigest, commit, executionId };
+}
+
+// ---------------------------------------------------------------- Rollback (direct invoke)
+
+export interface RollbackRequest {
+  readonly reason: string;
+  readonly actor: string | null;
+  readonly requestId: string;
+  readonly expectedLiveSlot: SlotName | null;
+}
+
+export function isRollbackEvent(event: unknown): boolean {
+  return isRecord(event) && event.action === 'rollback';
+}
+
+/**
+ * Parses `{"action":"rollback","reason":"…","actor":"…","requestId":"…","expectedLiveSlot":"a"}`.
+ * `fallbackRequestId` (the Lambda request id) keeps Lambda's own retries of one invoke idempotent.
+ */
+export function parseRollbackEvent(event: unknown, fallbackRequestId: string): RollbackRequest {
+  if (!isRecord(event)) throw new InputError(`The rollback event must be a JSON object (got ${describe(event)}).`);
+  const p = new FieldProblems(event);
+  if (event.action !== 'rollback') p.add(`action must be "rollback" (got ${describe(event.action)})`);
+  const reason = p.string('reason');
+  const actor = p.optionalString('actor') ?? null;
+  const requestId = p.optionalString('requestId', /^[A-Za-z0-9._:-]{1,128}$/, 'letters, digits, ".", "_", ":" or "-" (at most 128)') ?? fallbackRequestId;
+  const expected = event.expectedLiveSlot;
+  if (expected !== undefined && expected !== null && !isSlotName(expected)) {
+    p.add(`expectedLiveSlot must be "a" or "b" (got ${describe(expected)})`);
+  }
+  p.throwIfAny('The rollback event');
+  return { reason, actor, requestId, expectedLiveSlot: isSlotName(expected) ? expected : null };
+}
+
+// ---------------------------------------------------------------- CloudFormation custom resources
+
+export type CustomResourceRequestType = 'Create' | 'Update' | 'Delete';
+
+export interface CustomResourceEvent {
+  readonly requestType: CustomResourceRequestType;
+  readonly responseUrl: string;
+  readonly stackId: string;
+  readonly requestId: string;
+  readonly logicalResourceId: string;
+  readonly resourceType: string;
+  readonly physicalResourceId: string | undefined;
+  readonly properties: Record<string, unknown>;
+  readonly oldProperties: Record<string, unknown> | undefined;
+}
+
+/** The fields needed to answer CloudFormation, read leniently so even a malformed event gets a reply. */
+export interface CustomResourceReplyTarget {
+  readonly responseUrl: string;
+  readonly stackId: string;
+  readonly requestId: string;
+  readonly logicalResourceId: string;
+  readonly physicalResourceId: string | undefined;
+}
+
+export function customResourceReplyTarget(event: unknown): CustomResourceReplyTarget | undefined {
+  if (!isRecord(event) || typeof event.ResponseURL !== 'string' || !/^https:\/\//.test(event.ResponseURL)) return undefined;
+  const s = (k: string): string => (typeof event[k] === 'string' ? (event[k] as string) : '');
+  return {
+    responseUrl: event.ResponseURL,
+    stackId: s('StackId'),
+    requestId: s('RequestId'),
+    logicalResourceId: s('LogicalResourceId'),
+    physicalResourceId: typeof event.PhysicalResourceId === 'string' && event.PhysicalResourceId !== '' ? event.PhysicalResourceId : undefined,
+  };
+}
+
+export function parseCustomResourceEvent(event: unknown): CustomResourceEvent {
+  if (!isRecord(event)) throw new InputError(`The custom resource event must be a JSON object (got ${describe(event)}).`);
+  const p = new FieldProblems(event);
+  const requestType = event.RequestType;
+  if (requestType !== 'Create' && requestType !== 'Update' && requestType !== 'Delete') {
+    p.add(`RequestType must be Create, Update or Delete (got ${describe(requestType)})`);
+  }
+  const parsed = {
+    responseUrl: p.string('ResponseURL', /^https:\/\//, 'an https URL'),
+    stackId: p.string('StackId'),
+    requestId: p.string('RequestId'),
+    logicalResourceId: p.string('LogicalResourceId'),
+    resourceType: p.string('ResourceType'),
+    physicalResourceId: requestType === 'Create' ? undefined : p.string('PhysicalResourceId'),
+  };
+  if (!isRecord(event.ResourceProperties)) p.add('ResourceProperties must be an object');
+  if (requestType === 'Update' && !isRecord(event.OldResourceProperties)) p.add('OldResourceProperties must be an object on Update');
+  p.throwIfAny('The custom resource event');
+  return {
+    ...parsed,
+    requestType: requestType as CustomResourceRequestType,
+    properties: event.ResourceProperties as Record<string, unknown>,
+    oldProperties: isRecord(event.OldResourceProperties) ? event.OldResourceProperties : undefined,
+  };
+}
+
+export const ROUTES_RESOURCE_TYPE = 'Custom::BlueGreenRoutes';
+export const SLOT_SERVICE_RESOURCE_TYPE = 'Custom::BlueGreenSlotService';
+
+export interface RoutesProperties {
+  readonly productionListenerArn: string;
+  readonly testListenerArn: string;
+  readonly slotATargetGroupArn: string;
+  readonly slotBTargetGroupArn: string;
+}
+
+const LISTENER_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\//;
+const TARGET_GROUP_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\//;
+
+export function parseRoutesProperties(props: Record<string, unknown>, what = 'Custom::BlueGreenRoutes properties'): RoutesProperties {
+  const p = new FieldProblems(props);
+  const parsed = {
+    productionListenerArn: p.string('ProductionListenerArn', LISTENER_ARN, 'a listener ARN'),
+    testListenerArn: p.string('TestListenerArn', LISTENER_ARN, 'a listener ARN'),
+    slotATargetGroupArn: p.string('SlotATargetGroupArn', TARGET_GROUP_ARN, 'a target group ARN'),
+    slotBTargetGroupArn: p.string('SlotBTargetGroupArn', TARGET_GROUP_ARN, 'a target group ARN'),
+  };
+  if (p.ok && parsed.productionListenerArn === parsed.testListenerArn) p.add('ProductionListenerArn and TestListenerArn must differ');
+  if (p.ok && parsed.slotATargetGroupArn === parsed.slotBTargetGroupArn) p.add('SlotATargetGroupArn and SlotBTargetGroupArn must differ');
+  p.throwIfAny(what);
+  return parsed;
+}
+
+export interface ResourceTag {
+  readonly key: string;
+  readonly value: string;
+}
+
+export interface SlotServiceProperties {
+  readonly clusterArn: string;
+  readonly serviceName: string;
+  readonly taskDefinitionArn: string;
+  readonly containerName: string;
+  readonly containerPort: number;
+  readonly targetGroupArn: string;
+  readonly subnets: string[];
+  readonly securityGroups: string[];
+  readonly healthCheckGracePeriodSeconds: number;
+  readonly assignPublicIp: boolean;
+  readonly tags: ResourceTag[];
+}
+
+/** CloudFormation passes every property value as a string; numbers are accepted either way. */
+function numberProperty(p: FieldProblems, props: Record<string, unknown>, key: string, min: number, max: number, fallback?: number): number {
+  const raw = props[key];
+  if (raw === undefined && fallback !== undefined) return fallback;
+  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    p.add(`${key} must be an integer from ${min} to ${max} (got ${describe(raw)})`);
+    return fallback ?? min;
+  }
+  return value;
+}
+
+function stringList(p: FieldProblems, props: Record<string, unknown>, key: string, pattern: RegExp): string[] {
+  const value = props[key];
+  if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string' && pattern.test(v))) {
+    p.add(`${key} must be a non-empty list of ids matching ${pattern} (got ${describe(value)})`);
+    return [];
+  }
+  return value as string[];
+}
+
+export function parseSlotServiceProperties(props: Record<string, unknown>, what = 'Custom::BlueGreenSlotService properties'): SlotServiceProperties {
+  const p = new FieldProblems(props);
+  const tagsRaw = props.Tags ?? [];
+  const tags: ResourceTag[] = [];
+  if (!Array.isArray(tagsRaw)) p.add(`Tags must be a list of {Key, Value} (got ${describe(tagsRaw)})`);
+  else {
+    tagsRaw.forEach((t, i) => {
+      if (!isRecord(t) || typeof t.Key !== 'string' || t.Key === '' || typeof t.Value !== 'string') p.add(`Tags[${i}] must be {Key, Value} strings`);
+      else tags.push({ key: t.Key, value: t.Value });
+    });
+  }
+  const assign = props.AssignPublicIp;
+  if (assign !== undefined && !['ENABLED', 'DISABLED', 'true', 'false', true, false].includes(assign as string)) {
+    p.add(`AssignPublicIp must be ENABLED or DISABLED (got ${describe(assign)})`);
+  }
+  const parsed: SlotServiceProperties = {
+    clusterArn: p.string('ClusterArn', /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/[^/]+$/, 'an ECS cluster ARN'),
+    serviceName: p.string('ServiceName', /^[A-Za-z0-9_-]{1,255}$/, 'an ECS service name'),
+    taskDefinitionArn: p.string('TaskDefinitionArn', /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition\/\S+$/, 'a task definition ARN'),
+    containerName: p.string('ContainerName'),
+    containerPort: numberProperty(p, props, 'ContainerPort', 1, 65535),
+    targetGroupArn: p.string('TargetGroupArn', TARGET_GROUP_ARN, 'a target group ARN'),
+    subnets: stringList(p, props, 'Subnets', /^subnet-[a-z0-9]+$/),
+    securityGroups: stringList(p, props, 'SecurityGroups', /^sg-[a-z0-9]+$/),
+    healthCheckGracePeriodSeconds: numberProperty(p, props, 'HealthCheckGracePeriodSeconds', 0, 2147483647, 60),
+    assignPublicIp: assign === 'ENABLED' || assign === 'true' || assign === true,
+    tags,
+  };
+  p.throwIfAny(what);
+  return parsed;
+}
+
+/** What a direct rollback invoke returns. Expected refusals are results, never exceptions. */
+export interface RollbackResult {
+  readonly outcome: 'rolled-back' | 'already-done' | 'refused' | 'failed';
+  /** One sentence. */
+  readonly message: string;
+  /** null only when the routes could not be read or are unrecognisable. */
+  readonly liveSlot: SlotName | null;
+  readonly liveDigest: string | null;
+  readonly previousDigest: string | null;
+  /** Which state the system is in ('failed': the one it ended in). */
+  readonly state: 'old' | 'new';
+}
+
+/** The part of the Lambda context the handlers use; optional so tests can call handler(event). */
+export interface InvocationContext {
+  readonly awsRequestId?: string;
+  getRemainingTimeInMillis?(): number;
+}

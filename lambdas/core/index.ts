@@ -1,0 +1,4 @@
+export * from './config';
+export * from './state';
+export * from './events';
+export * from './ports';

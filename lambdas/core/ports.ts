@@ -1,0 +1,161 @@
+// What the control plane needs from AWS, as small interfaces over plain data. Adapters in
+// lambdas/adapters implement them with SDK v3 clients; tests and the CLI may bring their own.
+import { SlotName } from './config';
+import { StateRecord } from './state';
+
+// ---------------------------------------------------------------- observations (plain data)
+
+/** One listener rule as observed: the target groups its forward action sends traffic to. */
+export interface ObservedRule {
+  readonly ruleArn: string;
+  /** Target groups with weight > 0 (a plain forward has exactly one). Empty when the rule does not forward. */
+  readonly forwardTargetGroupArns: readonly string[];
+}
+
+export interface ObservedRoutes {
+  readonly production: ObservedRule;
+  readonly test: ObservedRule;
+}
+
+export interface ObservedDeployment {
+  readonly id: string;
+  /** PRIMARY | ACTIVE | INACTIVE */
+  readonly status: string;
+  /** IN_PROGRESS | COMPLETED | FAILED, when the service uses the rolling deployment controller. */
+  readonly rolloutState: string | null;
+  readonly rolloutStateReason: string | null;
+  readonly desiredCount: number;
+  readonly runningCount: number;
+  readonly failedTasks: number;
+  readonly taskDefinition: string;
+}
+
+export interface ObservedService {
+  readonly serviceArn: string;
+  /** ACTIVE | DRAINING | INACTIVE */
+  readonly status: string;
+  readonly desiredCount: number;
+  readonly runningCount: number;
+  readonly pendingCount: number;
+  readonly deployments: readonly ObservedDeployment[];
+}
+
+export interface ObservedContainer {
+  readonly name: string;
+  readonly image: string | null;
+  readonly imageDigest: string | null;
+}
+
+export interface ObservedTask {
+  readonly taskArn: string;
+  /** PROVISIONING | PENDING | RUNNING | STOPPING | STOPPED … */
+  readonly lastStatus: string;
+  readonly containers: readonly ObservedContainer[];
+}
+
+export interface ObservedTarget {
+  readonly id: string;
+  readonly port: number | null;
+  /** initial | healthy | unhealthy | unused | draining | unavailable */
+  readonly state: string;
+  readonly reason: string | null;
+}
+
+/** Everything the core needs to judge one slot. `service` is null when the service does not exist. */
+export interface SlotObservation {
+  readonly slot: SlotName;
+  readonly service: ObservedService | null;
+  /** Tasks with desired status RUNNING. */
+  readonly tasks: readonly ObservedTask[];
+  readonly targets: readonly ObservedTarget[];
+}
+
+/** Tags of one resource (service or target group), keyed by ARN in LabelsPort.read. */
+export type ResourceTags = Readonly<Record<string, string>>;
+
+// ---------------------------------------------------------------- ports
+
+export interface RoutesPort {
+  /** Both rules in one read. */
+  read(): Promise<ObservedRoutes>;
+  /** Makes `ruleArn` forward to exactly `targetGroupArn`. */
+  forward(ruleArn: string, targetGroupArn: string): Promise<void>;
+}
+
+export interface SlotsPort {
+  describeServices(slots: readonly SlotName[]): Promise<Partial<Record<SlotName, ObservedService>>>;
+  /** Tasks with desired status RUNNING, with their containers' digests. */
+  listTasks(slot: SlotName): Promise<ObservedTask[]>;
+  targetHealth(slot: SlotName): Promise<ObservedTarget[]>;
+  /** UpdateService(forceNewDeployment, desiredCount); returns the new primary deployment id when known. */
+  roll(slot: SlotName, desiredCount: number): Promise<{ deploymentId: string | null }>;
+}
+
+export interface ImagesPort {
+  /**
+   * Points `tag` at `digest` in the release repository (BatchGetImage + PutImage). Resolves
+   * 'already-tagged' when the tag already points there. Throws ImageNotFoundError when the digest
+   * is not in the repository.
+   */
+  tag(digest: string, tag: string): Promise<'tagged' | 'already-tagged'>;
+}
+
+export class ImageNotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ImageNotFoundError';
+  }
+}
+
+export interface LabelsPort {
+  /** One write of the same tags to every resource. */
+  write(resourceArns: readonly string[], tags: ResourceTags): Promise<void>;
+  read(resourceArns: readonly string[]): Promise<Record<string, ResourceTags>>;
+}
+
+export interface StateStore {
+  /** null when the parameter does not exist. Throws InputError when it exists but is malformed. */
+  read(): Promise<StateRecord | null>;
+  write(record: StateRecord): Promise<void>;
+}
+
+export interface JobSuccess {
+  readonly summary: string;
+  readonly executionId?: string;
+  readonly continuationToken?: string;
+  readonly outputVariables?: Record<string, string>;
+}
+
+export interface JobReporter {
+  succeed(jobId: string, result: JobSuccess): Promise<void>;
+  /** `message` is one sentence. */
+  fail(jobId: string, message: string, executionId?: string): Promise<void>;
+}
+
+export interface Notifier {
+  publish(subject: string, message: string): Promise<void>;
+}
+
+export interface ApprovalLookup {
+  /** The identity that approved the execution's manual approval, or null when not found. */
+  approver(pipelineName: string, pipelineExecutionId: string): Promise<string | null>;
+}
+
+/** The ports one release operation uses. */
+export interface ReleasePorts {
+  readonly routes: RoutesPort;
+  readonly slots: SlotsPort;
+  readonly images: ImagesPort;
+  readonly labels: LabelsPort;
+  readonly state: StateStore;
+  readonly notifier: Notifier | null;
+  readonly approvals: ApprovalLookup;
+}
+
+/** Structured logger: one JSON object per line. */
+export interface Logger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  child(fields: Record<string, unknown>): Logger;
+}

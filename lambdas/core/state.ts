@@ -1,0 +1,171 @@
+// The state record (SSM parameter /bluegreen/<pipelineName>/state): a derived, human-readable
+// account of the last change. The routes stay the source of truth.
+import { FieldProblems, InputError, SlotName, describe, isRecord, isSlotName } from './config';
+
+export type Operation = 'swap' | 'rollback';
+
+export interface HistoryEntry {
+  readonly operation: Operation;
+  readonly executionId: string;
+  readonly fromSlot: SlotName;
+  readonly toSlot: SlotName;
+  readonly digest: string | null;
+  readonly commit: string | null;
+  readonly at: string;
+  readonly by: string;
+  readonly reason?: string;
+}
+
+export interface StateRecord {
+  readonly schema: 1;
+  readonly liveSlot: SlotName;
+  readonly liveDigest: string | null;
+  /** Digest the non-live slot runs (the rollback target). */
+  readonly previousDigest: string | null;
+  /** Pipeline execution id, or 'rollback:<requestId>'. */
+  readonly lastExecutionId: string;
+  readonly lastOperation: Operation;
+  /** Commit of the live digest, when known. */
+  readonly commit: string | null;
+  readonly changedAt: string;
+  /** Approver ARN (from ListActionExecutions) or rollback actor. */
+  readonly changedBy: string;
+  /** Newest first, at most MAX_HISTORY. */
+  readonly history: readonly HistoryEntry[];
+}
+
+export const STATE_SCHEMA = 1;
+export const MAX_HISTORY = 20;
+/** SSM Standard tier parameter limit. */
+export const MAX_STATE_BYTES = 4096;
+
+export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
+
+/** What an absent record means: slot a live, nothing released. */
+export function initialStateView(): Pick<StateRecord, 'liveSlot' | 'liveDigest' | 'previousDigest' | 'commit' | 'history'> {
+  return { liveSlot: 'a', liveDigest: null, previousDigest: null, commit: null, history: [] };
+}
+
+export function rollbackExecutionId(requestId: string): string {
+  return `rollback:${requestId}`;
+}
+
+/**
+ * Parses the stored record. `undefined`/`null` (parameter absent) → null. Anything else that is not
+ * a valid schema-1 record throws an InputError naming every problem.
+ */
+export function parseStateRecord(raw: string | null | undefined): StateRecord | null {
+  if (raw === undefined || raw === null) return null;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(raw);
+  } catch (err) {
+    throw new InputError(`The state record is not valid JSON: ${(err as Error).message}.`);
+  }
+  if (!isRecord(doc)) throw new InputError(`The state record must be a JSON object (got ${describe(doc)}).`);
+  const p = new FieldProblems(doc);
+  if (doc.schema !== STATE_SCHEMA) p.add(`schema must be ${STATE_SCHEMA} (got ${describe(doc.schema)})`);
+  const liveSlot = slotField(p, doc, 'liveSlot');
+  const record: StateRecord = {
+    schema: 1,
+    liveSlot,
+    liveDigest: digestField(p, doc, 'liveDigest'),
+    previousDigest: digestField(p, doc, 'previousDigest'),
+    lastExecutionId: p.string('lastExecutionId'),
+    lastOperation: operationField(p, doc, 'lastOperation'),
+    commit: nullableString(p, doc, 'commit'),
+    changedAt: p.string('changedAt'),
+    changedBy: p.string('changedBy'),
+    history: historyField(p, doc.history),
+  };
+  p.throwIfAny('The state record');
+  return record;
+}
+
+/**
+ * Serialises the record for SSM, trimming history oldest-first (and to MAX_HISTORY) so the value
+ * stays within MAX_STATE_BYTES. Throws only if the record without any history is still too large.
+ */
+export function serialiseStateRecord(record: StateRecord): string {
+  let history = record.history.slice(0, MAX_HISTORY);
+  for (;;) {
+    const text = JSON.stringify({ ...record, history });
+    if (Buffer.byteLength(text, 'utf8') <= MAX_STATE_BYTES) return text;
+    if (history.length === 0) {
+      throw new InputError(`The state record is ${Buffer.byteLength(text, 'utf8')} bytes without history, over the ${MAX_STATE_BYTES}-byte limit.`);
+    }
+    history = history.slice(0, -1);
+  }
+}
+
+function slotField(p: FieldProblems, doc: Record<string, unknown>, key: string): SlotName {
+  const value = doc[key];
+  if (!isSlotName(value)) {
+    p.add(`${key} must be "a" or "b" (got ${describe(value)})`);
+    return 'a';
+  }
+  return value;
+}
+
+function digestField(p: FieldProblems, doc: Record<string, unknown>, key: string): string | null {
+  const value = doc[key];
+  if (value === null) return null;
+  if (typeof value !== 'string' || !DIGEST_PATTERN.test(value)) {
+    p.add(`${key} must be a sha256 digest or null (got ${describe(value)})`);
+    return null;
+  }
+  return value;
+}
+
+function nullableString(p: FieldProblems, doc: Record<string, unknown>, key: string): string | null {
+  const value = doc[key];
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'string') {
+    p.add(`${key} must be a string or null (got ${describe(value)})`);
+    return null;
+  }
+  return value;
+}
+
+function operationField(p: FieldProblems, doc: Record<string, unknown>, key: string): Operation {
+  const value = doc[key];
+  if (value !== 'swap' && value !== 'rollback') {
+    p.add(`${key} must be "swap" or "rollback" (got ${describe(value)})`);
+    return 'swap';
+  }
+  return value;
+}
+
+function historyField(p: FieldProblems, value: unknown): HistoryEntry[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    p.add(`history must be an array (got ${describe(value)})`);
+    return [];
+  }
+  const entries: HistoryEntry[] = [];
+  value.forEach((item, i) => {
+    if (!isRecord(item)) {
+      p.add(`history[${i}] must be an object`);
+      return;
+    }
+    const ip = new FieldProblems(item);
+    const entry: HistoryEntry = {
+      operation: operationField(ip, item, 'operation'),
+      executionId: ip.string('executionId'),
+      fromSlot: slotField(ip, item, 'fromSlot'),
+      toSlot: slotField(ip, item, 'toSlot'),
+      digest: digestField(ip, item, 'digest'),
+      commit: nullableString(ip, item, 'commit'),
+      at: ip.string('at'),
+      by: ip.string('by'),
+      ...(typeof item.reason === 'string' ? { reason: item.reason } : {}),
+    };
+    try {
+      ip.throwIfAny(`history[${i}]`);
+      entries.push(entry);
+    } catch (err) {
+      p.add((err as Error).message.replace(/\.$/, ''));
+    }
+  });
+  return entries;
+}
