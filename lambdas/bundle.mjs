@@ -34,6 +34,8 @@ for (const b of bundles) {
     target: 'node20',
     format: 'cjs',
     legalComments: 'none',
+    // Prefer the SDK's ES module builds: they tree-shake far better than the CommonJS ones.
+    mainFields: ['module', 'main'],
     logLevel: 'warning',
   });
   if (b.copy) {

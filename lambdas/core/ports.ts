@@ -83,10 +83,10 @@ export interface RoutesPort {
 }
 
 export interface SlotsPort {
+  /** Service, RUNNING-desired tasks with their digests, and target health of one slot. */
+  observe(slot: SlotName): Promise<SlotObservation>;
+  /** One DescribeServices for the given slots; a missing service is absent from the result. */
   describeServices(slots: readonly SlotName[]): Promise<Partial<Record<SlotName, ObservedService>>>;
-  /** Tasks with desired status RUNNING, with their containers' digests. */
-  listTasks(slot: SlotName): Promise<ObservedTask[]>;
-  targetHealth(slot: SlotName): Promise<ObservedTarget[]>;
   /** UpdateService(forceNewDeployment, desiredCount); returns the new primary deployment id when known. */
   roll(slot: SlotName, desiredCount: number): Promise<{ deploymentId: string | null }>;
 }
@@ -141,13 +141,20 @@ export interface ApprovalLookup {
   approver(pipelineName: string, pipelineExecutionId: string): Promise<string | null>;
 }
 
-/** The ports one release operation uses. */
-export interface ReleasePorts {
+/** What DeployGreen uses. */
+export interface DeployPorts {
   readonly routes: RoutesPort;
   readonly slots: SlotsPort;
   readonly images: ImagesPort;
+}
+
+/** What swap and rollback use. */
+export interface SwapPorts {
+  readonly routes: RoutesPort;
+  readonly slots: SlotsPort;
   readonly labels: LabelsPort;
   readonly state: StateStore;
+  /** null when no notification topic is configured. */
   readonly notifier: Notifier | null;
   readonly approvals: ApprovalLookup;
 }

@@ -169,3 +169,55 @@ function historyField(p: FieldProblems, value: unknown): HistoryEntry[] {
   });
   return entries;
 }
+
+export interface StateChange {
+  readonly operation: Operation;
+  readonly executionId: string;
+  readonly fromSlot: SlotName;
+  readonly toSlot: SlotName;
+  readonly liveDigest: string | null;
+  readonly previousDigest: string | null;
+  readonly commit: string | null;
+  readonly at: string;
+  readonly by: string;
+  readonly reason?: string;
+}
+
+/** The record after a change: the change on top, history newest first and at most MAX_HISTORY. */
+export function nextStateRecord(previous: StateRecord | null, change: StateChange): StateRecord {
+  const entry: HistoryEntry = {
+    operation: change.operation,
+    executionId: change.executionId,
+    fromSlot: change.fromSlot,
+    toSlot: change.toSlot,
+    digest: change.liveDigest,
+    commit: change.commit,
+    at: change.at,
+    by: change.by,
+    ...(change.reason !== undefined ? { reason: change.reason } : {}),
+  };
+  return {
+    schema: 1,
+    liveSlot: change.toSlot,
+    liveDigest: change.liveDigest,
+    previousDigest: change.previousDigest,
+    lastExecutionId: change.executionId,
+    lastOperation: change.operation,
+    commit: change.commit,
+    changedAt: change.at,
+    changedBy: change.by,
+    history: [entry, ...(previous?.history ?? [])].slice(0, MAX_HISTORY),
+  };
+}
+
+/** The commit that produced `digest`, from the record or its history. */
+export function commitOfDigest(record: StateRecord | null, digest: string | null): string | null {
+  if (record === null || digest === null) return null;
+  if (record.liveDigest === digest && record.commit !== null) return record.commit;
+  return record.history.find((h) => h.digest === digest && h.commit !== null)?.commit ?? null;
+}
+
+/** True when the record shows `executionId` already applied (last change or in history). */
+export function hasExecution(record: StateRecord | null, executionId: string): boolean {
+  return record !== null && (record.lastExecutionId === executionId || record.history.some((h) => h.executionId === executionId));
+}

@@ -1,6 +1,228 @@
-import { InvocationContext, RollbackResult } from '../core/events';
+// Swap: after approval, move production to the green slot (CodePipeline job). Also serves the
+// direct rollback invoke {"action":"rollback",…}, a re-swap to the previous slot.
+import { randomUUID } from 'node:crypto';
+import { ReleaseConfig, otherSlot } from '../core/config';
+import { UNKNOWN_ACTOR, decideRollback, releaseView } from '../core/decide-rollback';
+import { decideSwap, recordedPreviousDigest } from '../core/decide-swap';
+import { errorSummary } from '../core/errors';
+import {
+  InvocationContext,
+  PipelineJob,
+  RollbackRequest,
+  RollbackResult,
+  isPipelineJobEvent,
+  parseRollbackEvent,
+  parseSwapParameters,
+} from '../core/events';
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { Logger, SwapPorts } from '../core/ports';
+import { approvalLookup, jobReporter } from '../adapters/codepipeline';
+import { ecsSlots } from '../adapters/ecs';
+import { elbRoutes } from '../adapters/elb';
+import { snsNotifier } from '../adapters/sns';
+import { ssmStateStore } from '../adapters/ssm';
+import { taggingLabels } from '../adapters/tagging';
+import { resolveRoutes } from '../core/routes';
+import { uniformDigest } from '../core/slot';
+import { StateRecord, rollbackExecutionId } from '../core/state';
+import { HandlerDeps, JobOutcome, failure, handlerDeps, runPipelineJob, sentence } from '../adapters/job';
+import { createLogger } from '../adapters/log';
+import { applyReleasePlan, notify } from './apply';
 
-export const handler = async (event: unknown, context?: InvocationContext): Promise<RollbackResult | void> => {
-  void event;
-  void context;
+/** changedBy when the approver cannot be found. */
+export const FALLBACK_APPROVER = 'codepipeline';
+
+// Created once per container, only the clients this function uses.
+const clients = {
+  elbv2: new ElasticLoadBalancingV2Client({}),
+  ecs: new ECSClient({}),
+  ssm: new SSMClient({}),
+  tagging: new ResourceGroupsTaggingAPIClient({}),
+  codepipeline: new CodePipelineClient({}),
+  sns: new SNSClient({}),
 };
+
+export function swapPorts(config: ReleaseConfig): SwapPorts {
+  return {
+    routes: elbRoutes(clients, config),
+    slots: ecsSlots(clients, config),
+    labels: taggingLabels(clients),
+    state: ssmStateStore(clients, config.stateParameterName),
+    notifier: config.notificationTopicArn ? snsNotifier(clients, config.notificationTopicArn) : null,
+    approvals: approvalLookup(clients),
+  };
+}
+
+type Deps = HandlerDeps<SwapPorts>;
+
+export function createSwapHandler(overrides: Partial<Deps> = {}) {
+  const deps = handlerDeps({ ports: swapPorts, reporter: jobReporter(clients) }, overrides);
+  return async (event: unknown, context?: InvocationContext): Promise<RollbackResult | void> => {
+    if (isPipelineJobEvent(event)) {
+      return runPipelineJob(event, 'swap', deps, (job, log) => swapJob(job, deps, log), (err) => `Swap failed before changing any route, so the system is in the old state: ${errorSummary(err)}`);
+    }
+    return rollback(event, context, deps);
+  };
+}
+
+export const handler = createSwapHandler();
+
+/** The state record, or why it cannot be used (a malformed record is drift, not a reason to stop a swap). */
+async function readStateLeniently(ports: SwapPorts, log: Logger): Promise<{ state: StateRecord | null; malformed: boolean }> {
+  try {
+    return { state: await ports.state.read(), malformed: false };
+  } catch (err) {
+    if ((err as Error).name !== 'InputError') throw err;
+    log.warn('the state record is malformed, so it is not trusted', { error: errorSummary(err) });
+    return { state: null, malformed: true };
+  }
+}
+
+async function swapJob(job: PipelineJob, deps: Deps, baseLog: Logger): Promise<JobOutcome> {
+  const request = parseSwapParameters(job.userParameters, job.pipelineExecutionId);
+  const executionId = request.executionId;
+  const log = baseLog.child({ executionId, greenSlot: request.greenSlot, digest: request.imageDigest });
+  const config = deps.loadConfig();
+  const ports = deps.ports(config);
+  const oldState = (reason: string) => failure(`Swap refused and nothing changed, so the system is in the old state: ${reason}`, executionId);
+
+  const [routes, stored, green] = await Promise.all([ports.routes.read(), readStateLeniently(ports, log), ports.slots.observe(request.greenSlot)]);
+  const previousDigest = await previousDigestOf(ports, config, stored, request, log);
+  const approver = await approverOf(ports, config, executionId, log);
+  const plan = decideSwap({ config, request, routes, green, state: stored.state, previousDigest, approver, now: deps.now() });
+  if (plan.kind === 'refused') return oldState(plan.reason);
+
+  const applied = await applyReleasePlan(ports, plan, log);
+  if (!applied.ok) {
+    const next = applied.state === 'old' ? 'retry the Swap stage' : 'retry the Swap stage to finish';
+    return failure(`Swap failed and the system is in the ${applied.state} state: ${applied.reason}; ${next}`, executionId);
+  }
+  const summary =
+    plan.kind === 'already-swapped'
+      ? `Production already served slot ${plan.toSlot} (${request.imageDigest}); finished the swap with ${applied.routeWrites} route write(s)`
+      : `Production moved from slot ${plan.fromSlot} to slot ${plan.toSlot} (${request.imageDigest}), approved by ${approver}`;
+  log.info(summary, { kind: plan.kind, previousDigest, approver });
+  if (plan.kind === 'swap') {
+    await notify(ports, `Swap: ${config.pipelineName} now serves slot ${plan.toSlot}`, auditMessage('swap', executionId, approver, plan.fromSlot, plan.toSlot, request.imageDigest, previousDigest, request.commit), log);
+  }
+  return { kind: 'success', result: { summary, executionId, outputVariables: { ...plan.outputs } } };
+}
+
+/** From the record when it can say; otherwise observed on the old live slot (drift path only). */
+async function previousDigestOf(
+  ports: SwapPorts,
+  config: ReleaseConfig,
+  stored: { state: StateRecord | null; malformed: boolean },
+  request: ReturnType<typeof parseSwapParameters>,
+  log: Logger,
+): Promise<string | null> {
+  const known = stored.malformed ? { known: false as const } : recordedPreviousDigest(stored.state, request);
+  if (known.known) return known.digest;
+  const slot = otherSlot(request.greenSlot);
+  const observed = uniformDigest((await ports.slots.observe(slot)).tasks, config.repositoryName);
+  log.warn('the state record does not describe the live slot; observed its digest instead', { slot, observed });
+  return observed;
+}
+
+async function approverOf(ports: SwapPorts, config: ReleaseConfig, executionId: string, log: Logger): Promise<string> {
+  try {
+    const approver = await ports.approvals.approver(config.pipelineName, executionId);
+    if (approver !== null) return approver;
+    log.warn('no approval found for the execution; recording the pipeline as the actor');
+  } catch (err) {
+    log.warn('approver lookup failed; recording the pipeline as the actor', { error: errorSummary(err) });
+  }
+  return FALLBACK_APPROVER;
+}
+
+function auditMessage(
+  operation: string,
+  executionId: string,
+  by: string,
+  fromSlot: string,
+  toSlot: string,
+  liveDigest: string | null,
+  previousDigest: string | null,
+  commit: string | null,
+  reason?: string,
+): string {
+  return JSON.stringify({ operation, executionId, by, fromSlot, toSlot, liveDigest, previousDigest, commit, ...(reason ? { reason } : {}) }, null, 2);
+}
+
+// ------------------------------------------------------------------ rollback
+
+async function rollback(event: unknown, context: InvocationContext | undefined, deps: Deps): Promise<RollbackResult> {
+  let log = createLogger({ operation: 'rollback', jobId: null, executionId: null }, deps.logSink);
+  const refused = (message: string, view: Pick<RollbackResult, 'liveSlot' | 'liveDigest' | 'previousDigest'>): RollbackResult => ({
+    outcome: 'refused',
+    message: sentence(message),
+    ...view,
+    state: 'old',
+  });
+  const unknownView = { liveSlot: null, liveDigest: null, previousDigest: null };
+  let request: RollbackRequest;
+  try {
+    request = parseRollbackEvent(event, context?.awsRequestId ?? randomUUID());
+  } catch (err) {
+    log.warn('rollback refused: malformed event', { error: errorSummary(err) });
+    return refused(`Rollback refused and nothing changed: ${(err as Error).message}`, unknownView);
+  }
+  const executionId = rollbackExecutionId(request.requestId);
+  log = log.child({ executionId, actor: request.actor ?? UNKNOWN_ACTOR });
+  let result: RollbackResult;
+  try {
+    result = await rollbackWith(request, executionId, deps, log);
+  } catch (err) {
+    result = { outcome: 'failed', message: sentence(`Rollback failed before changing any route, so the system is in the old state: ${errorSummary(err)}`), ...unknownView, state: 'old' };
+  }
+  (result.outcome === 'rolled-back' || result.outcome === 'already-done' ? log.info : log.warn)(result.message, { outcome: result.outcome, state: result.state });
+  return result;
+}
+
+async function rollbackWith(request: RollbackRequest, executionId: string, deps: Deps, log: Logger): Promise<RollbackResult> {
+  const config = deps.loadConfig();
+  const ports = deps.ports(config);
+  const routes = await ports.routes.read();
+  const resolved = resolveRoutes(config, routes);
+  if (!resolved.ok) {
+    return { outcome: 'refused', message: sentence(`Rollback refused and nothing changed: ${resolved.reason}`), liveSlot: null, liveDigest: null, previousDigest: null, state: 'old' };
+  }
+  const liveSlot = resolved.view.liveSlot;
+  const [stored, target] = await Promise.all([readStateLeniently(ports, log), ports.slots.observe(otherSlot(liveSlot))]);
+  const state = stored.state;
+  if (stored.malformed) {
+    return { outcome: 'refused', message: sentence('Rollback refused and nothing changed: the state record is malformed, so the rollback target is unknown'), liveSlot, liveDigest: null, previousDigest: null, state: 'old' };
+  }
+  const decision = decideRollback({ config, request, routes, target, state, now: deps.now() });
+  if (decision.kind === 'already-done') {
+    return { outcome: 'already-done', message: sentence(`Nothing to do: ${decision.reason}`), ...releaseView(liveSlot, state), state: 'new' };
+  }
+  if (decision.kind === 'refused') {
+    return { outcome: 'refused', message: sentence(`Rollback refused and nothing changed: ${decision.reason}`), ...releaseView(liveSlot, state), state: 'old' };
+  }
+  const applied = await applyReleasePlan(ports, decision, log);
+  if (!applied.ok) {
+    const view = applied.state === 'old' ? releaseView(liveSlot, state) : { liveSlot: decision.toSlot, liveDigest: decision.liveDigest, previousDigest: decision.previousDigest };
+    return { outcome: 'failed', message: sentence(`Rollback failed and the system is in the ${applied.state} state: ${applied.reason}`), ...view, state: applied.state };
+  }
+  const by = request.actor ?? UNKNOWN_ACTOR;
+  await notify(
+    ports,
+    `Rollback: ${config.pipelineName} now serves slot ${decision.toSlot}`,
+    auditMessage('rollback', executionId, by, decision.fromSlot, decision.toSlot, decision.liveDigest, decision.previousDigest, decision.nextState?.commit ?? null, request.reason),
+    log,
+  );
+  return {
+    outcome: 'rolled-back',
+    message: sentence(`Production moved back from slot ${decision.fromSlot} to slot ${decision.toSlot} (${decision.liveDigest})`),
+    liveSlot: decision.toSlot,
+    liveDigest: decision.liveDigest,
+    previousDigest: decision.previousDigest,
+    state: 'new',
+  };
+}

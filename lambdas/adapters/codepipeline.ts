@@ -1,0 +1,49 @@
+// Job results and the approval audit lookup (CodePipeline).
+import { ListActionExecutionsCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
+import { ApprovalLookup, JobReporter, JobSuccess } from '../core/ports';
+import { Clients } from './clients';
+
+const MAX_SUMMARY = 2048;
+const MAX_FAILURE_MESSAGE = 5000;
+
+export function jobReporter(c: Clients<'codepipeline'>): JobReporter {
+  return {
+    async succeed(jobId: string, result: JobSuccess): Promise<void> {
+      await c.codepipeline.send(
+        new PutJobSuccessResultCommand({
+          jobId,
+          ...(result.continuationToken !== undefined ? { continuationToken: result.continuationToken } : {}),
+          ...(result.outputVariables !== undefined ? { outputVariables: result.outputVariables } : {}),
+          executionDetails: {
+            summary: result.summary.slice(0, MAX_SUMMARY),
+            ...(result.executionId !== undefined ? { externalExecutionId: result.executionId } : {}),
+          },
+        }),
+      );
+    },
+    async fail(jobId: string, message: string, executionId?: string): Promise<void> {
+      await c.codepipeline.send(
+        new PutJobFailureResultCommand({
+          jobId,
+          failureDetails: {
+            type: 'JobFailed',
+            message: message.slice(0, MAX_FAILURE_MESSAGE),
+            ...(executionId !== undefined ? { externalExecutionId: executionId } : {}),
+          },
+        }),
+      );
+    },
+  };
+}
+
+/** The identity that completed the execution's manual approval (its `updatedBy`). */
+export async function findApprover(c: Clients<'codepipeline'>, pipelineName: string, pipelineExecutionId: string): Promise<string | null> {
+  const out = await c.codepipeline.send(new ListActionExecutionsCommand({ pipelineName, filter: { pipelineExecutionId } }));
+  const approvals = (out.actionExecutionDetails ?? []).filter((d) => d.input?.actionTypeId?.category === 'Approval' && d.updatedBy);
+  const succeeded = approvals.find((d) => d.status === 'Succeeded') ?? approvals[0];
+  return succeeded?.updatedBy ?? null;
+}
+
+export function approvalLookup(c: Clients<'codepipeline'>): ApprovalLookup {
+  return { approver: (pipelineName, executionId) => findApprover(c, pipelineName, executionId) };
+}

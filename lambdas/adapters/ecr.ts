@@ -1,0 +1,41 @@
+// Pointing a slot's mutable tag at a release digest (ECR).
+import { BatchGetImageCommand, PutImageCommand } from '@aws-sdk/client-ecr';
+import { ImageNotFoundError, ImagesPort } from '../core/ports';
+import { Clients, errorName } from './clients';
+
+export const MANIFEST_MEDIA_TYPES = [
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+];
+
+export async function tagImage(c: Clients<'ecr'>, repositoryName: string, digest: string, tag: string): Promise<'tagged' | 'already-tagged'> {
+  const got = await c.ecr.send(new BatchGetImageCommand({ repositoryName, imageIds: [{ imageDigest: digest }], acceptedMediaTypes: MANIFEST_MEDIA_TYPES }));
+  const image = got.images?.find((i) => i.imageId?.imageDigest === digest) ?? got.images?.[0];
+  if (!image?.imageManifest) {
+    const failure = got.failures?.[0];
+    throw new ImageNotFoundError(
+      `image ${digest} is not in repository ${repositoryName}${failure ? ` (${failure.failureCode}: ${failure.failureReason})` : ''}`,
+    );
+  }
+  try {
+    await c.ecr.send(
+      new PutImageCommand({
+        repositoryName,
+        imageTag: tag,
+        imageDigest: digest,
+        imageManifest: image.imageManifest,
+        imageManifestMediaType: image.imageManifestMediaType,
+      }),
+    );
+    return 'tagged';
+  } catch (err) {
+    if (errorName(err) === 'ImageAlreadyExistsException') return 'already-tagged';
+    throw err;
+  }
+}
+
+export function ecrImages(c: Clients<'ecr'>, repositoryName: string): ImagesPort {
+  return { tag: (digest, tag) => tagImage(c, repositoryName, digest, tag) };
+}

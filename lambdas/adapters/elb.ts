@@ -1,0 +1,107 @@
+// Listener rules and target health (Elastic Load Balancing v2).
+import {
+  Action,
+  CreateRuleCommand,
+  DeleteRuleCommand,
+  DescribeRulesCommand,
+  DescribeTargetHealthCommand,
+  ModifyRuleCommand,
+  Rule,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ReleaseConfig } from '../core/config';
+import { ObservedRoutes, ObservedRule, ObservedTarget, RoutesPort } from '../core/ports';
+import { Clients, errorName } from './clients';
+
+/** Target groups a rule's forward action sends traffic to (weight > 0). */
+export function forwardTargets(rule: Rule | undefined): string[] {
+  const forward = rule?.Actions?.find((a) => a.Type === 'forward');
+  if (!forward) return [];
+  const weighted = forward.ForwardConfig?.TargetGroups;
+  const groups = weighted && weighted.length > 0 ? weighted.filter((g) => (g.Weight ?? 1) > 0).map((g) => g.TargetGroupArn) : [forward.TargetGroupArn];
+  return [...new Set(groups.filter((g): g is string => typeof g === 'string' && g !== ''))];
+}
+
+/** Both rules in one DescribeRules call. */
+export async function readRoutes(c: Clients<'elbv2'>, config: Pick<ReleaseConfig, 'productionRuleArn' | 'testRuleArn'>): Promise<ObservedRoutes> {
+  const out = await c.elbv2.send(new DescribeRulesCommand({ RuleArns: [config.productionRuleArn, config.testRuleArn] }));
+  const rule = (ruleArn: string): ObservedRule => ({
+    ruleArn,
+    forwardTargetGroupArns: forwardTargets((out.Rules ?? []).find((r) => r.RuleArn === ruleArn)),
+  });
+  return { production: rule(config.productionRuleArn), test: rule(config.testRuleArn) };
+}
+
+export function forwardAction(targetGroupArn: string): Action[] {
+  return [{ Type: 'forward', TargetGroupArn: targetGroupArn }];
+}
+
+export async function forwardRule(c: Clients<'elbv2'>, ruleArn: string, targetGroupArn: string): Promise<void> {
+  await c.elbv2.send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: forwardAction(targetGroupArn) }));
+}
+
+export function elbRoutes(c: Clients<'elbv2'>, config: Pick<ReleaseConfig, 'productionRuleArn' | 'testRuleArn'>): RoutesPort {
+  return { read: () => readRoutes(c, config), forward: (ruleArn, targetGroupArn) => forwardRule(c, ruleArn, targetGroupArn) };
+}
+
+export async function readTargetHealth(c: Clients<'elbv2'>, targetGroupArn: string): Promise<ObservedTarget[]> {
+  const out = await c.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
+  return (out.TargetHealthDescriptions ?? []).map((d) => ({
+    id: d.Target?.Id ?? '',
+    port: d.Target?.Port ?? null,
+    state: d.TargetHealth?.State ?? 'unavailable',
+    reason: d.TargetHealth?.Reason ?? null,
+  }));
+}
+
+// ---- for Custom::BlueGreenRoutes
+
+/** The routing rule a listener carries for the slots: priority 1, forwarding to one of `targetGroupArns`. */
+export interface ListenerRule {
+  readonly ruleArn: string;
+  readonly priority: string;
+  readonly targetGroupArns: readonly string[];
+}
+
+/** The listener's rules (all pages); null when the listener does not exist. */
+export async function listListenerRules(c: Clients<'elbv2'>, listenerArn: string): Promise<ListenerRule[] | null> {
+  const rules: ListenerRule[] = [];
+  let marker: string | undefined;
+  try {
+    do {
+      const out = await c.elbv2.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker }));
+      for (const r of out.Rules ?? []) {
+        if (r.RuleArn) rules.push({ ruleArn: r.RuleArn, priority: r.Priority ?? '', targetGroupArns: forwardTargets(r) });
+      }
+      marker = out.NextMarker;
+    } while (marker);
+  } catch (err) {
+    if (errorName(err) === 'ListenerNotFoundException') return null;
+    throw err;
+  }
+  return rules;
+}
+
+export const ROUTE_RULE_PRIORITY = 1;
+
+export async function createRouteRule(c: Clients<'elbv2'>, listenerArn: string, targetGroupArn: string): Promise<string> {
+  const out = await c.elbv2.send(
+    new CreateRuleCommand({
+      ListenerArn: listenerArn,
+      Priority: ROUTE_RULE_PRIORITY,
+      Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['*'] } }],
+      Actions: forwardAction(targetGroupArn),
+    }),
+  );
+  const arn = out.Rules?.[0]?.RuleArn;
+  if (!arn) throw new Error(`CreateRule on ${listenerArn} returned no rule ARN`);
+  return arn;
+}
+
+/** Deletes a rule; a rule that is already gone is fine. */
+export async function deleteRule(c: Clients<'elbv2'>, ruleArn: string): Promise<void> {
+  try {
+    await c.elbv2.send(new DeleteRuleCommand({ RuleArn: ruleArn }));
+  } catch (err) {
+    if (errorName(err) !== 'RuleNotFoundException') throw err;
+  }
+}

@@ -1,0 +1,83 @@
+// The shell every CodePipeline job handler shares: parse the job, run the work, and give the job
+// exactly one result, whatever happens on the way.
+import { CONFIG_ENV, ReleaseConfig, parseReleaseConfig } from '../core/config';
+import { errorSummary } from '../core/errors';
+import { PipelineJob, jobIdOf, parsePipelineJob } from '../core/events';
+import { JobReporter, JobSuccess, Logger } from '../core/ports';
+import { LogSink, createLogger } from './log';
+
+/** What a handler needs from outside; `P` is the set of ports it uses. */
+export interface HandlerDeps<P> {
+  readonly loadConfig: () => ReleaseConfig;
+  readonly ports: (config: ReleaseConfig) => P;
+  readonly reporter: JobReporter;
+  readonly now: () => Date;
+  readonly logSink?: LogSink;
+}
+
+/**
+ * The handler's AWS wiring plus overrides. Config is read per invocation, so a changed
+ * environment takes effect at once (and tests can vary it).
+ */
+export function handlerDeps<P>(aws: Pick<HandlerDeps<P>, 'ports' | 'reporter'>, overrides: Partial<HandlerDeps<P>> = {}): HandlerDeps<P> {
+  return { loadConfig: () => parseReleaseConfig(process.env[CONFIG_ENV]), now: () => new Date(), ...aws, ...overrides };
+}
+
+export type JobOutcome =
+  | { readonly kind: 'success'; readonly result: JobSuccess }
+  | { readonly kind: 'failure'; readonly message: string; readonly executionId?: string };
+
+/** One sentence: trimmed, first letter upper-case, one final period. */
+export function sentence(text: string): string {
+  const t = text.trim().replace(/[.\s]+$/, '');
+  return `${t.charAt(0).toUpperCase()}${t.slice(1)}.`;
+}
+
+export function failure(message: string, executionId?: string): JobOutcome {
+  return { kind: 'failure', message: sentence(message), ...(executionId !== undefined ? { executionId } : {}) };
+}
+
+/**
+ * Runs `work` for a CodePipeline job and reports its outcome once. Malformed jobs and unexpected
+ * errors become failure results; only a failure to report is rethrown (so Lambda's retry or the
+ * pipeline's timeout is the last resort).
+ */
+export async function runPipelineJob(
+  event: unknown,
+  operation: string,
+  deps: HandlerDeps<unknown>,
+  work: (job: PipelineJob, log: Logger) => Promise<JobOutcome>,
+  unexpected: (err: unknown) => string,
+): Promise<void> {
+  const jobId = jobIdOf(event);
+  let log = createLogger({ operation, jobId: jobId ?? null, executionId: null }, deps.logSink);
+  if (jobId === undefined) {
+    log.error('The event is a CodePipeline job without an id: there is no job to answer.');
+    return;
+  }
+  let outcome: JobOutcome;
+  let job: PipelineJob | undefined;
+  try {
+    job = parsePipelineJob(event);
+    if (job.pipelineExecutionId) log = log.child({ executionId: job.pipelineExecutionId });
+    outcome = await work(job, log);
+  } catch (err) {
+    log.error('unexpected error', { error: errorSummary(err) });
+    outcome = failure(unexpected(err));
+  }
+  // The work's own id (Swap's UserParameters) wins; else the pipeline context's.
+  const executionId = (outcome.kind === 'success' ? outcome.result.executionId : outcome.executionId) ?? job?.pipelineExecutionId;
+  if (executionId) log = log.child({ executionId });
+  try {
+    if (outcome.kind === 'success') {
+      await deps.reporter.succeed(jobId, { ...outcome.result, ...(executionId ? { executionId } : {}) });
+      log.info('job succeeded', { summary: outcome.result.summary, continuation: outcome.result.continuationToken !== undefined, outputVariables: outcome.result.outputVariables });
+    } else {
+      await deps.reporter.fail(jobId, outcome.message, executionId);
+      log.warn('job failed', { reason: outcome.message });
+    }
+  } catch (err) {
+    log.error('could not report the job result', { error: errorSummary(err), outcome: outcome.kind });
+    throw err;
+  }
+}

@@ -1,0 +1,86 @@
+// Rollback decision: a re-swap to the non-live slot, allowed only while that slot still runs
+// exactly the recorded previous digest, healthy and steady.
+import { ReleaseConfig, SlotName, otherSlot } from './config';
+import { Refusal } from './decide-deploy';
+import { ReleasePlan } from './decide-swap';
+import { RollbackRequest, RollbackResult } from './events';
+import { labelledResources, liveLabels } from './labels';
+import { ObservedRoutes, SlotObservation } from './ports';
+import { resolveRoutes, routeWrite, writesToMakeLive } from './routes';
+import { slotNotReadyReason } from './slot';
+import { StateRecord, commitOfDigest, hasExecution, nextStateRecord, rollbackExecutionId } from './state';
+
+export interface RollbackInput {
+  readonly config: ReleaseConfig;
+  readonly request: RollbackRequest;
+  readonly routes: ObservedRoutes;
+  /** The non-live slot, observed. */
+  readonly target: SlotObservation;
+  readonly state: StateRecord | null;
+  readonly now: Date;
+}
+
+export interface AlreadyDone {
+  readonly kind: 'already-done';
+  readonly reason: string;
+}
+
+export type RollbackDecision = (ReleasePlan & { readonly kind: 'rollback' }) | AlreadyDone | Refusal;
+
+/** Default actor when the event names none. */
+export const UNKNOWN_ACTOR = 'direct-invoke';
+
+export function decideRollback(input: RollbackInput): RollbackDecision {
+  const { config, request, routes, target, state } = input;
+  const executionId = rollbackExecutionId(request.requestId);
+  const resolved = resolveRoutes(config, routes);
+  if (!resolved.ok) return { kind: 'refused', reason: resolved.reason };
+  const { liveSlot } = resolved.view;
+  if (hasExecution(state, executionId)) {
+    return { kind: 'already-done', reason: `rollback request ${request.requestId} was already applied; production is on slot ${liveSlot}` };
+  }
+  if (request.expectedLiveSlot !== null && request.expectedLiveSlot !== liveSlot) {
+    return { kind: 'refused', reason: `the caller expected slot ${request.expectedLiveSlot} to be live but production is on slot ${liveSlot}, so its view is stale` };
+  }
+  if (state === null) return { kind: 'refused', reason: 'no release has been recorded yet, so there is nothing to roll back to' };
+  if (state.liveSlot !== liveSlot) {
+    return { kind: 'refused', reason: `the state record says slot ${state.liveSlot} is live but production is on slot ${liveSlot} (label drift), so the rollback target is unknown` };
+  }
+  if (state.previousDigest === null) return { kind: 'refused', reason: `no previous digest is recorded for slot ${otherSlot(liveSlot)}, so there is nothing to roll back to` };
+  const toSlot = otherSlot(liveSlot);
+  if (target.slot !== toSlot) return { kind: 'refused', reason: `observed slot ${target.slot} instead of the rollback target slot ${toSlot}` };
+  const notReady = slotNotReadyReason(target, state.previousDigest, config.repositoryName);
+  if (notReady !== null) return { kind: 'refused', reason: `slot ${toSlot} cannot take production back: ${notReady}` };
+
+  const liveDigest = state.previousDigest;
+  const previousDigest = state.liveDigest;
+  return {
+    kind: 'rollback',
+    fromSlot: liveSlot,
+    toSlot,
+    writes: writesToMakeLive(config, resolved.view, toSlot),
+    revert: routeWrite(config, 'production', liveSlot),
+    labelArns: labelledResources(config),
+    labels: liveLabels(toSlot, liveDigest, executionId),
+    nextState: nextStateRecord(state, {
+      operation: 'rollback',
+      executionId,
+      fromSlot: liveSlot,
+      toSlot,
+      liveDigest,
+      previousDigest,
+      commit: commitOfDigest(state, liveDigest),
+      at: input.now.toISOString(),
+      by: request.actor ?? UNKNOWN_ACTOR,
+      reason: request.reason,
+    }),
+    liveDigest,
+    previousDigest,
+  };
+}
+
+/** liveSlot / liveDigest / previousDigest as far as routes and record agree. */
+export function releaseView(liveSlot: SlotName | null, state: StateRecord | null): Pick<RollbackResult, 'liveSlot' | 'liveDigest' | 'previousDigest'> {
+  const agrees = liveSlot !== null && state !== null && state.liveSlot === liveSlot;
+  return { liveSlot, liveDigest: agrees ? state.liveDigest : null, previousDigest: agrees ? state.previousDigest : null };
+}

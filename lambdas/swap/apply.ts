@@ -1,0 +1,93 @@
+// Carrying out a swap or rollback plan: the route writes in the contract's order with the
+// commit-point fault handling, then the labels and the record.
+import { errorSummary } from '../core/errors';
+import { ReleasePlan } from '../core/decide-swap';
+import { Logger, SwapPorts } from '../core/ports';
+import { RouteWrite } from '../core/routes';
+
+export type ApplyResult =
+  | { readonly ok: true; readonly routeWrites: number }
+  | { readonly ok: false; readonly state: 'old' | 'new'; readonly reason: string };
+
+/**
+ * ModifyRule; when it errors, one read decides whether the write landed anyway (a timeout can hide
+ * a success), so the state we report is the state the ALB is in.
+ */
+async function forwardConfirmed(ports: SwapPorts, write: RouteWrite): Promise<void> {
+  try {
+    await ports.routes.forward(write.ruleArn, write.targetGroupArn);
+  } catch (err) {
+    const landed = await ports.routes
+      .read()
+      .then((r) => {
+        const rule = write.rule === 'production' ? r.production : r.test;
+        return rule.forwardTargetGroupArns.length === 1 && rule.forwardTargetGroupArns[0] === write.targetGroupArn;
+      })
+      .catch(() => false);
+    if (!landed) throw err;
+  }
+}
+
+async function writeRoutes(ports: SwapPorts, plan: ReleasePlan, log: Logger): Promise<ApplyResult> {
+  let productionMoved = false;
+  for (const write of plan.writes) {
+    try {
+      await forwardConfirmed(ports, write);
+      log.info('route written', { rule: write.rule, slot: write.slot });
+      if (write.rule === 'production') productionMoved = true;
+    } catch (err) {
+      const cause = errorSummary(err);
+      if (write.rule === 'production') {
+        return { ok: false, state: 'old', reason: `writing the production rule failed (${cause}), so production still serves slot ${plan.fromSlot}` };
+      }
+      if (!productionMoved) {
+        return { ok: false, state: 'new', reason: `production serves slot ${plan.toSlot} but repairing the test rule failed (${cause}), so the test route is stale` };
+      }
+      try {
+        await forwardConfirmed(ports, plan.revert);
+        log.warn('production reverted after the test rule write failed', { error: cause });
+        return { ok: false, state: 'old', reason: `writing the test rule failed (${cause}), so production was reverted to slot ${plan.fromSlot}` };
+      } catch (revertErr) {
+        return {
+          ok: false,
+          state: 'new',
+          reason: `writing the test rule failed (${cause}) and reverting production failed too (${errorSummary(revertErr)}), so production serves slot ${plan.toSlot} and the test route is stale`,
+        };
+      }
+    }
+  }
+  return { ok: true, routeWrites: plan.writes.length };
+}
+
+/** Routes, then labels, then the record. Label and record failures leave the (committed) new state. */
+export async function applyReleasePlan(ports: SwapPorts, plan: ReleasePlan, log: Logger): Promise<ApplyResult> {
+  const routes = await writeRoutes(ports, plan, log);
+  if (!routes.ok) return routes;
+  const problems: string[] = [];
+  try {
+    await ports.labels.write(plan.labelArns, plan.labels);
+  } catch (err) {
+    problems.push(`writing the labels failed (${errorSummary(err)})`);
+  }
+  if (plan.nextState !== null) {
+    try {
+      await ports.state.write(plan.nextState);
+    } catch (err) {
+      problems.push(`writing the state record failed (${errorSummary(err)})`);
+    }
+  }
+  if (problems.length > 0) {
+    return { ok: false, state: 'new', reason: `production serves slot ${plan.toSlot} but ${problems.join(' and ')}` };
+  }
+  return routes;
+}
+
+/** Audit notification; a failure to publish never fails the operation. */
+export async function notify(ports: SwapPorts, subject: string, message: string, log: Logger): Promise<void> {
+  if (ports.notifier === null) return;
+  try {
+    await ports.notifier.publish(subject, message);
+  } catch (err) {
+    log.warn('could not publish the audit notification', { error: errorSummary(err) });
+  }
+}
