@@ -1,0 +1,99 @@
+import type { Context } from '../context';
+import { otherSlot } from '../control-plane';
+import { discoverPipeline } from '../discovery';
+import { EXIT_OK } from '../errors';
+import { describeDigests, describeHealth, fields, shortCommit, shortDigest, when } from '../format';
+import { observe, type SlotStatus } from '../observe';
+import { listExecutions, readPendingApproval, readPipelineState, runningExecutions } from '../pipeline';
+
+const slotJson = (s: SlotStatus) => ({
+  slot: s.slot,
+  digest: s.digests.length === 1 ? s.digests[0] : null,
+  digests: s.digests,
+  desired: s.desired,
+  running: s.running,
+  steady: s.unsteady === null,
+  unsteadyReason: s.unsteady,
+  healthyTargets: s.healthyTargets,
+  targets: s.targets,
+});
+
+export async function status(ctx: Context, opts: { pipeline: string }): Promise<number> {
+  const aws = await ctx.aws();
+  const pipeline = await discoverPipeline(aws, opts.pipeline);
+  const [obs, pipelineState, last] = await Promise.all([
+    observe(aws, pipeline),
+    readPipelineState(aws, pipeline.name),
+    listExecutions(aws, pipeline.name, 1),
+  ]);
+  const approval = await readPendingApproval(aws, pipeline.name, pipelineState);
+  const executions = runningExecutions(pipelineState);
+  const { state, config } = pipeline;
+  const live = obs.liveSlot;
+  const green = live === null ? null : otherSlot(live);
+  // The record speaks for the live slot only when it names the same slot as the routes.
+  const recorded = state !== null && state.liveSlot === live ? state : null;
+  const liveCommit = recorded?.commit ?? null;
+  const lastExecution = last[0]
+    ? { executionId: last[0].pipelineExecutionId, status: last[0].status, startTime: last[0].startTime?.toISOString() }
+    : null;
+
+  ctx.printJson({
+    pipeline: pipeline.name,
+    region: aws.region,
+    released: state !== null,
+    live: live === null ? null : { ...slotJson(obs.slots[live]), commit: liveCommit, recordedDigest: recorded?.liveDigest ?? null },
+    green: green === null ? null : { ...slotJson(obs.slots[green]), testUrl: config.testUrl },
+    routes: { production: obs.routes.production, test: obs.routes.test },
+    labelsAgree: obs.drift.length === 0,
+    drift: obs.drift,
+    executions,
+    lastExecution,
+    approval: approval && {
+      executionId: approval.executionId, stage: approval.stageName, action: approval.actionName, since: approval.since ?? null,
+      ...approval.release,
+    },
+    state,
+  });
+  if (ctx.json) return EXIT_OK;
+
+  const s = ctx.style;
+  const rows: Array<[string, string]> = [];
+  if (live === null) {
+    rows.push(['live (blue)', s.loud('unknown: the production route forwards to no single slot')]);
+  } else {
+    const l = obs.slots[live];
+    const what = state === null && l.digests.length === 0
+      ? 'nothing released yet (production answers 503 until the first release)'
+      : `${describeDigests(l.digests)}  commit ${shortCommit(liveCommit)}`;
+    rows.push(['live (blue)', `slot ${live}  ${what}  ${describeHealth(l)}`]);
+    const g = obs.slots[green!];
+    rows.push(['green', `slot ${green}  ${describeDigests(g.digests)}  ${describeHealth(g)}`]);
+    rows.push(['test URL', config.testUrl]);
+  }
+  if (obs.drift.length === 0) {
+    rows.push(['labels', s.good('agree with the routes')]);
+  } else {
+    rows.push(['labels', s.loud('DRIFT: the labels disagree with the routes (the routes are the truth)')]);
+    for (const d of obs.drift) rows.push(['', s.loud(`!! ${d}`)]);
+  }
+  if (executions.length === 0) {
+    rows.push(['execution', lastExecution
+      ? `none in progress (last: ${lastExecution.executionId} ${lastExecution.status} ${when(lastExecution.startTime)})`
+      : 'none yet']);
+  } else {
+    for (const e of executions) rows.push(['execution', `${e.executionId} in stage ${e.stage}`]);
+  }
+  if (approval) {
+    const r = approval.release;
+    rows.push(['approval', `pending since ${when(approval.since)} for execution ${approval.executionId}`]);
+    rows.push(['', `commit ${shortCommit(r.commit)}  digest ${shortDigest(r.digest)}`]);
+    if (r.scanSummary) rows.push(['', `scan: ${r.scanSummary}`]);
+    if (r.testUrl) rows.push(['', `try it: ${r.testUrl}`]);
+    rows.push(['', `answer with: bluegreen approve|reject --pipeline ${pipeline.name}`]);
+  } else {
+    rows.push(['approval', 'none pending']);
+  }
+  ctx.print(`${pipeline.name} (${aws.region})\n${fields(rows)}`);
+  return EXIT_OK;
+}

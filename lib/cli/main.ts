@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+import type { CliIo } from './io';
+import { run } from './program';
+
+export type { CliIo } from './io';
+
+/** The `bluegreen` command, callable in-process: returns the exit code instead of exiting. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  return run(argv, io);
+}
+
+if (require.main === module) {
+  const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
+  void main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    isTTY: interactive,
+  }).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,123 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { processIO, scanGateCommand } from '../../buildspecs/gate/command';
+import { answerApproval } from './commands/approve';
+import { history } from './commands/history';
+import { rollback } from './commands/rollback';
+import { status } from './commands/status';
+import { Context, type GlobalOptions } from './context';
+import { CliError, EXIT_OK, EXIT_USAGE, explainAwsError, firstLine } from './errors';
+import type { CliIo } from './io';
+
+const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new InvalidArgumentError('expected a whole number from 1 to 100');
+  return n;
+};
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  ok
+  1  refused or failed (no pending approval, rollback refused, AWS error, cancelled)
+  2  usage (bad arguments, or a confirmation needed without a terminal: rerun with --yes)`;
+
+/** Builds a fresh program for one run; `run` receives each command's exit code. */
+export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('bluegreen');
+  const context = (cmd: Command) => new Context(io, cmd.optsWithGlobals<GlobalOptions>());
+  const action = <O>(fn: (ctx: Context, opts: O) => Promise<number>) =>
+    async (opts: O, cmd: Command) => setExit(await fn(context(cmd), opts));
+
+  // Global options work before or after the command name; positional parsing keeps them away
+  // from scan-gate, which has a --json of its own.
+  const withGlobals = (cmd: Command) => cmd
+    .option('--region <region>', 'AWS region (default: AWS_REGION or the profile\'s region)')
+    .option('--profile <profile>', 'AWS profile from your shared config (default: AWS_PROFILE)')
+    .option('--json', 'print one JSON document on stdout instead of text');
+
+  withGlobals(program)
+    .description('Release and roll back a blue/green pipeline built by cdk-blue-green-pipeline.')
+    .enablePositionalOptions()
+    .addHelpText('after', EXIT_CODES_HELP)
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(s.replace(/^error: /, 'bluegreen: ')),
+    });
+
+  const pipelineOption = () => new Option('--pipeline <name>', 'pipeline name (as given to the construct)').makeOptionMandatory();
+
+  withGlobals(program.command('status'))
+    .description('live and green slots, drift between labels and routes, current execution, pending approval')
+    .addOption(pipelineOption())
+    .action(action(status));
+
+  for (const [name, answer, what] of [['approve', 'Approved', 'approve'], ['reject', 'Rejected', 'reject']] as const) {
+    withGlobals(program.command(name))
+      .description(`show the pending release (commit, digest, scan, test URL) and ${what} it`)
+      .addOption(pipelineOption())
+      .option('--comment <text>', 'note recorded with the answer')
+      .option('-y, --yes', 'do not ask for confirmation')
+      .action(action((ctx, opts: { pipeline: string; comment?: string; yes?: boolean }) => answerApproval(ctx, opts, answer)));
+  }
+
+  withGlobals(program.command('rollback'))
+    .description('re-swap production to the previous slot through the swap function; waits until the routes flip')
+    .addOption(pipelineOption())
+    .option('--reason <text>', 'why, for the audit trail')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(action(rollback));
+
+  withGlobals(program.command('history'))
+    .description('recent releases, swaps and rollbacks')
+    .addOption(pipelineOption())
+    .option('--limit <n>', 'how many entries', positiveInt, 20)
+    .action(action(history));
+
+  // The build's Trivy gate, under the same bin. It reports its code through process.exitCode;
+  // capture that and leave the process's own value as it was.
+  let savedExitCode: typeof process.exitCode;
+  program.addCommand(scanGateCommand({
+    ...processIO,
+    stdout: (text) => void io.stdout.write(text),
+    stderr: (text) => void io.stderr.write(text),
+  }));
+  program.hook('preAction', (_root, actionCommand) => {
+    if (actionCommand.name() !== 'scan-gate') return;
+    savedExitCode = process.exitCode;
+    process.exitCode = undefined;
+  });
+  program.hook('postAction', (_root, actionCommand) => {
+    if (actionCommand.name() !== 'scan-gate') return;
+    setExit(Number(process.exitCode ?? EXIT_OK));
+    process.exitCode = savedExitCode;
+  });
+
+  return program;
+}
+
+/**
+ * Runs one command and returns its exit code. Expected failures become one line on stderr (and a
+ * JSON error document with --json); only a bug prints more, and only with BLUEGREEN_DEBUG set.
+ */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  let code = EXIT_OK;
+  const program = buildProgram(io, (c) => (code = c));
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
+      return EXIT_USAGE;
+    }
+    const expected = explainAwsError(err);
+    const failure = expected ?? new CliError(`unexpected error: ${firstLine(err instanceof Error ? err.message : String(err))}`, 'unexpected');
+    io.stderr.write(`bluegreen: ${failure.message}\n`);
+    if (!expected && (io.env ?? process.env).BLUEGREEN_DEBUG) io.stderr.write(`${(err as Error)?.stack ?? err}\n`);
+    if (json) io.stdout.write(`${JSON.stringify({ error: { code: failure.code, message: failure.message, ...failure.details } }, null, 2)}\n`);
+    return failure.exitCode;
+  }
+}

@@ -1,0 +1,89 @@
+// Runs the `bluegreen` CLI in-process against the shared in-memory AWS model, with the real
+// DeployGreen and Swap handlers behind CodePipeline and Lambda Invoke.
+import { createDeployGreenHandler } from '../../../lambdas/deploy-green';
+import { createSwapHandler } from '../../../lambdas/swap';
+import { main } from '../../../lib/cli/main';
+import { AwsWorld } from '../../support/aws-model';
+import { ReleaseDriver } from '../../support/release-driver';
+import { seedReleaseStack, type ReleaseStack } from '../../support/release-stack';
+
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** The questions the CLI asked. */
+  readonly asked: string[];
+}
+
+export interface RunOptions {
+  /** Pretend to be on a terminal (prompts and spinner). */
+  readonly tty?: boolean;
+  /** Answers confirmations; runs between the CLI's look and its change. */
+  readonly confirm?: (question: string) => boolean | Promise<boolean>;
+}
+
+export class CliWorld {
+  readonly world = new AwsWorld();
+  readonly stack: ReleaseStack;
+  readonly driver: ReleaseDriver;
+  /** The handlers' structured log lines (kept off the test output). */
+  readonly handlerLog: string[] = [];
+
+  constructor() {
+    const logSink = (line: string) => void this.handlerLog.push(line);
+    // The handlers stamp the record with world time, so it lines up with the pipeline's executions.
+    const now = () => new Date(this.world.now());
+    const deployGreen = createDeployGreenHandler({ logSink, now });
+    const swap = createSwapHandler({ logSink, now });
+    this.stack = seedReleaseStack(this.world, { handlers: { deployGreen, swap } });
+    this.world.install();
+    this.driver = new ReleaseDriver(this.world, this.stack, { deployGreen, swap });
+  }
+
+  get pipeline(): string {
+    return this.stack.pipelineName;
+  }
+
+  /** `bluegreen …argv`; every wait of the CLI advances the world by one tick. */
+  async run(argv: string[], opts: RunOptions = {}): Promise<CliRun> {
+    let stdout = '';
+    let stderr = '';
+    const asked: string[] = [];
+    const code = await main(argv, {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s) },
+      isTTY: opts.tty ?? false,
+      env: { USER: 'oncall-dana' },
+      sleep: async () => this.world.tick(),
+      ...(opts.confirm
+        ? {
+          confirm: async (q: string) => {
+            asked.push(q);
+            return opts.confirm!(q);
+          },
+        }
+        : {}),
+    });
+    return { code, stdout, stderr, asked };
+  }
+
+  /** Two releases: v1 then v2. Slot a is live with v2, slot b keeps v1 warm (the rollback target). */
+  async twoReleases() {
+    const v1 = await this.driver.release('v1');
+    const v2 = await this.driver.release('v2');
+    return { v1, v2 };
+  }
+
+  /** A release built, deployed to the idle slot, and waiting in the Approve stage. */
+  async pendingRelease(label: string) {
+    const release = this.driver.start(label);
+    const deploy = await this.driver.deploy(release);
+    if (deploy.status !== 'succeeded') throw new Error(`deploy of ${label} ${deploy.status}: ${deploy.message}`);
+    this.world.codepipeline.requestApproval(release.execution.id);
+    return release;
+  }
+
+  approvalAction(executionId: string) {
+    return this.world.codepipeline.execution(executionId).actions.find((a) => a.actionName === 'Approve');
+  }
+}
