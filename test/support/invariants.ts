@@ -1,0 +1,129 @@
+// DESIGN.md invariants 1–5 as checks over the world. Each check returns violations as sentences;
+// `assertInvariants` throws them all at once.
+import type { AwsWorld } from './aws-model';
+import type { JobState } from './model/codepipeline';
+import { LABEL, ReleaseStack, SLOTS, releaseStackOf } from './release-stack';
+
+export interface InvariantOptions {
+  /** Invariant 2 applies once anything went live; default: `anythingReleased(stack)`. */
+  released?: boolean;
+  /** Every continuation chain must have ended in a terminal result (default false: one may be in flight). */
+  settled?: boolean;
+  stack?: ReleaseStack;
+}
+
+/** Something went live: the state record exists, or production left the slot it was seeded on. */
+export function anythingReleased(stack: ReleaseStack): boolean {
+  return stack.state() !== undefined || stack.liveSlot() !== 'a';
+}
+
+/** 1. Production tasks run only approved digests. */
+export function checkApprovedInProduction(world: AwsWorld, approvedDigests: Iterable<string>, stack = releaseStackOf(world)): string[] {
+  const approved = new Set(approvedDigests);
+  const live = stack.liveSlot();
+  if (!live) return [];
+  const bad = stack.servingDigests(live).filter((d) => d === null || !approved.has(d));
+  return bad.length ? [`Invariant 1: production slot ${live} serves unapproved digest(s) ${[...new Set(bad)].join(', ')}.`] : [];
+}
+
+/** 2. Once anything was released, the production target group has healthy targets. */
+export function checkProductionHealthy(world: AwsWorld, released: boolean, stack = releaseStackOf(world)): string[] {
+  if (!released) return [];
+  const targets = world.elbv2.forwardTargets(stack.config.productionRuleArn);
+  const healthy = targets.flatMap((tg) => world.ecs.targetsOf(tg)).filter((t) => t.health === 'healthy');
+  return healthy.length ? [] : [`Invariant 2: production rule forwards to ${targets.join(', ') || 'nothing'} with no healthy target.`];
+}
+
+/** 3. Every delivered job has exactly one result; failures say why in one sentence. */
+export function checkJobResults(world: AwsWorld, settled = false): string[] {
+  const out: string[] = [];
+  for (const job of world.codepipeline.deliveredJobs()) {
+    const name = `${job.actionName} job ${job.id}`;
+    if (!job.result) {
+      out.push(`Invariant 3: ${name} got no result (silent timeout).`);
+      continue;
+    }
+    if (job.attempts.length > job.deliveries) {
+      out.push(`Invariant 3: ${name} got ${job.attempts.length} result attempts from ${job.deliveries} deliveries.`);
+    }
+    if (job.result.kind === 'failure') out.push(...checkFailure(name, job));
+    if (settled && job.continuedBy && !world.codepipeline.job(job.continuedBy).deliveries) {
+      out.push(`Invariant 3: ${name} continues in ${job.continuedBy}, which was never delivered.`);
+    }
+  }
+  return out;
+}
+
+function checkFailure(name: string, job: JobState): string[] {
+  const f = job.result!.failure!;
+  const out: string[] = [];
+  if (f.type !== 'JobFailed') out.push(`Invariant 3: ${name} failed with type ${f.type}, not JobFailed.`);
+  if (!isOneSentence(f.message)) out.push(`Invariant 3: ${name} failure message is not one sentence: ${JSON.stringify(f.message)}.`);
+  return out;
+}
+
+/** lambdas/README.md "Job results": every failure carries the execution id as externalExecutionId. */
+export function checkFailuresCarryExecutionId(world: AwsWorld): string[] {
+  return world.codepipeline
+    .deliveredJobs()
+    .filter((job) => job.result?.kind === 'failure' && job.result.failure!.externalExecutionId !== job.executionId)
+    .map((job) => `${job.actionName} job ${job.id} failed with externalExecutionId ${String(job.result!.failure!.externalExecutionId)}, not ${job.executionId}.`);
+}
+
+/** A single line, non-empty, short enough to read in the console, without a stack trace. */
+export function isOneSentence(message: string | undefined): boolean {
+  if (!message || !message.trim()) return false;
+  return !/[\r\n]/.test(message) && message.length <= 400 && !/\bat .+\(.+:\d+:\d+\)/.test(message);
+}
+
+/** 5. Routes are fully old or fully new: production and test forward to one slot each, different. */
+export function checkRoutes(world: AwsWorld, stack = releaseStackOf(world)): string[] {
+  const prod = world.elbv2.forwardTargets(stack.config.productionRuleArn);
+  const test = world.elbv2.forwardTargets(stack.config.testRuleArn);
+  const out: string[] = [];
+  if (prod.length !== 1 || !stack.slotOfTargetGroup(prod[0])) out.push(`Invariant 5: production rule forwards to [${prod.join(', ')}], not exactly one slot.`);
+  if (test.length !== 1 || !stack.slotOfTargetGroup(test[0])) out.push(`Invariant 5: test rule forwards to [${test.join(', ')}], not exactly one slot.`);
+  if (!out.length && prod[0] === test[0]) out.push(`Invariant 5: production and test rules both forward to slot ${stack.slotOfTargetGroup(prod[0])}.`);
+  return out;
+}
+
+export function invariantViolations(world: AwsWorld, approvedDigests: Iterable<string>, opts: InvariantOptions = {}): string[] {
+  const stack = opts.stack ?? releaseStackOf(world);
+  const released = opts.released ?? anythingReleased(stack);
+  return [
+    ...checkApprovedInProduction(world, approvedDigests, stack),
+    ...checkProductionHealthy(world, released, stack),
+    ...checkJobResults(world, opts.settled),
+    ...checkRoutes(world, stack),
+  ];
+}
+
+/** Throws every violated invariant (1, 2, 3, 5; 4 is `assertUnchanged` around a replay). */
+export function assertInvariants(world: AwsWorld, approvedDigests: Iterable<string>, opts: InvariantOptions = {}): void {
+  const violations = invariantViolations(world, approvedDigests, opts);
+  if (violations.length) throw new Error(violations.join('\n'));
+}
+
+/**
+ * 4. What a completed operation's replay must leave unchanged: routes, labels, the state record,
+ * the slot services' deployments and desired counts, and the slot image tags.
+ */
+export function releaseSnapshot(world: AwsWorld, stack = releaseStackOf(world)): unknown {
+  return {
+    production: world.elbv2.forwardTargets(stack.config.productionRuleArn),
+    test: world.elbv2.forwardTargets(stack.config.testRuleArn),
+    labels: stack.labels(),
+    state: world.ssm.value(stack.config.stateParameterName),
+    services: SLOTS.map((s) => {
+      const svc = world.ecs.service(stack.config.slots[s].serviceArn);
+      return { slot: s, desired: svc.desiredCount, taskDefinition: svc.taskDefinition, deployments: svc.deployments.map((d) => d.id) };
+    }),
+    tags: SLOTS.map((s) => world.ecr.tagOf(stack.config.repositoryName, stack.config.slots[s].imageTag) ?? null),
+  };
+}
+
+/** Labels agree with routes: all four resources say the live slot is the one production forwards to. */
+export function labelsMatchRoutes(stack: ReleaseStack): boolean {
+  const live = stack.liveSlot();
+  return Object.values(stack.labels()).every((tags) => tags[LABEL.liveSlot] === live);
+}

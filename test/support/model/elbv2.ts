@@ -1,0 +1,342 @@
+// Application Load Balancer: listeners, listener rules (the release routes) and target groups.
+// Target health is derived from the ECS model: a target group's targets are the running tasks of
+// the services registered with it.
+import type {
+  Action,
+  DescribeListenersOutput,
+  DescribeRulesOutput,
+  DescribeTagsOutput,
+  DescribeTargetGroupsOutput,
+  DescribeTargetHealthOutput,
+  Listener,
+  ModifyRuleOutput,
+  CreateRuleOutput,
+  Rule,
+  RuleCondition,
+  TargetGroup,
+  TargetHealth,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { awsError } from './errors';
+import { CommandFn, IdSource, ServiceModel, WorldRef, clone } from './common';
+
+interface ListenerState {
+  arn: string;
+  loadBalancerArn: string;
+  port: number;
+  protocol: 'HTTP' | 'HTTPS';
+  defaultActions: Action[];
+}
+
+interface RuleState {
+  arn: string;
+  listenerArn: string;
+  priority: number;
+  conditions: RuleCondition[];
+  actions: Action[];
+}
+
+interface TargetGroupState {
+  arn: string;
+  name: string;
+  port: number;
+  vpcId: string;
+  healthCheckPath: string;
+}
+
+const err = (name: string, message: string) => awsError('elbv2', name, message);
+
+export class Elbv2Model implements ServiceModel {
+  readonly listeners = new Map<string, ListenerState>();
+  readonly rules = new Map<string, RuleState>();
+  readonly targetGroups = new Map<string, TargetGroupState>();
+  private readonly ids = new IdSource();
+
+  constructor(private readonly world: WorldRef) {}
+
+  // ---- seeding ---------------------------------------------------------------------------------
+
+  addTargetGroup(opts: { name: string; port?: number; healthCheckPath?: string }): string {
+    const arn = `arn:aws:elasticloadbalancing:${this.world.region}:${this.world.account}:targetgroup/${opts.name}/${this.ids.hex(16)}`;
+    this.targetGroups.set(arn, {
+      arn,
+      name: opts.name,
+      port: opts.port ?? 80,
+      vpcId: 'vpc-0a1b2c3d4e5f60718',
+      healthCheckPath: opts.healthCheckPath ?? '/health',
+    });
+    return arn;
+  }
+
+  addListener(opts: { loadBalancerArn: string; port: number; protocol?: 'HTTP' | 'HTTPS' }): string {
+    const lb = opts.loadBalancerArn.split(':loadbalancer/')[1];
+    const arn = `arn:aws:elasticloadbalancing:${this.world.region}:${this.world.account}:listener/${lb}/${this.ids.hex(16)}`;
+    this.listeners.set(arn, {
+      arn,
+      loadBalancerArn: opts.loadBalancerArn,
+      port: opts.port,
+      protocol: opts.protocol ?? 'HTTP',
+      defaultActions: [
+        {
+          Type: 'fixed-response',
+          Order: 1,
+          FixedResponseConfig: { StatusCode: '503', ContentType: 'text/plain', MessageBody: 'Service unavailable' },
+        },
+      ],
+    });
+    return arn;
+  }
+
+  /** A new load balancer's ARN (listeners hang off it; the balancer itself has no modelled state). */
+  addLoadBalancer(name: string): string {
+    return `arn:aws:elasticloadbalancing:${this.world.region}:${this.world.account}:loadbalancer/app/${name}/${this.ids.hex(16)}`;
+  }
+
+  /** The target groups a rule forwards traffic to (weight > 0). */
+  forwardTargets(ruleArn: string): string[] {
+    const rule = this.rules.get(ruleArn);
+    if (!rule) return [];
+    return rule.actions
+      .filter((a) => a.Type === 'forward')
+      .flatMap((a) => (a.ForwardConfig?.TargetGroups ?? []).filter((t) => (t.Weight ?? 1) > 0))
+      .map((t) => t.TargetGroupArn!);
+  }
+
+  /** Test shortcut: point a rule at one target group without going through the API. */
+  setForward(ruleArn: string, targetGroupArn: string): void {
+    const rule = this.rules.get(ruleArn);
+    if (!rule) throw new Error(`no rule ${ruleArn}`);
+    rule.actions = [forward(targetGroupArn)];
+  }
+
+  // ---- API -------------------------------------------------------------------------------------
+
+  readonly commands: Record<string, CommandFn> = {
+    DescribeRules: (input: { RuleArns?: string[]; ListenerArn?: string }): DescribeRulesOutput => {
+      if (input.RuleArns && input.ListenerArn) {
+        throw err('ValidationError', 'Rule ARNs and a listener ARN cannot be specified at the same time');
+      }
+      if (input.RuleArns) {
+        const missing = input.RuleArns.filter((a) => !this.rules.has(a));
+        if (missing.length > 0) throw err('RuleNotFoundException', 'One or more rules not found');
+        return { Rules: input.RuleArns.map((a) => this.ruleShape(this.rules.get(a)!)) };
+      }
+      if (input.ListenerArn) {
+        const listener = this.listeners.get(input.ListenerArn);
+        if (!listener) throw err('ListenerNotFoundException', 'One or more listeners not found');
+        const rules = [...this.rules.values()]
+          .filter((r) => r.listenerArn === listener.arn)
+          .sort((x, y) => x.priority - y.priority)
+          .map((r) => this.ruleShape(r));
+        rules.push({
+          RuleArn: `${listener.arn.replace(':listener/', ':listener-rule/')}/default`,
+          Priority: 'default',
+          Conditions: [],
+          Actions: clone(listener.defaultActions),
+          IsDefault: true,
+        });
+        return { Rules: rules };
+      }
+      throw err('ValidationError', 'A listener ARN or a set of rule ARNs must be specified');
+    },
+
+    ModifyRule: (input: { RuleArn: string; Actions?: Action[]; Conditions?: RuleCondition[] }): ModifyRuleOutput => {
+      const rule = this.rules.get(input.RuleArn);
+      if (!rule) throw err('RuleNotFoundException', 'One or more rules not found');
+      if (input.Actions) rule.actions = this.normaliseActions(input.Actions);
+      if (input.Conditions) rule.conditions = normaliseConditions(input.Conditions);
+      return { Rules: [this.ruleShape(rule)] };
+    },
+
+    CreateRule: (input: {
+      ListenerArn: string;
+      Priority: number;
+      Conditions: RuleCondition[];
+      Actions: Action[];
+    }): CreateRuleOutput => {
+      const listener = this.listeners.get(input.ListenerArn);
+      if (!listener) throw err('ListenerNotFoundException', 'One or more listeners not found');
+      if (!Number.isInteger(input.Priority) || input.Priority < 1 || input.Priority > 50000) {
+        throw err('ValidationError', `Priority '${input.Priority}' must be between 1 and 50000`);
+      }
+      const taken = [...this.rules.values()].some((r) => r.listenerArn === listener.arn && r.priority === input.Priority);
+      if (taken) throw err('PriorityInUseException', `Priority '${input.Priority}' is currently in use`);
+      if (!input.Conditions?.length) throw err('ValidationError', 'A rule must have at least one condition');
+      const arn = `${listener.arn.replace(':listener/', ':listener-rule/')}/${this.ids.hex(16)}`;
+      const rule: RuleState = {
+        arn,
+        listenerArn: listener.arn,
+        priority: input.Priority,
+        conditions: normaliseConditions(input.Conditions),
+        actions: this.normaliseActions(input.Actions),
+      };
+      this.rules.set(arn, rule);
+      return { Rules: [this.ruleShape(rule)] };
+    },
+
+    DeleteRule: (input: { RuleArn: string }) => {
+      if (!this.rules.delete(input.RuleArn)) throw err('RuleNotFoundException', 'One or more rules not found');
+      return {};
+    },
+
+    DescribeListeners: (input: { ListenerArns?: string[]; LoadBalancerArn?: string }): DescribeListenersOutput => {
+      let found: ListenerState[];
+      if (input.ListenerArns) {
+        if (input.ListenerArns.some((a) => !this.listeners.has(a))) {
+          throw err('ListenerNotFoundException', 'One or more listeners not found');
+        }
+        found = input.ListenerArns.map((a) => this.listeners.get(a)!);
+      } else {
+        found = [...this.listeners.values()].filter((l) => l.loadBalancerArn === input.LoadBalancerArn);
+      }
+      const shape = (l: ListenerState): Listener => ({
+        ListenerArn: l.arn,
+        LoadBalancerArn: l.loadBalancerArn,
+        Port: l.port,
+        Protocol: l.protocol,
+        DefaultActions: clone(l.defaultActions),
+      });
+      return { Listeners: found.map(shape) };
+    },
+
+    DescribeTargetGroups: (input: { TargetGroupArns?: string[]; Names?: string[] }): DescribeTargetGroupsOutput => {
+      let found: TargetGroupState[];
+      if (input.TargetGroupArns) {
+        if (input.TargetGroupArns.some((a) => !this.targetGroups.has(a))) {
+          throw err('TargetGroupNotFoundException', 'One or more target groups not found');
+        }
+        found = input.TargetGroupArns.map((a) => this.targetGroups.get(a)!);
+      } else if (input.Names) {
+        found = [...this.targetGroups.values()].filter((t) => input.Names!.includes(t.name));
+        if (found.length !== input.Names.length) {
+          throw err('TargetGroupNotFoundException', 'One or more target groups not found');
+        }
+      } else {
+        found = [...this.targetGroups.values()];
+      }
+      return { TargetGroups: found.map((t) => this.targetGroupShape(t)) };
+    },
+
+    DescribeTargetHealth: (input: { TargetGroupArn: string }): DescribeTargetHealthOutput => {
+      const tg = this.targetGroups.get(input.TargetGroupArn);
+      if (!tg) throw err('TargetGroupNotFoundException', 'One or more target groups not found');
+      return {
+        TargetHealthDescriptions: this.world.ecs.targetsOf(tg.arn).map((t) => ({
+          Target: { Id: t.ip, Port: t.port, AvailabilityZone: t.az },
+          HealthCheckPort: String(t.port),
+          TargetHealth: targetHealth(t.health),
+        })),
+      };
+    },
+
+    DescribeTags: (input: { ResourceArns: string[] }): DescribeTagsOutput => ({
+      TagDescriptions: input.ResourceArns.map((arn) => ({
+        ResourceArn: arn,
+        Tags: Object.entries(this.world.tags.of(arn)).map(([Key, Value]) => ({ Key, Value })),
+      })),
+    }),
+  };
+
+  // ---- shapes ----------------------------------------------------------------------------------
+
+  private normaliseActions(actions: Action[]): Action[] {
+    if (!actions.length) throw err('ValidationError', 'A rule must have at least one action');
+    return actions.map((a, i) => {
+      if (a.Type !== 'forward') return { ...clone(a), Order: a.Order ?? i + 1 };
+      const groups = a.ForwardConfig?.TargetGroups ?? (a.TargetGroupArn ? [{ TargetGroupArn: a.TargetGroupArn }] : []);
+      if (!groups.length) throw err('ValidationError', 'A forward action must specify a target group');
+      if (a.TargetGroupArn && a.ForwardConfig && (groups.length !== 1 || groups[0].TargetGroupArn !== a.TargetGroupArn)) {
+        throw err('ValidationError', 'TargetGroupArn and ForwardConfig must specify the same target group');
+      }
+      if (groups.some((g) => !g.TargetGroupArn || !this.targetGroups.has(g.TargetGroupArn))) {
+        throw err('TargetGroupNotFoundException', 'One or more target groups not found');
+      }
+      const action: Action = {
+        Type: 'forward',
+        Order: a.Order ?? i + 1,
+        ForwardConfig: {
+          TargetGroups: groups.map((g) => ({ TargetGroupArn: g.TargetGroupArn, Weight: g.Weight ?? 1 })),
+          TargetGroupStickinessConfig: { Enabled: false },
+        },
+      };
+      // Like the API: a single-group forward is also reported in the legacy `TargetGroupArn`.
+      if (groups.length === 1) action.TargetGroupArn = groups[0].TargetGroupArn;
+      return action;
+    });
+  }
+
+  private ruleShape(r: RuleState): Rule {
+    return {
+      RuleArn: r.arn,
+      Priority: String(r.priority),
+      Conditions: clone(r.conditions),
+      Actions: clone(r.actions),
+      IsDefault: false,
+    };
+  }
+
+  private targetGroupShape(t: TargetGroupState): TargetGroup {
+    const lbs = new Set<string>();
+    for (const r of this.rules.values()) {
+      if (this.forwardTargets(r.arn).includes(t.arn)) lbs.add(this.listeners.get(r.listenerArn)!.loadBalancerArn);
+    }
+    return {
+      TargetGroupArn: t.arn,
+      TargetGroupName: t.name,
+      Protocol: 'HTTP',
+      Port: t.port,
+      VpcId: t.vpcId,
+      HealthCheckProtocol: 'HTTP',
+      HealthCheckPort: 'traffic-port',
+      HealthCheckEnabled: true,
+      HealthCheckIntervalSeconds: 10,
+      HealthCheckTimeoutSeconds: 5,
+      HealthyThresholdCount: 2,
+      UnhealthyThresholdCount: 2,
+      HealthCheckPath: t.healthCheckPath,
+      Matcher: { HttpCode: '200' },
+      LoadBalancerArns: [...lbs],
+      TargetType: 'ip',
+      ProtocolVersion: 'HTTP1',
+      IpAddressType: 'ipv4',
+    };
+  }
+}
+
+export function forward(targetGroupArn: string): Action {
+  return {
+    Type: 'forward',
+    Order: 1,
+    TargetGroupArn: targetGroupArn,
+    ForwardConfig: {
+      TargetGroups: [{ TargetGroupArn: targetGroupArn, Weight: 1 }],
+      TargetGroupStickinessConfig: { Enabled: false },
+    },
+  };
+}
+
+export function pathPatternAll(): RuleCondition[] {
+  return normaliseConditions([{ Field: 'path-pattern', Values: ['*'] }]);
+}
+
+function normaliseConditions(conditions: RuleCondition[]): RuleCondition[] {
+  return conditions.map((c) => {
+    if (c.Field !== 'path-pattern') return clone(c);
+    const values = c.PathPatternConfig?.Values ?? c.Values ?? [];
+    return { Field: 'path-pattern', Values: [...values], PathPatternConfig: { Values: [...values] } };
+  });
+}
+
+export type TargetHealthState = 'initial' | 'healthy' | 'unhealthy' | 'draining';
+
+function targetHealth(state: TargetHealthState): TargetHealth {
+  switch (state) {
+    case 'healthy':
+      return { State: 'healthy' };
+    case 'initial':
+      return { State: 'initial', Reason: 'Elb.RegistrationInProgress', Description: 'Target registration is in progress' };
+    case 'unhealthy':
+      return { State: 'unhealthy', Reason: 'Target.ResponseCodeMismatch', Description: 'Health checks failed with these codes: [502]' };
+    case 'draining':
+      return { State: 'draining', Reason: 'Target.DeregistrationInProgress', Description: 'Target deregistration is in progress' };
+  }
+}

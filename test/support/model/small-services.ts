@@ -1,0 +1,372 @@
+// SSM parameters, the Resource Groups Tagging API, SNS, CloudFormation stacks and Lambda.
+import type {
+  GetParameterCommandOutput,
+  GetParametersCommandOutput,
+  Parameter,
+  PutParameterCommandOutput,
+} from '@aws-sdk/client-ssm';
+import type { GetResourcesCommandOutput, TagResourcesCommandOutput } from '@aws-sdk/client-resource-groups-tagging-api';
+import type { PublishCommandOutput } from '@aws-sdk/client-sns';
+import type { DescribeStacksCommandOutput, Output, Stack } from '@aws-sdk/client-cloudformation';
+import type { InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import { Uint8ArrayBlobAdapter } from '@smithy/core/serde';
+import { awsError } from './errors';
+import { CommandFn, IdSource, ServiceModel, WorldRef } from './common';
+
+// ---- tags ------------------------------------------------------------------------------------
+
+/** One tag store for every ARN: ECS, ELB and the tagging API all read and write it. */
+export class TagStore {
+  private readonly byArn = new Map<string, Map<string, string>>();
+
+  of(arn: string): Record<string, string> {
+    return Object.fromEntries(this.byArn.get(arn) ?? []);
+  }
+
+  put(arn: string, tags: Record<string, string>): void {
+    const current = this.byArn.get(arn) ?? new Map<string, string>();
+    for (const [k, v] of Object.entries(tags)) current.set(k, v);
+    this.byArn.set(arn, current);
+  }
+
+  arns(): string[] {
+    return [...this.byArn.keys()];
+  }
+}
+
+export class TaggingModel implements ServiceModel {
+  constructor(private readonly world: WorldRef) {}
+
+  readonly commands: Record<string, CommandFn> = {
+    TagResources: (input: { ResourceARNList: string[]; Tags: Record<string, string> }): TagResourcesCommandOutput => {
+      if (!input.ResourceARNList?.length || input.ResourceARNList.length > 20) {
+        throw awsError('tagging', 'InvalidParameterException', 'ResourceARNList must contain between 1 and 20 ARNs.');
+      }
+      const entries = Object.entries(input.Tags ?? {});
+      if (!entries.length || entries.length > 50) {
+        throw awsError('tagging', 'InvalidParameterException', 'Tags must contain between 1 and 50 tags.');
+      }
+      for (const [k, v] of entries) {
+        if (k.length > 128 || v.length > 256) {
+          throw awsError('tagging', 'InvalidParameterException', `Tag ${k} exceeds the key (128) or value (256) length limit.`);
+        }
+      }
+      const FailedResourcesMap: NonNullable<TagResourcesCommandOutput['FailedResourcesMap']> = {};
+      for (const arn of input.ResourceARNList) {
+        if (this.world.resourceExists(arn)) this.world.tags.put(arn, input.Tags);
+        else FailedResourcesMap[arn] = { StatusCode: 404, ErrorCode: 'InvalidParameterException', ErrorMessage: `Resource ${arn} not found` };
+      }
+      return { FailedResourcesMap, $metadata: {} };
+    },
+
+    GetResources: (input: {
+      ResourceARNList?: string[];
+      TagFilters?: { Key: string; Values?: string[] }[];
+      ResourceTypeFilters?: string[];
+    }): GetResourcesCommandOutput => {
+      const typeOf = (arn: string) => {
+        const [, , service, , , resource] = arn.split(':');
+        return `${service}:${resource.split('/')[0]}`;
+      };
+      const arns = (input.ResourceARNList ?? this.world.tags.arns()).filter((arn) => {
+        const tags = this.world.tags.of(arn);
+        if (!Object.keys(tags).length || !this.world.resourceExists(arn)) return false;
+        if (input.ResourceTypeFilters?.length && !input.ResourceTypeFilters.some((f) => typeOf(arn) === f || typeOf(arn).startsWith(`${f}:`) || arn.split(':')[2] === f)) {
+          return false;
+        }
+        return (input.TagFilters ?? []).every((f) => f.Key in tags && (!f.Values?.length || f.Values.includes(tags[f.Key])));
+      });
+      return {
+        ResourceTagMappingList: arns.map((arn) => ({
+          ResourceARN: arn,
+          Tags: Object.entries(this.world.tags.of(arn)).map(([Key, Value]) => ({ Key, Value })),
+        })),
+        PaginationToken: '',
+        $metadata: {},
+      };
+    },
+  };
+}
+
+// ---- SSM -------------------------------------------------------------------------------------
+
+interface ParameterState {
+  name: string;
+  type: 'String' | 'StringList' | 'SecureString';
+  value: string;
+  version: number;
+  lastModified: number;
+  tier: 'Standard' | 'Advanced';
+}
+
+export class SsmModel implements ServiceModel {
+  readonly parameters = new Map<string, ParameterState>();
+
+  constructor(private readonly world: WorldRef) {}
+
+  /** The current value, or undefined (test shortcut; not an API call). */
+  value(name: string): string | undefined {
+    return this.parameters.get(name)?.value;
+  }
+
+  put(name: string, value: string): void {
+    this.commands.PutParameter({ Name: name, Value: value, Type: 'String', Overwrite: true });
+  }
+
+  private shape(p: ParameterState): Parameter {
+    return {
+      Name: p.name,
+      Type: p.type,
+      Value: p.value,
+      Version: p.version,
+      LastModifiedDate: new Date(p.lastModified),
+      ARN: `arn:aws:ssm:${this.world.region}:${this.world.account}:parameter${p.name.startsWith('/') ? '' : '/'}${p.name}`,
+      DataType: 'text',
+    };
+  }
+
+  readonly commands: Record<string, CommandFn> = {
+    GetParameter: (input: { Name: string }): GetParameterCommandOutput => {
+      const p = this.parameters.get(input.Name);
+      if (!p) throw awsError('ssm', 'ParameterNotFound', '');
+      return { Parameter: this.shape(p), $metadata: {} };
+    },
+
+    GetParameters: (input: { Names: string[] }): GetParametersCommandOutput => ({
+      Parameters: input.Names.filter((n) => this.parameters.has(n)).map((n) => this.shape(this.parameters.get(n)!)),
+      InvalidParameters: input.Names.filter((n) => !this.parameters.has(n)),
+      $metadata: {},
+    }),
+
+    PutParameter: (input: {
+      Name: string;
+      Value: string;
+      Type?: ParameterState['type'];
+      Overwrite?: boolean;
+      Tier?: 'Standard' | 'Advanced' | 'Intelligent-Tiering';
+    }): PutParameterCommandOutput => {
+      if (typeof input.Value !== 'string' || input.Value.length === 0) {
+        throw awsError('ssm', 'ValidationException', "1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1");
+      }
+      const existing = this.parameters.get(input.Name);
+      const tier = input.Tier === 'Advanced' ? 'Advanced' : existing?.tier ?? 'Standard';
+      const limit = tier === 'Advanced' ? 8192 : 4096;
+      if (Buffer.byteLength(input.Value) > limit) {
+        throw awsError('ssm', 'ValidationException', `Standard tier parameters support a maximum parameter value of ${limit} characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier.`);
+      }
+      if (existing && !input.Overwrite) {
+        throw awsError('ssm', 'ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
+      }
+      const version = (existing?.version ?? 0) + 1;
+      this.parameters.set(input.Name, {
+        name: input.Name,
+        type: input.Type ?? existing?.type ?? 'String',
+        value: input.Value,
+        version,
+        lastModified: this.world.now(),
+        tier,
+      });
+      return { Version: version, Tier: tier, $metadata: {} };
+    },
+
+    DeleteParameter: (input: { Name: string }) => {
+      if (!this.parameters.delete(input.Name)) throw awsError('ssm', 'ParameterNotFound', '');
+      return {};
+    },
+  };
+}
+
+// ---- SNS -------------------------------------------------------------------------------------
+
+export interface PublishedMessage {
+  topicArn: string;
+  subject?: string;
+  message: string;
+  attributes?: Record<string, unknown>;
+  at: number;
+}
+
+export class SnsModel implements ServiceModel {
+  readonly topics = new Set<string>();
+  readonly published: PublishedMessage[] = [];
+  private readonly ids = new IdSource();
+
+  constructor(private readonly world: WorldRef) {}
+
+  createTopic(name: string): string {
+    const arn = `arn:aws:sns:${this.world.region}:${this.world.account}:${name}`;
+    this.topics.add(arn);
+    return arn;
+  }
+
+  readonly commands: Record<string, CommandFn> = {
+    Publish: (input: { TopicArn?: string; TargetArn?: string; Message: string; Subject?: string; MessageAttributes?: Record<string, unknown> }): PublishCommandOutput => {
+      const topicArn = input.TopicArn ?? input.TargetArn;
+      if (!topicArn || !this.topics.has(topicArn)) throw awsError('sns', 'NotFoundException', 'Topic does not exist');
+      if (typeof input.Message !== 'string' || !input.Message.length) {
+        throw awsError('sns', 'InvalidParameterException', 'Invalid parameter: Empty message');
+      }
+      if (Buffer.byteLength(input.Message) > 262144) {
+        throw awsError('sns', 'InvalidParameterException', 'Invalid parameter: Message too long');
+      }
+      // eslint-disable-next-line no-control-regex
+      if (input.Subject !== undefined && (input.Subject.length === 0 || input.Subject.length >= 100 || /[\u0000-\u001f]/.test(input.Subject))) {
+        throw awsError('sns', 'InvalidParameterException', 'Invalid parameter: Subject');
+      }
+      this.published.push({
+        topicArn,
+        subject: input.Subject,
+        message: input.Message,
+        attributes: input.MessageAttributes,
+        at: this.world.now(),
+      });
+      return { MessageId: `0b0e4e6d-0000-5000-8000-${this.ids.hex(12)}`, $metadata: {} };
+    },
+  };
+}
+
+// ---- CloudFormation --------------------------------------------------------------------------
+
+export class CloudFormationModel implements ServiceModel {
+  readonly stacks = new Map<string, Stack>();
+  private readonly ids = new IdSource();
+
+  constructor(private readonly world: WorldRef) {}
+
+  putStack(name: string, outputs: Record<string, string>, status: Stack['StackStatus'] = 'UPDATE_COMPLETE'): string {
+    const existing = this.stacks.get(name);
+    const id = existing?.StackId ?? `arn:aws:cloudformation:${this.world.region}:${this.world.account}:stack/${name}/0b0e4e6d-0000-4000-8000-${this.ids.hex(12)}`;
+    const Outputs: Output[] = Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue }));
+    this.stacks.set(name, {
+      StackId: id,
+      StackName: name,
+      StackStatus: status,
+      CreationTime: existing?.CreationTime ?? new Date(this.world.now()),
+      LastUpdatedTime: new Date(this.world.now()),
+      Outputs,
+      Parameters: [],
+      Tags: [],
+    });
+    return id;
+  }
+
+  readonly commands: Record<string, CommandFn> = {
+    DescribeStacks: (input: { StackName?: string }): DescribeStacksCommandOutput => {
+      if (!input.StackName) return { Stacks: structuredClone([...this.stacks.values()]), $metadata: {} };
+      const stack = [...this.stacks.values()].find((s) => s.StackName === input.StackName || s.StackId === input.StackName);
+      if (!stack) throw awsError('cloudformation', 'ValidationError', `Stack with id ${input.StackName} does not exist`);
+      return { Stacks: [structuredClone(stack)], $metadata: {} };
+    },
+  };
+}
+
+// ---- Lambda ----------------------------------------------------------------------------------
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type LambdaHandler = (event: any, context: any) => Promise<unknown> | unknown;
+
+export interface LambdaInvocation {
+  functionName: string;
+  event: unknown;
+  invocationType: string;
+  result?: unknown;
+  error?: string;
+}
+
+/** Lambda functions registered in-process: `Invoke` calls the real handler with the payload. */
+export class LambdaModel implements ServiceModel {
+  readonly functions = new Map<string, { name: string; arn: string; handler: LambdaHandler }>();
+  readonly invocations: LambdaInvocation[] = [];
+  /** `InvocationType: Event` invocations not yet run; `drain()` runs them. */
+  readonly queued: { name: string; event: unknown }[] = [];
+  private readonly ids = new IdSource();
+
+  constructor(private readonly world: WorldRef) {}
+
+  register(name: string, handler: LambdaHandler): string {
+    const arn = `arn:aws:lambda:${this.world.region}:${this.world.account}:function:${name}`;
+    this.functions.set(name, { name, arn, handler });
+    return arn;
+  }
+
+  async drain(): Promise<void> {
+    while (this.queued.length) {
+      const next = this.queued.shift()!;
+      await this.run(next.name, next.event, 'Event').catch(() => undefined);
+    }
+  }
+
+  private resolve(ref: string) {
+    const name = ref.startsWith('arn:') ? ref.split(':')[6] : ref.includes(':') ? ref.split(':')[0] : ref;
+    const fn = this.functions.get(name);
+    if (!fn) {
+      throw awsError('lambda', 'ResourceNotFoundException', `Function not found: arn:aws:lambda:${this.world.region}:${this.world.account}:function:${name}`, { status: 404 });
+    }
+    return fn;
+  }
+
+  private async run(name: string, event: unknown, invocationType: string): Promise<unknown> {
+    const fn = this.resolve(name);
+    const requestId = `0b0e4e6d-0000-4000-8000-${this.ids.hex(12)}`;
+    const deadline = this.world.now() + 60_000;
+    const context = {
+      awsRequestId: requestId,
+      functionName: fn.name,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: fn.arn,
+      memoryLimitInMB: '256',
+      logGroupName: `/aws/lambda/${fn.name}`,
+      logStreamName: '2025/01/01/[$LATEST]0000',
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - this.world.now()),
+    };
+    const record: LambdaInvocation = { functionName: fn.name, event, invocationType };
+    this.invocations.push(record);
+    try {
+      record.result = await fn.handler(event, context);
+      return record.result;
+    } catch (e) {
+      record.error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      throw e;
+    }
+  }
+
+  readonly commands: Record<string, CommandFn> = {
+    Invoke: async (input: { FunctionName: string; Payload?: Uint8Array | string; InvocationType?: string }): Promise<InvokeCommandOutput> => {
+      const fn = this.resolve(input.FunctionName);
+      const raw = input.Payload === undefined ? '{}' : typeof input.Payload === 'string' ? input.Payload : Buffer.from(input.Payload).toString('utf8');
+      let event: unknown;
+      try {
+        event = JSON.parse(raw);
+      } catch {
+        throw awsError('lambda', 'InvalidRequestContentException', 'Could not parse request body into json', { status: 400 });
+      }
+      const type = input.InvocationType ?? 'RequestResponse';
+      if (type === 'DryRun') return { StatusCode: 204, $metadata: {} };
+      if (type === 'Event') {
+        this.queued.push({ name: fn.name, event });
+        return { StatusCode: 202, Payload: Uint8ArrayBlobAdapter.fromString(''), $metadata: {} };
+      }
+      try {
+        const result = await this.run(fn.name, event, type);
+        return {
+          StatusCode: 200,
+          ExecutedVersion: '$LATEST',
+          Payload: Uint8ArrayBlobAdapter.fromString(result === undefined ? 'null' : JSON.stringify(result)),
+          $metadata: {},
+        };
+      } catch (e) {
+        const error = e instanceof Error ? e : new Error(String(e));
+        return {
+          StatusCode: 200,
+          ExecutedVersion: '$LATEST',
+          FunctionError: 'Unhandled',
+          Payload: Uint8ArrayBlobAdapter.fromString(
+            JSON.stringify({ errorType: error.name, errorMessage: error.message, trace: (error.stack ?? '').split('\n') }),
+          ),
+          $metadata: {},
+        };
+      }
+    },
+  };
+}

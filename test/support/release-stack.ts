@@ -1,0 +1,259 @@
+// A realistic initial stack for the release control plane: an ALB with a production and a test
+// listener and their two rules (slot a live), two slot services at 0 tasks behind their target
+// groups, the ECR repository, the pipeline, the audit topic, the SSM discovery copy of the
+// config, and `process.env.BLUEGREEN_CONFIG`. Every ARN is deterministic, so a config parsed
+// once at module load stays valid for every world seeded afterwards.
+import type { AwsWorld } from './aws-model';
+import { forward, pathPatternAll } from './model/elbv2';
+import type { LambdaHandler } from './model/small-services';
+import { otherSlot, type ReleaseConfig, type SlotName } from '../../lambdas/core/config';
+import type { StateRecord } from '../../lambdas/core/state';
+
+export type { ReleaseConfig, SlotName, StateRecord };
+export { otherSlot };
+export const SLOTS: readonly SlotName[] = ['a', 'b'];
+
+export interface BuiltImage {
+  label: string;
+  digest: string;
+  imageUri: string;
+  commit: string;
+}
+
+export interface SeedOptions {
+  pipelineName?: string;
+  desiredCount?: number;
+  deployTimeoutSeconds?: number;
+  /** Omit the audit topic from the config. */
+  withoutNotifications?: boolean;
+  /** Registered as Lambda functions so `Invoke` (e.g. the CLI's rollback) reaches them. */
+  handlers?: { deployGreen?: LambdaHandler; swap?: LambdaHandler };
+  /** Set `process.env.BLUEGREEN_CONFIG` (default true). */
+  setEnv?: boolean;
+}
+
+export const LABEL = {
+  slot: 'bluegreen:slot',
+  liveSlot: 'bluegreen:live-slot',
+  liveDigest: 'bluegreen:live-digest',
+  changedBy: 'bluegreen:changed-by-execution',
+} as const;
+
+export class ReleaseStack {
+  constructor(
+    readonly world: AwsWorld,
+    readonly config: ReleaseConfig,
+    readonly ids: {
+      loadBalancerArn: string;
+      productionListenerArn: string;
+      testListenerArn: string;
+      repositoryUri: string;
+      deployFunctionName: string;
+      swapFunctionName: string;
+      configParameterName: string;
+      stackName: string;
+    },
+  ) {}
+
+  get pipelineName(): string {
+    return this.config.pipelineName;
+  }
+
+  slot(name: SlotName): ReleaseConfig['slots']['a'] {
+    return this.config.slots[name];
+  }
+
+  slotOfTargetGroup(arn: string | undefined): SlotName | undefined {
+    return arn === undefined ? undefined : (['a', 'b'] as const).find((s) => this.config.slots[s].targetGroupArn === arn);
+  }
+
+  /** The slot the production rule forwards to, if it forwards to exactly one slot. */
+  liveSlot(): SlotName | undefined {
+    const targets = this.world.elbv2.forwardTargets(this.config.productionRuleArn);
+    return targets.length === 1 ? this.slotOfTargetGroup(targets[0]) : undefined;
+  }
+
+  testSlot(): SlotName | undefined {
+    const targets = this.world.elbv2.forwardTargets(this.config.testRuleArn);
+    return targets.length === 1 ? this.slotOfTargetGroup(targets[0]) : undefined;
+  }
+
+  /** Digests served by a slot's tasks (RUNNING, not draining). */
+  servingDigests(slot: SlotName): (string | null)[] {
+    return this.world.ecs.servingDigests(this.config.slots[slot].serviceArn);
+  }
+
+  /** The parsed state record, or undefined when it does not exist yet. */
+  state(): StateRecord | undefined {
+    const raw = this.world.ssm.value(this.config.stateParameterName);
+    return raw === undefined ? undefined : (JSON.parse(raw) as StateRecord);
+  }
+
+  /** Labels of the four labelled resources (both services, both target groups). */
+  labels(): Record<string, Record<string, string>> {
+    const out: Record<string, Record<string, string>> = {};
+    for (const s of SLOTS) {
+      out[this.config.slots[s].serviceArn] = this.world.tags.of(this.config.slots[s].serviceArn);
+      out[this.config.slots[s].targetGroupArn] = this.world.tags.of(this.config.slots[s].targetGroupArn);
+    }
+    return out;
+  }
+
+  /** Pushes a new image as the Build stage would: tagged by commit, returns digest and URI. */
+  build(label: string): BuiltImage {
+    const commit = commitOf(label);
+    const digest = this.world.ecr.pushImage(this.config.repositoryName, label, [commit.slice(0, 12)]);
+    return { label, digest, commit, imageUri: `${this.ids.repositoryUri}@${digest}` };
+  }
+}
+
+/** A stable 40-hex commit id for a label. */
+export function commitOf(label: string): string {
+  let h = 0x811c9dc5;
+  const out: string[] = [];
+  for (let round = 0; round < 5; round++) {
+    for (const ch of `${round}:${label}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+    out.push(h.toString(16).padStart(8, '0'));
+  }
+  return out.join('');
+}
+
+const stacks = new WeakMap<AwsWorld, ReleaseStack>();
+
+/** The stack seeded into `world` (for helpers that only get the world). */
+export function releaseStackOf(world: AwsWorld): ReleaseStack {
+  const stack = stacks.get(world);
+  if (!stack) throw new Error('AwsWorld: no release stack seeded (call seedReleaseStack first)');
+  return stack;
+}
+
+export function seedReleaseStack(world: AwsWorld, opts: SeedOptions = {}): ReleaseStack {
+  const pipelineName = opts.pipelineName ?? 'app-pipeline';
+  const region = world.region;
+  const clusterArn = world.ecs.addCluster('app-cluster');
+  const repositoryName = 'app';
+  const repositoryUri = world.ecr.createRepository(repositoryName);
+
+  const loadBalancerArn = world.elbv2.addLoadBalancer('app-alb');
+  const productionListenerArn = world.elbv2.addListener({ loadBalancerArn, port: 80 });
+  const testListenerArn = world.elbv2.addListener({ loadBalancerArn, port: 8080 });
+
+  const slots = {} as Record<SlotName, { serviceArn: string; targetGroupArn: string; imageTag: string }>;
+  for (const s of SLOTS) {
+    const targetGroupArn = world.elbv2.addTargetGroup({ name: `app-slot-${s}`, port: 8080 });
+    const taskDefinition = world.ecs.registerTaskDefinition({
+      family: `app-slot-${s}`,
+      image: `${repositoryUri}:slot-${s}`,
+      containerName: 'app',
+      containerPort: 8080,
+    });
+    const { service } = world.ecs.commands.CreateService({
+      cluster: clusterArn,
+      serviceName: `app-slot-${s}`,
+      taskDefinition,
+      desiredCount: 0,
+      loadBalancers: [{ targetGroupArn, containerName: 'app', containerPort: 8080 }],
+      healthCheckGracePeriodSeconds: 60,
+      deploymentConfiguration: { deploymentCircuitBreaker: { enable: true, rollback: true } },
+      tags: [{ key: LABEL.slot, value: s }],
+    }) as { service: { serviceArn: string } };
+    world.tags.put(targetGroupArn, { [LABEL.slot]: s });
+    slots[s] = { serviceArn: service.serviceArn, targetGroupArn, imageTag: `slot-${s}` };
+  }
+  // Services created at 0 tasks complete their empty deployment.
+  world.tick();
+
+  const rule = (listenerArn: string, slot: SlotName) =>
+    (world.elbv2.commands.CreateRule({
+      ListenerArn: listenerArn,
+      Priority: 1,
+      Conditions: pathPatternAll(),
+      Actions: [forward(slots[slot].targetGroupArn)],
+    }) as { Rules: { RuleArn: string }[] }).Rules[0].RuleArn;
+  const productionRuleArn = rule(productionListenerArn, 'a');
+  const testRuleArn = rule(testListenerArn, 'b');
+
+  const notificationTopicArn = world.sns.createTopic(`${pipelineName}-releases`);
+  const deployFunctionName = `${pipelineName}-deploy-green`;
+  const swapFunctionName = `${pipelineName}-swap`;
+
+  const config: ReleaseConfig = {
+    pipelineName,
+    clusterArn,
+    repositoryName,
+    slots,
+    productionRuleArn,
+    testRuleArn,
+    testUrl: `http://app-alb-1234567890.${region}.elb.amazonaws.com:8080`,
+    stateParameterName: `/bluegreen/${pipelineName}/state`,
+    desiredCount: opts.desiredCount ?? 2,
+    deployTimeoutSeconds: opts.deployTimeoutSeconds ?? 1800,
+    ...(opts.withoutNotifications ? {} : { notificationTopicArn }),
+  };
+
+  world.codepipeline.addPipeline({
+    name: pipelineName,
+    stages: [
+      { name: 'Source', actions: [{ name: 'Source', category: 'Source', provider: 'CodeStarSourceConnection', namespace: 'SourceVariables' }] },
+      { name: 'BuildAndScan', actions: [{ name: 'BuildAndScan', category: 'Build', provider: 'CodeBuild', namespace: 'Build' }] },
+      {
+        name: 'DeployGreen',
+        actions: [
+          {
+            name: 'DeployGreen',
+            category: 'Invoke',
+            provider: 'Lambda',
+            namespace: 'Deploy',
+            functionName: deployFunctionName,
+            userParameters: '{"imageUri":"#{Build.IMAGE_URI}","imageDigest":"#{Build.IMAGE_DIGEST}","commit":"#{Build.COMMIT}"}',
+          },
+        ],
+      },
+      { name: 'Approve', actions: [{ name: 'Approve', category: 'Approval', provider: 'Manual' }] },
+      {
+        name: 'Swap',
+        actions: [
+          {
+            name: 'Swap',
+            category: 'Invoke',
+            provider: 'Lambda',
+            namespace: 'Swap',
+            functionName: swapFunctionName,
+            userParameters:
+              '{"greenSlot":"#{Deploy.GREEN_SLOT}","imageDigest":"#{Deploy.IMAGE_DIGEST}","commit":"#{Deploy.COMMIT}","executionId":"#{codepipeline.PipelineExecutionId}"}',
+          },
+        ],
+      },
+    ],
+  });
+
+  const configParameterName = `/bluegreen/${pipelineName}/config`;
+  world.ssm.put(configParameterName, JSON.stringify({ ...config, swapFunctionName, notificationTopicArn }));
+  const stackName = 'AppStack';
+  world.cloudformation.putStack(stackName, {
+    PipelineName: pipelineName,
+    ConfigParameterName: configParameterName,
+    SwapFunctionName: swapFunctionName,
+    TestUrl: config.testUrl,
+  });
+  if (opts.handlers?.deployGreen) world.lambda.register(deployFunctionName, opts.handlers.deployGreen);
+  if (opts.handlers?.swap) world.lambda.register(swapFunctionName, opts.handlers.swap);
+
+  if (opts.setEnv ?? true) {
+    process.env.BLUEGREEN_CONFIG = JSON.stringify(config);
+    process.env.AWS_REGION = region;
+  }
+
+  const stack = new ReleaseStack(world, config, {
+    loadBalancerArn,
+    productionListenerArn,
+    testListenerArn,
+    repositoryUri,
+    deployFunctionName,
+    swapFunctionName,
+    configParameterName,
+    stackName,
+  });
+  stacks.set(world, stack);
+  return stack;
+}
