@@ -40,7 +40,7 @@ export function failure(message: string, executionId?: string): JobOutcome {
 /**
  * Runs `work` for a CodePipeline job and reports its outcome once. Malformed jobs and unexpected
  * errors become failure results; only a failure to report is rethrown (so Lambda's retry or the
- * pipeline's timeout is the last resort).
+ * pipeline's timeout is the last resort), except that a job that already has a result is done.
  */
 export async function runPipelineJob(
   event: unknown,
@@ -77,6 +77,12 @@ export async function runPipelineJob(
       log.warn('job failed', { reason: outcome.message });
     }
   } catch (err) {
+    // The job already has its one result (a duplicated delivery, or a retry after a lost response):
+    // repeating the work would change nothing, so this invocation is done.
+    if ((err as Error | undefined)?.name === 'InvalidJobStateException') {
+      log.warn('the job already has a result; this duplicate delivery changes nothing', { outcome: outcome.kind });
+      return;
+    }
     log.error('could not report the job result', { error: errorSummary(err), outcome: outcome.kind });
     throw err;
   }

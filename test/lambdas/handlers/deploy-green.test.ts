@@ -140,6 +140,14 @@ describe('DeployGreen handler', () => {
     expect(logs.lines.at(-1)).toMatchObject({ level: 'error', message: 'could not report the job result', jobId: 'job-1' });
   });
 
+  test('a duplicate delivery of a job that already has its result ends quietly instead of being retried', async () => {
+    aws.codepipeline.on(PutJobSuccessResultCommand).rejects(Object.assign(new Error('Job is in an invalid state'), { name: 'InvalidJobStateException' }));
+    givenSlots(readySlot('b', D2));
+    await expect(run(continuation())).resolves.toBeUndefined();
+    expect(aws.codepipeline.commandCalls(PutJobSuccessResultCommand)).toHaveLength(1);
+    expect(logs.lines.at(-1)).toMatchObject({ level: 'warn', message: 'the job already has a result; this duplicate delivery changes nothing', jobId: 'job-1' });
+  });
+
   test('the exported handler wires the real SDK clients (mocked here)', async () => {
     const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     let printed: string[];
