@@ -1,0 +1,2 @@
+export * from './blue-green-pipeline';
+export * from './pipeline-source';

@@ -1,0 +1,117 @@
+import { Annotations, Aspects, RemovalPolicy } from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { DEFAULTS } from './defaults';
+import { PolicyAcknowledgements, acknowledgeEach, cfnOf } from './nag-acknowledgements';
+
+/** Warning ids users can acknowledge with `Validations.of(scope).acknowledge(...)`. */
+export const WARNING = {
+  plainHttp: 'cdk-blue-green-pipeline:plainHttp',
+  noWebAcl: 'cdk-blue-green-pipeline:noWebAcl',
+} as const;
+
+/** Associates a WAF web ACL with a created load balancer, or warns that there is none. */
+export function associateWebAcl(alb: elbv2.ApplicationLoadBalancer, webAclArn: string | undefined): void {
+  if (webAclArn !== undefined) {
+    new wafv2.CfnWebACLAssociation(alb, 'WebAcl', { resourceArn: alb.loadBalancerArn, webAclArn });
+  } else {
+    Annotations.of(alb).addWarningV2(
+      WARNING.noWebAcl,
+      'The load balancer has no AWS WAF web ACL: give `webAclArn` to filter requests before they reach the slots.',
+    );
+  }
+}
+
+/** Where the control-plane functions run, and where their failed asynchronous invocations go. */
+export interface ControlPlaneNetwork {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SelectedSubnets;
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly deadLetterQueue: sqs.Queue;
+}
+
+/**
+ * The control-plane functions run in the VPC's private subnets with one security group that allows
+ * only HTTPS out (they call AWS APIs and the CloudFormation response URL, nothing else), so their
+ * traffic is covered by the flow logs and egress rules like the slots'. Failed asynchronous
+ * invocations are kept, encrypted, in one dead-letter queue.
+ */
+export function controlPlaneNetwork(scope: Construct, vpc: ec2.IVpc, queueKey: kms.IKey, removalPolicy: RemovalPolicy): ControlPlaneNetwork {
+  const securityGroup = new ec2.SecurityGroup(scope, 'ControlPlaneSecurityGroup', {
+    vpc,
+    description: 'Blue/green control-plane functions: HTTPS to AWS APIs only',
+    allowAllOutbound: false,
+  });
+  securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs through the NAT gateway');
+  const deadLetterQueue = new sqs.Queue(scope, 'ControlPlaneDeadLetterQueue', {
+    encryption: sqs.QueueEncryption.KMS,
+    encryptionMasterKey: queueKey,
+    enforceSSL: true,
+    retentionPeriod: DEFAULTS.deadLetterRetention,
+    removalPolicy,
+  });
+  return { vpc, subnets: vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }), securityGroup, deadLetterQueue };
+}
+
+/** What the construct made, for the acknowledgements that depend on it. */
+export interface ComplianceTargets {
+  /** The construct: every IAM policy under it is reviewed at synthesis. */
+  readonly root: Construct;
+  /** The VPC, when the construct created it. */
+  readonly createdVpc?: ec2.Vpc;
+  /** The load balancer, when the construct created it. */
+  readonly createdLoadBalancer?: elbv2.ApplicationLoadBalancer;
+  readonly internetFacing: boolean;
+  readonly https: boolean;
+  readonly webAcl: boolean;
+  /** The production and test listeners. */
+  readonly listeners: elbv2.ApplicationListener[];
+  /** The port 80 listener that redirects to HTTPS, when there is a certificate. */
+  readonly redirectListener?: elbv2.ApplicationListener;
+  readonly artifactBucket: s3.Bucket;
+  readonly logBucket: s3.Bucket;
+  readonly taskDefinitions: ecs.TaskDefinition[];
+  readonly buildProject: codebuild.Project;
+  /** Wildcard ARNs under a parent the construct owns (read at synthesis). */
+  readonly ownedWildcardArns: () => string[];
+}
+
+/**
+ * Records the construct's acknowledgements (the table in nag-acknowledgements.ts) on the exact
+ * resources they concern, so users get a clean cdk-nag report without copying suppressions; a
+ * conditional one (plain HTTP, no web ACL) comes with a synthesis warning.
+ */
+export function acknowledgeFindings(t: ComplianceTargets): void {
+  Aspects.of(t.root).add(new PolicyAcknowledgements(t.ownedWildcardArns));
+  acknowledgeEach(t.taskDefinitions.map(cfnOf), 'containerEnvironment');
+  acknowledgeEach([cfnOf(t.artifactBucket), cfnOf(t.logBucket)], 'bucketReplication');
+  acknowledgeEach([cfnOf(t.logBucket)], 'logBucketEncryption');
+  acknowledgeEach([cfnOf(t.buildProject)], 'pipelineSourcedBuild');
+  if (t.createdVpc) {
+    acknowledgeEach(
+      t.createdVpc.publicSubnets.map((subnet) => subnet.node.tryFindChild('DefaultRoute')),
+      'publicSubnetRoutes',
+    );
+  }
+  if (t.createdLoadBalancer && t.internetFacing) {
+    acknowledgeEach(t.createdLoadBalancer.connections.securityGroups.map(cfnOf), 'publicLoadBalancerIngress');
+  }
+  if (t.createdLoadBalancer && !t.webAcl) {
+    acknowledgeEach([cfnOf(t.createdLoadBalancer)], 'noWebAcl');
+  }
+  acknowledgeEach([cfnOf(t.redirectListener)], 'httpsRedirectListener');
+  if (!t.https) {
+    acknowledgeEach(t.listeners.map(cfnOf), 'plainHttpListeners');
+    Annotations.of(t.root).addWarningV2(
+      WARNING.plainHttp,
+      'No certificate: the production and test listeners serve plain HTTP. Give `certificate` for HTTPS (TLS 1.2+) with an HTTP-to-HTTPS redirect.',
+    );
+  }
+}

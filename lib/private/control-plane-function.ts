@@ -1,0 +1,95 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DEFAULTS } from './defaults';
+import { BundleName, bundlePath } from './package-files';
+
+export interface ControlPlaneFunctionProps {
+  readonly bundle: BundleName;
+  readonly description: string;
+  readonly timeout: Duration;
+  readonly environment?: Record<string, string>;
+  /** @default DEFAULTS.controlPlaneConcurrency */
+  readonly reservedConcurrentExecutions?: number;
+  readonly logsKey: kms.IKey;
+  /** Private subnets with egress: the functions call only AWS APIs, through the NAT gateway. */
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SelectedSubnets;
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** Where asynchronous invocations (CloudFormation, CodePipeline) that fail every retry are kept. */
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * A pre-bundled control-plane function with its own role (inline policies only, no AWS-managed
+ * policy) and its own encrypted log group with a retention period.
+ */
+export class ControlPlaneFunction extends Construct {
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+  public readonly function: lambda.Function;
+
+  constructor(scope: Construct, id: string, props: ControlPlaneFunctionProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      encryptionKey: props.logsKey,
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: props.description,
+    });
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+    this.function = new lambda.Function(this, 'Function', {
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(bundlePath(props.bundle)),
+      role: this.role,
+      logGroup: this.logGroup,
+      timeout: props.timeout,
+      memorySize: 256,
+      environment: props.environment,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions ?? DEFAULTS.controlPlaneConcurrency,
+      vpc: props.vpc,
+      vpcSubnets: { subnets: props.subnets.subnets },
+      securityGroups: [props.securityGroup],
+      deadLetterQueue: props.deadLetterQueue,
+    });
+    // The function needs the NAT routes to reach AWS APIs, including while CloudFormation deletes the stack.
+    this.function.node.addDependency(props.subnets.internetConnectivityEstablished);
+    // Lambda manages the function's network interfaces with the execution role; these actions take only "*".
+    this.allow(
+      [
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ],
+      ['*'],
+    );
+    const queueKey = props.deadLetterQueue.encryptionMasterKey;
+    if (queueKey) this.allow(['kms:GenerateDataKey', 'kms:Decrypt'], [queueKey.keyArn]);
+  }
+
+  /** Adds one statement to the function's role. */
+  public allow(actions: string[], resources: string[], conditions?: Record<string, unknown>): void {
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
+  }
+}

@@ -1,0 +1,256 @@
+import { CfnResource, IAspect, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { IConstruct } from 'constructs';
+
+/**
+ * One acknowledged cdk-nag decision. `rules` are the rule ids it answers, one per pack that
+ * checks the same thing; `scope` says which resources of the construct carry it.
+ */
+export interface NagAcknowledgement {
+  readonly rules: readonly string[];
+  readonly scope: string;
+  readonly reason: string;
+}
+
+/**
+ * Every finding the construct acknowledges, in one table, so that adding one is a visible decision
+ * (test/lib/nag/acknowledgements.test.ts lists them). Everything else is fixed, not acknowledged.
+ */
+export const NAG_ACKNOWLEDGEMENTS = {
+  inlinePolicies: {
+    rules: ['NIST.800.53.R5-IAMNoInlinePolicy', 'PCI.DSS.321-IAMNoInlinePolicy', 'HIPAA.Security-IAMNoInlinePolicy'],
+    scope: "the IAM policies attached to the construct's own roles",
+    reason:
+      'Each policy belongs to exactly one role the construct creates and is deleted with it; a customer-managed policy ' +
+      'would be attachable to other principals without narrowing any permission. The policies are reviewed and versioned ' +
+      'as part of the template, and no AWS-managed policy is used.',
+  },
+  actionsWithoutResourceScope: {
+    rules: ['AwsSolutions-IAM5[Resource::*]'],
+    scope: "IAM policies of the construct's roles, only for statements whose every action is in ACTIONS_WITHOUT_RESOURCE_SCOPE",
+    reason:
+      'These actions have no resource-level permissions (IAM service authorization reference), so "*" is the only ' +
+      'valid resource: ELB Describe*, ECS ListTasks/DescribeTasks (conditioned on the cluster ARN), Resource Groups ' +
+      'Tagging TagResources/GetResources (the ecs:TagResource and elasticloadbalancing:AddTags grants scope what can be ' +
+      'tagged), CodePipeline PutJob*Result, ECR GetAuthorizationToken, lambda:ListFunctions, and the EC2 network ' +
+      'interface actions Lambda needs to run a function in the VPC.',
+  },
+  grantActionGroups: {
+    rules: ['AwsSolutions-IAM5'],
+    scope:
+      "IAM policies of the construct's roles, only for the action groups in GRANT_ACTION_GROUPS and only on statements " +
+      'whose resources are named (no "*")',
+    reason:
+      "aws-cdk-lib's grant methods (artifact bucket and key grants of CodePipeline, CodeBuild and the approval topic) " +
+      'emit these action groups; every such statement is limited to the pipeline\'s own artifact bucket, its objects, ' +
+      'or one of its own KMS keys.',
+  },
+  ownedResourceWildcards: {
+    rules: ['AwsSolutions-IAM5'],
+    scope: 'IAM policies of the construct\'s roles, only for the wildcard ARNs the construct lists (under one parent it owns)',
+    reason:
+      'Each wildcard stays under one parent resource this construct owns and whose children have run-time names: the ' +
+      'listener rules of its own two listeners (created by the control plane), the objects of its artifact bucket, the ' +
+      'versions of its own functions (CodePipeline invoke grant), and the log streams and reports of its own build project.',
+  },
+  containerEnvironment: {
+    rules: ['AwsSolutions-ECS2'],
+    scope: 'the two slot task definitions',
+    reason:
+      'The plain environment holds no secret: BLUEGREEN_SLOT (the slot name, a or b) and the `environment` prop, which ' +
+      'is documented as non-secret; secrets are passed as Secrets Manager or SSM references through the `secrets` prop.',
+  },
+  publicLoadBalancerIngress: {
+    rules: ['AwsSolutions-EC23'],
+    scope: 'the security group of a load balancer the construct creates as internet-facing',
+    reason:
+      'An internet-facing load balancer exists to take traffic from the internet: only the production port (and the ' +
+      'HTTP-to-HTTPS redirect port) is open to 0.0.0.0/0; the test listener is limited to testListenerAllowedCidrs and ' +
+      'the slot tasks accept traffic only from the load balancer.',
+  },
+  publicSubnetRoutes: {
+    rules: [
+      'NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW',
+      'PCI.DSS.321-VPCNoUnrestrictedRouteToIGW',
+      'HIPAA.Security-VPCNoUnrestrictedRouteToIGW',
+    ],
+    scope: 'the default routes of the public subnets of a VPC the construct creates',
+    reason:
+      'The public subnets hold only the load balancer and the NAT gateway, which need a route to the internet gateway; ' +
+      'they do not assign public IPs, and the slot tasks and control-plane functions run in the private subnets.',
+  },
+  bucketReplication: {
+    rules: ['NIST.800.53.R5-S3BucketReplicationEnabled', 'PCI.DSS.321-S3BucketReplicationEnabled', 'HIPAA.Security-S3BucketReplicationEnabled'],
+    scope: 'the artifact bucket and the log bucket',
+    reason:
+      'Cross-region replication needs a destination bucket in another region, which one regional stack cannot own. The ' +
+      'artifact bucket holds build artifacts that the pipeline recreates from source; both buckets are versioned with ' +
+      'RETAIN by default. Replicate the log bucket from your organisation\'s log archive if your policy requires it.',
+  },
+  logBucketEncryption: {
+    rules: ['NIST.800.53.R5-S3DefaultEncryptionKMS', 'PCI.DSS.321-S3DefaultEncryptionKMS', 'HIPAA.Security-S3DefaultEncryptionKMS'],
+    scope: 'the log bucket',
+    reason:
+      'Application Load Balancer access logs and S3 server access logs are delivered only to buckets encrypted with ' +
+      'SSE-S3 (AES-256), so the log bucket alone uses S3-managed keys; it blocks public access, enforces TLS and is versioned.',
+  },
+  plainHttpListeners: {
+    rules: [
+      'NIST.800.53.R5-ELBv2ACMCertificateRequired',
+      'PCI.DSS.321-ELBv2ACMCertificateRequired',
+      'HIPAA.Security-ELBv2ACMCertificateRequired',
+      'NIST.800.53.R5-ALBHttpToHttpsRedirection',
+      'PCI.DSS.321-ALBHttpToHttpsRedirection',
+      'HIPAA.Security-ALBHttpToHttpsRedirection',
+    ],
+    scope: 'the production and test listeners, only when no `certificate` is given',
+    reason:
+      'Without a certificate there is no HTTPS to redirect to: the user chose plain HTTP, and synthesis warns ' +
+      '(cdk-blue-green-pipeline:plainHttp). Giving `certificate` makes both listeners HTTPS with a TLS 1.2+ policy and ' +
+      'adds the HTTP-to-HTTPS redirect, and this acknowledgement disappears.',
+  },
+  httpsRedirectListener: {
+    rules: [
+      'NIST.800.53.R5-ELBv2ACMCertificateRequired',
+      'PCI.DSS.321-ELBv2ACMCertificateRequired',
+      'HIPAA.Security-ELBv2ACMCertificateRequired',
+    ],
+    scope: 'the port 80 listener created with a `certificate`',
+    reason:
+      'Its only action is a permanent redirect to the HTTPS production listener: it serves no content and forwards ' +
+      'nothing, and it exists so that clients typing http:// are moved to TLS (the HTTP-to-HTTPS redirect the ' +
+      'redirection rule asks for).',
+  },
+  noWebAcl: {
+    rules: ['NIST.800.53.R5-ALBWAFEnabled', 'PCI.DSS.321-ALBWAFEnabled'],
+    scope: 'a load balancer the construct creates, only when no `webAclArn` is given',
+    reason:
+      'A web ACL must be tuned to the application (rules, false positives, cost), so the construct does not invent one; ' +
+      'synthesis warns (cdk-blue-green-pipeline:noWebAcl). Giving `webAclArn` associates it and this acknowledgement disappears.',
+  },
+  pipelineSourcedBuild: {
+    rules: ['PCI.DSS.321-CodeBuildProjectSourceRepoUrl', 'HIPAA.Security-CodeBuildProjectSourceRepoUrl'],
+    scope: 'the build project',
+    reason:
+      'The project has no repository URL and no source credentials at all: its source type is CODEPIPELINE, which ' +
+      'hands it the artifact fetched by the pipeline\'s source action (CodeConnections, S3 or CodeCommit, through IAM).',
+  },
+} as const satisfies Record<string, NagAcknowledgement>;
+
+export type AcknowledgementName = keyof typeof NAG_ACKNOWLEDGEMENTS;
+
+/**
+ * Actions that accept only `"Resource": "*"` (no resource-level permissions). A statement on "*" is
+ * acknowledged only when every action it grants is listed here.
+ */
+export const ACTIONS_WITHOUT_RESOURCE_SCOPE: readonly string[] = [
+  'elasticloadbalancing:DescribeRules',
+  'elasticloadbalancing:DescribeTargetHealth',
+  'ecs:ListTasks',
+  'ecs:DescribeTasks',
+  'tag:TagResources',
+  'tag:GetResources',
+  'codepipeline:PutJobSuccessResult',
+  'codepipeline:PutJobFailureResult',
+  'ecr:GetAuthorizationToken',
+  'lambda:ListFunctions',
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+];
+
+/** Wildcard action groups emitted by aws-cdk-lib grant methods (bucket and key grants). */
+export const GRANT_ACTION_GROUPS: readonly string[] = [
+  's3:GetObject*',
+  's3:GetBucket*',
+  's3:List*',
+  's3:DeleteObject*',
+  's3:Abort*',
+  'kms:GenerateDataKey*',
+  'kms:ReEncrypt*',
+];
+
+/** Records `name` on `target` (and its children): each rule, narrowed to `findings` when given. */
+export function acknowledge(target: IConstruct, name: AcknowledgementName, findings?: readonly string[]): void {
+  const { rules, reason } = NAG_ACKNOWLEDGEMENTS[name] as NagAcknowledgement;
+  for (const rule of rules) {
+    const ids = findings && !rule.includes('[') ? findings.map((f) => `${rule}[${f}]`) : [rule];
+    for (const id of ids) Validations.of(target).acknowledge({ id, reason: `${name}: ${reason}` });
+  }
+}
+
+/** Acknowledges `name` on each target that exists (conditional resources may be absent). */
+export function acknowledgeEach(targets: ReadonlyArray<IConstruct | undefined>, name: AcknowledgementName): void {
+  for (const target of targets) if (target) acknowledge(target, name);
+}
+
+/**
+ * Acknowledges the IAM findings of every IAM policy under the construct, at synthesis (after every
+ * grant is in): the inline-policy rule, and only those IAM5 wildcards that match the rules above.
+ * Any other wildcard stays a finding, so a broadened permission shows up in the report.
+ */
+export class PolicyAcknowledgements implements IAspect {
+  /** @param ownedWildcardArns wildcard ARNs under a parent the construct owns (tokens allowed). */
+  constructor(private readonly ownedWildcardArns: () => readonly string[]) {}
+
+  public visit(node: IConstruct): void {
+    if (!(node instanceof iam.CfnPolicy)) return;
+    const stack = Stack.of(node);
+    const owned = new Set(this.ownedWildcardArns().map((arn) => flattenCfnReference(stack.resolve(arn))));
+    const statements = (stack.resolve(node.policyDocument)?.Statement ?? []) as Array<Record<string, unknown>>;
+    // A finding id is shared by every statement of the policy that causes it, so it is acknowledged
+    // only when every one of those statements is acceptable.
+    const verdicts = new Map<string, boolean>();
+    const judge = (finding: string, acceptable: boolean) => verdicts.set(finding, (verdicts.get(finding) ?? true) && acceptable);
+    for (const statement of statements) {
+      if (statement.Effect !== 'Allow') continue;
+      const actions = asList(statement.Action) as string[];
+      const resources = asList(statement.Resource).map(flattenCfnReference);
+      const onEverything = resources.includes('*');
+      if (onEverything) judge('Resource::*', actions.every((a) => ACTIONS_WITHOUT_RESOURCE_SCOPE.includes(a)));
+      actions.filter((a) => a.includes('*')).forEach((a) => judge(`Action::${a}`, !onEverything && GRANT_ACTION_GROUPS.includes(a)));
+      resources.filter((r) => r !== '*' && r.includes('*')).forEach((r) => judge(`Resource::${r}`, owned.has(r)));
+    }
+    const accepted = [...verdicts].filter(([, ok]) => ok).map(([finding]) => finding);
+    acknowledge(node, 'inlinePolicies');
+    if (accepted.includes('Resource::*')) acknowledge(node, 'actionsWithoutResourceScope');
+    const groups = accepted.filter((f) => f.startsWith('Action::'));
+    if (groups.length) acknowledge(node, 'grantActionGroups', groups);
+    const ownedWildcards = accepted.filter((f) => f.startsWith('Resource::') && f !== 'Resource::*');
+    if (ownedWildcards.length) acknowledge(node, 'ownedResourceWildcards', ownedWildcards);
+  }
+}
+
+/** The CfnResource behind an L2 construct, or the construct itself when it is one. */
+export function cfnOf(construct: IConstruct | undefined): CfnResource | undefined {
+  if (!construct) return undefined;
+  if (CfnResource.isCfnResource(construct)) return construct;
+  const child = construct.node.defaultChild;
+  return child && CfnResource.isCfnResource(child) ? child : undefined;
+}
+
+function asList(value: unknown): unknown[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/**
+ * A resolved CloudFormation value as the flat string cdk-nag uses in finding ids (Join joined,
+ * Ref as <Id>, GetAtt as <Id.Attr>, anything else as JSON), so acknowledgements name exact findings.
+ */
+export function flattenCfnReference(value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value === 'string') return value.replace(/\${/g, '<').replace(/}/g, '>');
+  const v = value as Record<string, any>;
+  if (v['Fn::Join']) {
+    const [delimiter, items] = v['Fn::Join'] as [string, unknown[]];
+    return items.map(flattenCfnReference).join(delimiter);
+  }
+  if (v['Fn::Sub']) return flattenCfnReference(v['Fn::Sub']);
+  if (v['Fn::GetAtt']) return `<${flattenCfnReference(v['Fn::GetAtt'][0])}.${flattenCfnReference(v['Fn::GetAtt'][1])}>`;
+  if (v['Fn::ImportValue']) return flattenCfnReference(v['Fn::ImportValue']);
+  if (v.Ref) return `<${flattenCfnReference(v.Ref)}>`;
+  return JSON.stringify(value);
+}

@@ -1,0 +1,32 @@
+/** Pipeline stage names, in order. Also the action names: each stage holds one action of the same name. */
+export const STAGE = {
+  source: 'Source',
+  build: 'BuildAndScan',
+  deploy: 'DeployGreen',
+  approve: 'Approve',
+  swap: 'Swap',
+} as const;
+
+/** Pipeline variable namespaces. */
+export const NAMESPACE = {
+  source: 'Source',
+  build: 'Build',
+  deploy: 'Deploy',
+  swap: 'Swap',
+} as const;
+
+/** The slots, and the mutable ECR tag each slot's task definition references. */
+export const SLOTS = ['a', 'b'] as const;
+export type SlotName = (typeof SLOTS)[number];
+export const slotImageTag = (slot: SlotName): string => `slot-${slot}`;
+
+/** Environment variable that tells the container which slot it runs in. */
+export const SLOT_ENV = 'BLUEGREEN_SLOT';
+
+/** Name of the application container in each slot's task definition. */
+export const CONTAINER_NAME = 'app';
+
+export const configParameterName = (pipelineName: string): string => `/bluegreen/${pipelineName}/config`;
+export const stateParameterName = (pipelineName: string): string => `/bluegreen/${pipelineName}/state`;
+export const slotServiceName = (pipelineName: string, slot: SlotName): string => `${pipelineName}-slot-${slot}`;
+export const CONFIG_PARAMETER_TAG = 'bluegreen:config-parameter';

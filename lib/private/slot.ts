@@ -1,0 +1,140 @@
+import { ArnFormat, CustomResource, Duration, Stack, Tags } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { BlueGreenSlot } from '../blue-green-pipeline';
+import { CONTAINER_NAME, SLOT_ENV, SlotName, slotImageTag, slotServiceName } from './names';
+
+export const SLOT_SERVICE_RESOURCE_TYPE = 'Custom::BlueGreenSlotService';
+
+export interface SlotProps {
+  readonly slot: SlotName;
+  readonly pipelineName: string;
+  readonly vpc: ec2.IVpc;
+  readonly cluster: ecs.ICluster;
+  readonly repository: ecr.IRepository;
+  readonly cpu: number;
+  readonly memoryLimitMiB: number;
+  readonly cpuArchitecture: ecs.CpuArchitecture;
+  readonly containerPort: number;
+  readonly healthCheckPath: string;
+  readonly healthCheckPort?: number;
+  readonly healthCheckGracePeriod: Duration;
+  readonly environment: Record<string, string>;
+  readonly secrets: Record<string, ecs.Secret>;
+  readonly readonlyRootFilesystem: boolean;
+  readonly containerUser: string;
+  readonly taskRole: iam.IRole;
+  readonly executionRole: iam.IRole;
+  readonly logGroup: logs.ILogGroup;
+  readonly securityGroup: ec2.ISecurityGroup;
+  readonly subnets: ec2.SelectedSubnets;
+  /** ARN of the infra-owner function that answers Custom::BlueGreenSlotService. */
+  readonly serviceToken: string;
+}
+
+/**
+ * One slot: a Fargate task definition that runs the slot's mutable image tag, a target group, and
+ * the service itself as a Custom::BlueGreenSlotService (created at zero tasks; stack updates apply
+ * a new task definition but never a desired count or an image).
+ */
+export class Slot extends Construct implements BlueGreenSlot {
+  public readonly slotName: string;
+  public readonly imageTag: string;
+  public readonly taskDefinition: ecs.FargateTaskDefinition;
+  public readonly container: ecs.ContainerDefinition;
+  public readonly targetGroup: elbv2.ApplicationTargetGroup;
+  public readonly resource: CustomResource;
+  public readonly service: ecs.IBaseService;
+  public readonly serviceName: string;
+  public readonly serviceArn: string;
+
+  constructor(scope: Construct, id: string, props: SlotProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.slotName = props.slot;
+    this.imageTag = slotImageTag(props.slot);
+    this.serviceName = slotServiceName(props.pipelineName, props.slot);
+    // Known before the service exists, so IAM policies can name it without a dependency cycle.
+    this.serviceArn = stack.formatArn({
+      service: 'ecs',
+      resource: 'service',
+      resourceName: `${props.cluster.clusterName}/${this.serviceName}`,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      family: this.serviceName,
+      cpu: props.cpu,
+      memoryLimitMiB: props.memoryLimitMiB,
+      runtimePlatform: { cpuArchitecture: props.cpuArchitecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      taskRole: props.taskRole,
+      executionRole: props.executionRole,
+    });
+    this.container = this.taskDefinition.addContainer('Container', {
+      containerName: CONTAINER_NAME,
+      // The slot's mutable tag: DeployGreen moves it to a release digest; stack updates never do.
+      image: ecs.ContainerImage.fromEcrRepository(props.repository, this.imageTag),
+      essential: true,
+      user: props.containerUser,
+      readonlyRootFilesystem: props.readonlyRootFilesystem,
+      portMappings: [{ containerPort: props.containerPort, protocol: ecs.Protocol.TCP }],
+      environment: { ...props.environment, [SLOT_ENV]: props.slot },
+      secrets: props.secrets,
+      logging: ecs.LogDrivers.awsLogs({ streamPrefix: `slot-${props.slot}`, logGroup: props.logGroup }),
+    });
+    if (props.readonlyRootFilesystem) {
+      // A task-scoped scratch directory, so a read-only root filesystem still has a writable /tmp.
+      this.taskDefinition.addVolume({ name: 'tmp' });
+      this.container.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
+    }
+
+    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
+      vpc: props.vpc,
+      port: props.containerPort,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targetType: elbv2.TargetType.IP,
+      deregistrationDelay: Duration.seconds(30),
+      healthCheck: {
+        path: props.healthCheckPath,
+        port: props.healthCheckPort !== undefined ? String(props.healthCheckPort) : 'traffic-port',
+        healthyHttpCodes: '200',
+        interval: Duration.seconds(15),
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 3,
+      },
+    });
+    Tags.of(this.targetGroup).add('bluegreen:slot', props.slot);
+
+    this.resource = new CustomResource(this, 'Service', {
+      serviceToken: props.serviceToken,
+      resourceType: SLOT_SERVICE_RESOURCE_TYPE,
+      properties: {
+        ClusterArn: props.cluster.clusterArn,
+        ServiceName: this.serviceName,
+        TaskDefinitionArn: this.taskDefinition.taskDefinitionArn,
+        ContainerName: CONTAINER_NAME,
+        ContainerPort: props.containerPort,
+        TargetGroupArn: this.targetGroup.targetGroupArn,
+        Subnets: props.subnets.subnetIds,
+        SecurityGroups: [props.securityGroup.securityGroupId],
+        HealthCheckGracePeriodSeconds: props.healthCheckGracePeriod.toSeconds(),
+        Tags: [
+          { Key: 'bluegreen:slot', Value: props.slot },
+          { Key: 'bluegreen:pipeline', Value: props.pipelineName },
+        ],
+      },
+    });
+    // Private subnets need their NAT routes before tasks can pull images.
+    this.resource.node.addDependency(props.subnets.internetConnectivityEstablished);
+
+    this.service = ecs.FargateService.fromFargateServiceAttributes(this, 'ServiceRef', {
+      cluster: props.cluster,
+      serviceArn: this.serviceArn,
+    });
+  }
+}

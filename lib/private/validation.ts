@@ -1,0 +1,178 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import type { BlueGreenPipelineProps } from '../blue-green-pipeline';
+import {
+  DEFAULTS,
+  FARGATE_CPU_VALUES,
+  HTTP_REDIRECT_PORT,
+  MAX_PIPELINE_NAME_LENGTH,
+  PIPELINE_NAME_PATTERN,
+  defaultPorts,
+  fargateMemoryOptions,
+} from './defaults';
+import { SLOT_ENV } from './names';
+
+// Deliberately simple: one @, no spaces, a dot in the domain. SNS confirms the address anyway.
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
+const IPV6_CIDR = /^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*\/(12[0-8]|1[01]\d|[1-9]?\d)$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const known = (value: unknown): boolean => value !== undefined && !Token.isUnresolved(value);
+
+/**
+ * Every problem with the props, as one sentence each naming the value received and what was
+ * expected. Values that are unresolved tokens are not checked.
+ */
+export function validateProps(props: BlueGreenPipelineProps): string[] {
+  const problems: string[] = [];
+  const add = (problem: string): void => {
+    problems.push(problem);
+  };
+
+  // Names
+  if (known(props.pipelineName)) {
+    const name = props.pipelineName as string;
+    if (!PIPELINE_NAME_PATTERN.test(name) || name.length > MAX_PIPELINE_NAME_LENGTH) {
+      add(
+        `pipelineName must be 1-${MAX_PIPELINE_NAME_LENGTH} letters, digits, "-" or "_", starting with a letter or digit (got "${name}"); it also names the slot services.`,
+      );
+    }
+  }
+
+  // Approval
+  if (!Token.isUnresolved(props.approvalEmails)) {
+    if (!props.approvalEmails || props.approvalEmails.length === 0) {
+      add('approvalEmails must name at least one approver: the approval request is sent by email (got none).');
+    }
+    for (const email of props.approvalEmails ?? []) {
+      if (!Token.isUnresolved(email) && !EMAIL.test(email)) {
+        add(`approvalEmails contains a malformed email address "${email}" (expected name@domain.tld).`);
+      }
+    }
+  }
+  checkDuration(props.approvalTimeout, 'approvalTimeout', Duration.minutes(5), Duration.days(60), add);
+  checkDuration(props.deployTimeout, 'deployTimeout', Duration.minutes(1), Duration.hours(24), add);
+
+  // Ports
+  const https = props.certificate !== undefined;
+  const ports = defaultPorts(https);
+  const productionPort = props.productionPort ?? ports.production;
+  const testPort = props.testPort ?? ports.test;
+  checkPort(props.productionPort, 'productionPort', add);
+  checkPort(props.testPort, 'testPort', add);
+  checkPort(props.containerPort, 'containerPort', add);
+  checkPort(props.healthCheckPort, 'healthCheckPort', add);
+  if (known(productionPort) && known(testPort) && productionPort === testPort) {
+    add(`productionPort and testPort must differ: the test listener reaches only the green slot (both are ${productionPort}).`);
+  }
+  if (https) {
+    if (known(productionPort) && productionPort === HTTP_REDIRECT_PORT) {
+      add(`productionPort must not be ${HTTP_REDIRECT_PORT} when a certificate is given: port ${HTTP_REDIRECT_PORT} redirects HTTP to HTTPS.`);
+    }
+    if (known(testPort) && testPort === HTTP_REDIRECT_PORT) {
+      add(`testPort must not be ${HTTP_REDIRECT_PORT} when a certificate is given: port ${HTTP_REDIRECT_PORT} redirects HTTP to HTTPS.`);
+    }
+  }
+
+  // Health check
+  if (known(props.healthCheckPath)) {
+    const path = props.healthCheckPath as string;
+    if (!path.startsWith('/') || path.length > 1024) {
+      add(`healthCheckPath must start with "/" and be at most 1024 characters (got "${path}").`);
+    }
+  }
+  checkDuration(props.healthCheckGracePeriod, 'healthCheckGracePeriod', Duration.seconds(0), Duration.days(1), add);
+
+  // Task size and count
+  const cpu = props.cpu ?? DEFAULTS.cpu;
+  const memory = props.memoryLimitMiB ?? DEFAULTS.memoryLimitMiB;
+  if (known(cpu) && known(memory)) {
+    if (!FARGATE_CPU_VALUES.includes(cpu)) {
+      add(`cpu must be one of the Fargate task sizes ${FARGATE_CPU_VALUES.join(', ')} (got ${cpu}).`);
+    } else if (!fargateMemoryOptions(cpu).includes(memory)) {
+      const options = fargateMemoryOptions(cpu);
+      add(
+        `memoryLimitMiB ${memory} is not a Fargate size for cpu ${cpu}: expected ${options.length <= 4 ? options.join(', ') : `${options[0]} to ${options[options.length - 1]} in steps of ${options[1] - options[0]}`}.`,
+      );
+    }
+  }
+  if (known(props.desiredCount)) {
+    const count = props.desiredCount as number;
+    if (!Number.isInteger(count) || count < 1 || count > 1000) {
+      add(`desiredCount must be a whole number from 1 to 1000: the tasks a released slot runs (got ${count}).`);
+    }
+  }
+
+  // Container
+  const environment = props.environment ?? {};
+  for (const name of Object.keys(environment)) {
+    if (name === SLOT_ENV) add(`environment must not set ${SLOT_ENV}: the construct sets it to the slot's name.`);
+    else if (!ENV_NAME.test(name)) add(`environment variable name "${name}" is not valid (expected letters, digits and "_", not starting with a digit).`);
+  }
+  for (const name of Object.keys(props.secrets ?? {})) {
+    if (name === SLOT_ENV) add(`secrets must not set ${SLOT_ENV}: the construct sets it to the slot's name.`);
+    if (name in environment) add(`"${name}" is set both in environment and in secrets; set it in one place.`);
+  }
+  if (known(props.containerUser)) {
+    const user = (props.containerUser as string).trim();
+    const [uid] = user.split(':');
+    if (user.length === 0 || uid === 'root' || uid === '0') {
+      add(`containerUser must be a non-root user such as "1000" or "node" (got "${props.containerUser}").`);
+    }
+  }
+
+  // Network
+  if (props.testListenerAllowedCidrs !== undefined && !Token.isUnresolved(props.testListenerAllowedCidrs)) {
+    if (props.testListenerAllowedCidrs.length === 0) {
+      add('testListenerAllowedCidrs must hold at least one CIDR block; leave it unset to allow only the VPC.');
+    }
+    for (const cidr of props.testListenerAllowedCidrs) {
+      if (!Token.isUnresolved(cidr) && !IPV4_CIDR.test(cidr) && !IPV6_CIDR.test(cidr)) {
+        add(`testListenerAllowedCidrs contains "${cidr}", which is not a CIDR block (expected e.g. 10.0.0.0/16).`);
+      }
+    }
+  }
+  if (props.loadBalancer && !props.vpc && !props.cluster && !props.loadBalancer.vpc) {
+    add('vpc must be given with an imported loadBalancer whose VPC is unknown (the slots must share its VPC).');
+  }
+
+  // Build and gate
+  for (const [name, value] of [
+    ['dockerfile', props.dockerfile],
+    ['dockerBuildContext', props.dockerBuildContext],
+    ['gateAllowListFile', props.gateAllowListFile],
+  ] as const) {
+    if (!known(value)) continue;
+    const path = (value as string).trim();
+    if (path.length === 0 || path.startsWith('/') || path.split('/').includes('..')) {
+      add(`${name} must be a path inside the source, relative to its root (got "${value}").`);
+    }
+  }
+
+  // Source
+  for (const problem of props.source.validate()) add(problem);
+
+  return problems;
+}
+
+/** Throws one error listing every problem, or returns when there are none. */
+export function assertValid(id: string, problems: string[]): void {
+  if (problems.length === 0) return;
+  const list = problems.map((p) => `  - ${p}`).join('\n');
+  throw new Error(`BlueGreenPipeline "${id}" has ${problems.length} invalid prop${problems.length === 1 ? '' : 's'}:\n${list}`);
+}
+
+function checkPort(port: number | undefined, name: string, add: (p: string) => void): void {
+  if (!known(port)) return;
+  if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) {
+    add(`${name} must be a whole number from 1 to 65535 (got ${port}).`);
+  }
+}
+
+function checkDuration(value: Duration | undefined, name: string, min: Duration, max: Duration, add: (p: string) => void): void {
+  if (value === undefined || value.isUnresolved()) return;
+  const seconds = value.toSeconds();
+  if (seconds < min.toSeconds() || seconds > max.toSeconds()) {
+    add(`${name} must be from ${min.toHumanString()} to ${max.toHumanString()} (got ${value.toHumanString()}).`);
+  }
+}

@@ -1,0 +1,47 @@
+import { App, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { CONFIGURATIONS, Configuration, minimalConfiguration } from './configurations';
+import { NagFinding, PACKS, allNagFindings, describeFindings } from './nag-runner';
+
+describe.each(CONFIGURATIONS)('cdk-nag over %s', (_name, make) => {
+  let findings: Record<string, NagFinding[]>;
+  beforeAll(() => {
+    // GIVEN the configuration, synthesized once WHEN all four packs run over its stack
+    findings = allNagFindings(make().stack);
+  });
+
+  test.each(PACKS.map((p) => p.name))('%s reports no unacknowledged error or warning', (pack) => {
+    // THEN nothing is left; a failure lists "<ruleId> (<severity>) at <path>" per finding
+    expect(describeFindings(findings[pack])).toBe('');
+  });
+});
+
+describe('the nag runner', () => {
+  test('it reports what the packs find on resources no acknowledgement covers', () => {
+    // GIVEN a bucket with none of the secure defaults
+    const stack = new Stack(new App(), 'Plain', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new s3.Bucket(stack, 'Plain');
+    // WHEN the packs run
+    const findings = allNagFindings(stack);
+    // THEN each pack reports it, by rule id and construct path
+    expect(findings.AwsSolutions).toEqual(
+      expect.arrayContaining([expect.objectContaining({ ruleId: 'AwsSolutions-S1', path: 'Plain/Plain/Resource' })]),
+    );
+    expect(findings['NIST.800.53.R5'].map((f) => f.ruleId)).toContain('NIST.800.53.R5-S3BucketLoggingEnabled');
+    expect(findings['PCI.DSS.321'].map((f) => f.ruleId)).toContain('PCI.DSS.321-S3BucketSSLRequestsOnly');
+    expect(findings['HIPAA.Security'].map((f) => f.ruleId)).toContain('HIPAA.Security-S3BucketVersioningEnabled');
+  });
+
+  test('a wildcard the construct did not vouch for stays a finding, even on a policy with acknowledged wildcards', () => {
+    // GIVEN the swap role, whose policy has acknowledged "*" statements, also gets s3:PutObject on "*"
+    const { stack, construct }: Configuration = minimalConfiguration();
+    construct.swapFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: ['*'] }));
+    // WHEN the packs run
+    const findings = allNagFindings(stack);
+    // THEN the "*" finding of that policy is reported, and nothing else is
+    expect(findings.AwsSolutions.map((f) => `${f.ruleId} ${f.path}`)).toEqual([
+      'AwsSolutions-IAM5[Resource::*] Minimal/Release/Swap/Role/DefaultPolicy/Resource',
+    ]);
+  });
+});

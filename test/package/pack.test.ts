@@ -1,0 +1,121 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+
+// Adoption the way users do it: build, pack, install the tarball into a CDK app outside the
+// repository, synthesize. Catches files missing from the package and repo-only paths.
+const REPO = join(__dirname, '..', '..');
+const SKIP = new Set(['node_modules', 'dist', 'cdk.out', '.git', 'coverage', '.jest-cache']);
+
+const versionOf = (pkg: string): string => JSON.parse(readFileSync(join(REPO, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+
+function run(cmd: string, args: string[], cwd: string): string {
+  try {
+    return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${e.stdout ?? ''}\n${e.stderr ?? e.message}`);
+  }
+}
+
+const APP_JS = `
+const { App, Stack } = require('aws-cdk-lib');
+const { BlueGreenPipeline, PipelineSource } = require('cdk-blue-green-pipeline');
+const app = new App({ outdir: 'cdk.out' });
+const stack = new Stack(app, 'Adopter', { env: { region: 'eu-west-1' } });
+new BlueGreenPipeline(stack, 'Release', {
+  pipelineName: 'adopter',
+  source: PipelineSource.connection({
+    connectionArn: 'arn:aws:codeconnections:eu-west-1:123456789012:connection/0a1b2c3d-0000-4000-8000-123456789abc',
+    owner: 'acme',
+    repository: 'adopter',
+  }),
+  approvalEmails: ['release@example.com'],
+});
+app.synth();
+`;
+
+describe('package adoption', () => {
+  let work: string;
+  let installed: string;
+  let template: { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
+  let packedFiles: string[];
+
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'bg-adopt-'));
+    // GIVEN a copy of the repository (so the build does not touch the working tree's dist/)
+    const copy = join(work, 'repo');
+    cpSync(REPO, copy, { recursive: true, filter: (src) => !relative(REPO, src).split(/[\\/]/).some((part) => SKIP.has(part)) });
+    symlinkSync(join(REPO, 'node_modules'), join(copy, 'node_modules'), 'dir');
+    // WHEN it is built and packed
+    run('npm', ['run', 'build'], copy);
+    const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], copy)) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    packedFiles = packed[0].files.map((f) => f.path);
+    const tarball = join(work, packed[0].filename);
+    // AND installed into a scratch CDK app outside the repository
+    const app = join(work, 'app');
+    mkdirSync(app);
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({
+        name: 'adopter',
+        private: true,
+        dependencies: {
+          'cdk-blue-green-pipeline': `file:${tarball}`,
+          'aws-cdk-lib': versionOf('aws-cdk-lib'),
+          constructs: versionOf('constructs'),
+        },
+      }),
+    );
+    writeFileSync(join(app, 'app.js'), APP_JS);
+    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
+    installed = join(app, 'node_modules', 'cdk-blue-green-pipeline');
+    run(process.execPath, ['app.js'], app);
+    template = JSON.parse(readFileSync(join(app, 'cdk.out', 'Adopter.template.json'), 'utf8'));
+  }, 600_000);
+
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  test('the tarball holds the compiled JS, the type declarations, the Lambda bundles and the buildspec, and no TypeScript sources', () => {
+    expect(packedFiles).toEqual(
+      expect.arrayContaining([
+        'dist/lib/index.js',
+        'dist/lib/index.d.ts',
+        'dist/lib/blue-green-pipeline.d.ts',
+        'dist/assets/deploy-green/index.js',
+        'dist/assets/swap/index.js',
+        'dist/assets/infra-owner/index.js',
+        'dist/assets/build-tools/scan-gate.js',
+        'buildspecs/buildspec.yml',
+        'package.json',
+      ]),
+    );
+    expect(packedFiles.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+    expect(packedFiles.filter((f) => f.startsWith('test/') || f.startsWith('sample-app/'))).toEqual([]);
+  });
+
+  test('the installed package synthesizes a stack with the whole pipeline', () => {
+    const types = Object.values(template.Resources).map((r) => r.Type);
+    const pipeline = Object.values(template.Resources).find((r) => r.Type === 'AWS::CodePipeline::Pipeline')!;
+    expect(pipeline.Properties.Stages.map((s: { Name: string }) => s.Name)).toEqual(['Source', 'BuildAndScan', 'DeployGreen', 'Approve', 'Swap']);
+    expect(types.filter((t) => t === 'Custom::BlueGreenSlotService')).toHaveLength(2);
+    expect(types).toContain('Custom::BlueGreenRoutes');
+  });
+
+  test('the assets come from the installed package, not from the repository', () => {
+    for (const name of ['deploy-green', 'swap', 'infra-owner']) expect(existsSync(join(installed, 'dist', 'assets', name, 'index.js'))).toBe(true);
+    const cdkOut = join(installed, '..', '..', 'cdk.out');
+    const manifest = readFileSync(join(cdkOut, 'Adopter.assets.json'), 'utf8');
+    // Each control-plane function's code is the installed package's own bundle.
+    for (const [prefix, name] of [['ReleaseDeployGreen', 'deploy-green'], ['ReleaseSwap', 'swap'], ['ReleaseInfraOwner', 'infra-owner']]) {
+      const [, fn] = Object.entries(template.Resources).find(([id, r]) => id.startsWith(prefix) && r.Type === 'AWS::Lambda::Function')!;
+      const hash = (fn.Properties.Code.S3Key as string).replace(/\.zip$/, '');
+      const staged = readFileSync(join(cdkOut, `asset.${hash}`, 'index.js'));
+      expect(staged.equals(readFileSync(join(installed, 'dist', 'assets', name, 'index.js')))).toBe(true);
+    }
+    expect(JSON.stringify(template) + manifest).not.toContain(REPO);
+  });
+});
