@@ -15,13 +15,14 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { ReleaseConfig } from '../lambdas/core/config';
 import { PipelineSource } from './pipeline-source';
 import { declaresArtifacts, loadBuildSpec } from './private/buildspec';
 import { publishPipelineEvents } from './private/audit';
-import { acknowledgeFindings, associateWebAcl, controlPlaneNetwork } from './private/compliance';
+import { acknowledgeFindings, associateWebAcl, controlPlaneNetwork, literalVpcCidr } from './private/compliance';
 import { ControlPlaneFunction } from './private/control-plane-function';
 import { DEFAULTS, HTTP_REDIRECT_PORT, defaultPipelineName, defaultPorts, testUrl } from './private/defaults';
 import {
@@ -65,7 +66,8 @@ export interface BlueGreenPipelineProps {
   readonly pipelineName?: string;
 
   /**
-   * The VPC of the slots and the load balancer.
+   * The VPC of the slots, the load balancer and the control-plane functions. It needs private
+   * subnets with egress (the functions run there and reach AWS APIs through NAT).
    * @default - the cluster's VPC when a cluster is given, else a new VPC with 2 AZs, one NAT
    * gateway, flow logs to the log bucket and its default security group closed
    */
@@ -377,6 +379,11 @@ export class BlueGreenPipeline extends Construct {
   public readonly logsKey: kms.Key;
   public readonly serviceLogGroup: logs.LogGroup;
   public readonly buildLogGroup: logs.LogGroup;
+  /**
+   * Asynchronous invocations of the control-plane functions (CloudFormation, CodePipeline) that
+   * failed every retry; alarm on its depth.
+   */
+  public readonly controlPlaneDeadLetterQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: BlueGreenPipelineProps) {
     super(scope, id);
@@ -417,8 +424,7 @@ export class BlueGreenPipeline extends Construct {
     // Network, cluster, load balancer
     const givenVpc = props.vpc ?? props.cluster?.vpc ?? props.loadBalancer?.vpc;
     this.vpc = givenVpc ?? this.createVpc();
-    // A created VPC's CIDR is known: security group rules name it literally, so reviewers and cdk-nag can judge them.
-    const vpcCidr = givenVpc ? this.vpc.vpcCidrBlock : DEFAULTS.vpcCidr;
+    const vpcCidr = literalVpcCidr(this.vpc);
     this.cluster =
       props.cluster ??
       new ecs.Cluster(this, 'Cluster', { vpc: this.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
@@ -520,12 +526,9 @@ export class BlueGreenPipeline extends Construct {
     });
 
     // Control plane: the infra owner answers the custom resources that own routes and services.
-    const functionDefaults = {
-      logsKey: this.logsKey,
-      logRetention,
-      removalPolicy,
-      ...controlPlaneNetwork(this, this.vpc, this.notificationsKey, removalPolicy),
-    };
+    const controlPlane = controlPlaneNetwork(this, this.vpc, this.notificationsKey, removalPolicy);
+    this.controlPlaneDeadLetterQueue = controlPlane.deadLetterQueue;
+    const functionDefaults = { logsKey: this.logsKey, logRetention, removalPolicy, ...controlPlane };
     const infraOwner = new ControlPlaneFunction(this, 'InfraOwner', {
       ...functionDefaults,
       bundle: 'infra-owner',
@@ -812,11 +815,7 @@ export class BlueGreenPipeline extends Construct {
     Tags.of(this.pipeline.node.defaultChild as codepipeline.CfnPipeline).add(CONFIG_PARAMETER_TAG, configParameterNameValue);
 
     // Audit: execution state changes go to the same topic as the swap and rollback records.
-    publishPipelineEvents('PipelineEvents', {
-      pipeline: this.pipeline,
-      topic: this.notificationTopic,
-      topicKey: props.notificationTopic ? undefined : this.notificationsKey,
-    });
+    publishPipelineEvents('PipelineEvents', this.pipeline, this.notificationTopic);
 
     acknowledgeFindings({
       root: this,

@@ -4,6 +4,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { STSClient } from '@aws-sdk/client-sts';
 import { CliError, EXIT_USAGE, errorMessage, explainAwsError, firstLine } from './errors';
 
 /** The SDK clients one CLI run uses, all for the same region and profile. */
@@ -15,6 +16,7 @@ export interface AwsClients {
   readonly ecs: ECSClient;
   readonly lambda: LambdaClient;
   readonly tagging: ResourceGroupsTaggingAPIClient;
+  readonly sts: STSClient;
 }
 
 export interface AwsOptions {
@@ -48,5 +50,6 @@ export async function createClients(options: AwsOptions): Promise<AwsClients> {
     ecs: new ECSClient(config),
     lambda: new LambdaClient(config),
     tagging: new ResourceGroupsTaggingAPIClient(config),
+    sts: new STSClient(config),
   };
 }

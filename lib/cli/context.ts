@@ -1,5 +1,6 @@
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { createClients, type AwsClients } from './aws';
-import { CliError, EXIT_FAILED, EXIT_USAGE } from './errors';
+import { CliError, EXIT_FAILED, EXIT_USAGE, errorMessage, firstLine } from './errors';
 import { style, type Style } from './format';
 import { readlineConfirm, realSleep, Progress, type CliIo } from './io';
 
@@ -41,10 +42,29 @@ export class Context {
     return new Progress(this.io, this.json);
   }
 
-  /** Who is acting, for the audit trail. */
+  /** The local user name. */
   actor(): string {
     const env = this.io.env ?? process.env;
     return env.USER || env.USERNAME || env.LOGNAME || 'unknown-user';
+  }
+
+  /**
+   * Who is acting, for the audit trail: the caller's AWS identity (an ARN cannot be set by a
+   * local environment variable), else the local user name with a note on stderr.
+   */
+  async auditActor(): Promise<string> {
+    const aws = await this.aws();
+    let why: string;
+    try {
+      const { Arn } = await aws.sts.send(new GetCallerIdentityCommand({}));
+      if (Arn) return Arn;
+      why = 'STS returned no ARN';
+    } catch (err) {
+      why = firstLine(errorMessage(err));
+    }
+    const user = this.actor();
+    this.io.stderr.write(`bluegreen: note: could not read your AWS identity (${why}); recording the local user ${user} as the actor\n`);
+    return user;
   }
 
   /**

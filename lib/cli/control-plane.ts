@@ -1,15 +1,17 @@
 // The control plane's types, parsers and AWS readers, as the CLI uses them: one import point, so
 // the CLI reads the system exactly as the handlers do (same adapters, same judgements).
+export { listActionExecutions } from '../../lambdas/adapters/codepipeline';
 export { readRoutes } from '../../lambdas/adapters/elb';
 export { observeSlot } from '../../lambdas/adapters/ecs';
 export { readParameter, readState } from '../../lambdas/adapters/ssm';
 export { readLabels } from '../../lambdas/adapters/tagging';
 export { decideRollback } from '../../lambdas/core/decide-rollback';
-export { labelDrift, labelledResources, TAG_LIVE_SLOT } from '../../lambdas/core/labels';
-export { ruleSlot } from '../../lambdas/core/routes';
+export { findDrift, routeSlots, shortDigest } from '../../lambdas/core/drift';
+export { labelledResources } from '../../lambdas/core/labels';
 export { releaseDigests, unsteadyReason, uniformDigest } from '../../lambdas/core/slot';
 export { otherSlot, parseReleaseConfig } from '../../lambdas/core/config';
 export type { ReleaseConfig, SlotName } from '../../lambdas/core/config';
+export type { RouteSlots as CoreRouteSlots } from '../../lambdas/core/drift';
 export type { RollbackResult } from '../../lambdas/core/events';
 export type { ObservedRoutes, ResourceTags, SlotObservation } from '../../lambdas/core/ports';
 export type { HistoryEntry, StateRecord } from '../../lambdas/core/state';

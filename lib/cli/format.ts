@@ -1,9 +1,9 @@
+import { shortDigest as coreShortDigest } from './control-plane';
 import type { SlotStatus } from './observe';
 
-/** `sha256:` and the first 12 hex digits: enough to tell releases apart at a glance. */
+/** The core's short digest, `-` for none. */
 export function shortDigest(digest: string | null | undefined): string {
-  if (!digest) return '-';
-  return digest.startsWith('sha256:') ? digest.slice(0, 'sha256:'.length + 12) : digest;
+  return digest ? coreShortDigest(digest) : '-';
 }
 
 export function shortCommit(commit: string | null | undefined): string {

@@ -10,6 +10,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 }
 
 if (require.main === module) {
+  // The SDK's "Node.js 20 support ends" notice would land in every command's stderr; the CLI's
+  // supported Node versions are the package's `engines`, not the SDK's schedule.
+  // (@aws-sdk/core emitWarningIfUnsupportedVersion honours exactly this variable set to "true".)
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
   void main(process.argv.slice(2), {
     stdout: process.stdout,

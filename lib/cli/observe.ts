@@ -1,16 +1,12 @@
 import type { AwsClients } from './aws';
 import {
-  labelDrift, labelledResources, observeSlot, otherSlot, readLabels, readRoutes, releaseDigests, ruleSlot, TAG_LIVE_SLOT,
-  uniformDigest, unsteadyReason,
-  type ObservedRoutes, type ReleaseConfig, type ResourceTags, type SlotName, type SlotObservation, type StateRecord,
+  findDrift, labelledResources, observeSlot, readLabels, readRoutes, releaseDigests, routeSlots, uniformDigest, unsteadyReason,
+  type CoreRouteSlots, type ObservedRoutes, type ReleaseConfig, type ResourceTags, type SlotName, type SlotObservation,
 } from './control-plane';
 import type { Pipeline } from './discovery';
 
-/** Which slot each route forwards to; null (with the reason) when it forwards to no single slot. */
-export interface RouteSlots {
-  readonly production: SlotName | null;
-  readonly test: SlotName | null;
-  readonly problems: readonly string[];
+/** Which slot each route forwards to (see the core's `routeSlots`), with the rules as read. */
+export interface RouteSlots extends CoreRouteSlots {
   /** The rules as read, for the core's decisions. */
   readonly observed: ObservedRoutes;
 }
@@ -43,35 +39,29 @@ export interface Observation {
 
 export async function observe(aws: AwsClients, pipeline: Pipeline): Promise<Observation> {
   const { config, state } = pipeline;
-  const [routes, a, b, labels] = await Promise.all([
+  const [observedRoutes, a, b, labels] = await Promise.all([
     readRoutes(aws, config),
     observeSlot(aws, config, 'a'),
     observeSlot(aws, config, 'b'),
     readLabels(aws, labelledResources(config)),
   ]);
   const slots = { a: summariseSlot(a, config.repositoryName), b: summariseSlot(b, config.repositoryName) };
-  const routeSlots = routeSlotsOf(config, routes);
-  const liveDigest = routeSlots.production === null ? null : uniformDigest(routeSlots.production === 'a' ? a.tasks : b.tasks, config.repositoryName);
+  const slotsOfRoutes = routeSlotsOf(config, observedRoutes);
+  const live = slotsOfRoutes.production;
+  const liveDigest = live === null ? null : uniformDigest(live === 'a' ? a.tasks : b.tasks, config.repositoryName);
   return {
-    routes: routeSlots,
-    liveSlot: routeSlots.production,
+    routes: slotsOfRoutes,
+    liveSlot: live,
     observed: { a, b },
     slots,
     labels,
-    drift: findDrift(config, routeSlots, state, labels, liveDigest),
+    drift: findDrift({ config, routes: slotsOfRoutes, state, labels, liveDigest }),
   };
 }
 
-/** Pure: a route names a slot only when it forwards to exactly that slot's target group. */
+/** Pure: the core's route slots, keeping the rules as read. */
 export function routeSlotsOf(config: ReleaseConfig, routes: ObservedRoutes): RouteSlots {
-  const production = ruleSlot(config, routes.production, 'production');
-  const test = ruleSlot(config, routes.test, 'test');
-  return {
-    production: 'slot' in production ? production.slot : null,
-    test: 'slot' in test ? test.slot : null,
-    problems: [production, test].flatMap((r) => ('reason' in r ? [r.reason] : [])),
-    observed: routes,
-  };
+  return { ...routeSlots(config, routes), observed: routes };
 }
 
 /** Pure: the people-facing summary of one slot. */
@@ -86,35 +76,4 @@ export function summariseSlot(o: SlotObservation, repositoryName: string): SlotS
     healthyTargets: o.targets.filter((t) => t.state === 'healthy').length,
     targets: o.targets.length,
   };
-}
-
-const short = (digest: string) => (digest.startsWith('sha256:') ? digest.slice(0, 19) : digest);
-
-/**
- * Pure: every way the labels, the record and the running tasks disagree with the routes. Before
- * the first release there are no labels and no record, and that is not drift.
- */
-export function findDrift(
-  config: ReleaseConfig,
-  routes: RouteSlots,
-  state: StateRecord | null,
-  labels: Readonly<Record<string, ResourceTags>>,
-  liveDigest: string | null,
-): string[] {
-  const drift = [...routes.problems];
-  const live = routes.production;
-  if (live !== null && routes.test !== null && routes.test !== otherSlot(live)) {
-    drift.push(`the test route forwards to slot ${routes.test}, the live slot, instead of slot ${otherSlot(live)}`);
-  }
-  const released = state !== null || Object.values(labels).some((tags) => tags[TAG_LIVE_SLOT] !== undefined);
-  if (!released || live === null) return drift;
-  if (state && state.liveSlot !== live) {
-    drift.push(`the state record says slot ${state.liveSlot} is live, but production forwards to slot ${live}`);
-  }
-  drift.push(...labelDrift(config, live, labels));
-  const recorded = state?.liveSlot === live ? state.liveDigest : null;
-  if (recorded && liveDigest !== null && liveDigest !== recorded) {
-    drift.push(`live slot ${live} runs ${short(liveDigest)}, but the state record says ${short(recorded)}`);
-  }
-  return drift;
 }

@@ -1,8 +1,9 @@
 import {
-  GetPipelineStateCommand, ListActionExecutionsCommand, ListPipelineExecutionsCommand,
+  GetPipelineStateCommand, ListPipelineExecutionsCommand,
   type GetPipelineStateOutput, type PipelineExecutionSummary,
 } from '@aws-sdk/client-codepipeline';
 import type { AwsClients } from './aws';
+import { listActionExecutions } from './control-plane';
 import { CliError, errorName } from './errors';
 
 /** The manual approval stage of every pipeline the construct builds. */
@@ -72,17 +73,10 @@ export function findPendingApproval(state: GetPipelineStateOutput): Omit<Pending
 
 /** The pipeline variables an execution's actions exported (Build and DeployGreen). */
 export async function readReleaseDetails(aws: AwsClients, pipelineName: string, executionId: string): Promise<ReleaseDetails> {
-  const vars: Record<string, string> = {};
-  let nextToken: string | undefined;
-  do {
-    const out = await aws.codepipeline.send(new ListActionExecutionsCommand({
-      pipelineName, filter: { pipelineExecutionId: executionId }, nextToken,
-    }));
-    // Oldest first, so DeployGreen's values (after the build) win where both export one.
-    const details = [...(out.actionExecutionDetails ?? [])].sort((x, y) => (x.startTime?.getTime() ?? 0) - (y.startTime?.getTime() ?? 0));
-    for (const d of details) Object.assign(vars, d.output?.outputVariables ?? {});
-    nextToken = out.nextToken;
-  } while (nextToken);
+  const details = await listActionExecutions(aws, pipelineName, executionId);
+  // Oldest first, so DeployGreen's values (after the build) win where both export one.
+  details.sort((x, y) => (x.startTime?.getTime() ?? 0) - (y.startTime?.getTime() ?? 0));
+  const vars: Record<string, string> = Object.assign({}, ...details.map((d) => d.output?.outputVariables ?? {}));
   return {
     commit: vars.COMMIT,
     digest: vars.IMAGE_DIGEST,

@@ -75,24 +75,12 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--limit <n>', 'how many entries', positiveInt, 20)
     .action(action(history));
 
-  // The build's Trivy gate, under the same bin. It reports its code through process.exitCode;
-  // capture that and leave the process's own value as it was.
-  let savedExitCode: typeof process.exitCode;
+  // The build's Trivy gate, under the same bin; its exit code is this run's.
   program.addCommand(scanGateCommand({
     ...processIO,
     stdout: (text) => void io.stdout.write(text),
     stderr: (text) => void io.stderr.write(text),
-  }));
-  program.hook('preAction', (_root, actionCommand) => {
-    if (actionCommand.name() !== 'scan-gate') return;
-    savedExitCode = process.exitCode;
-    process.exitCode = undefined;
-  });
-  program.hook('postAction', (_root, actionCommand) => {
-    if (actionCommand.name() !== 'scan-gate') return;
-    setExit(Number(process.exitCode ?? EXIT_OK));
-    process.exitCode = savedExitCode;
-  });
+  }, { onExit: setExit }));
 
   return program;
 }

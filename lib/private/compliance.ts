@@ -1,4 +1,4 @@
-import { Annotations, Aspects, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Aspects, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -16,6 +16,17 @@ export const WARNING = {
   plainHttp: 'cdk-blue-green-pipeline:plainHttp',
   noWebAcl: 'cdk-blue-green-pipeline:noWebAcl',
 } as const;
+
+/**
+ * The VPC's CIDR as a literal when it can be known at synthesis (a VPC defined in this app, or one
+ * looked up), so security group rules name it and reviewers and cdk-nag can judge them; else the
+ * VPC's attribute.
+ */
+export function literalVpcCidr(vpc: ec2.IVpc): string {
+  const cfn = vpc.node.defaultChild;
+  if (cfn instanceof ec2.CfnVPC && typeof cfn.cidrBlock === 'string' && !Token.isUnresolved(cfn.cidrBlock)) return cfn.cidrBlock;
+  return vpc.vpcCidrBlock;
+}
 
 /** Associates a WAF web ACL with a created load balancer, or warns that there is none. */
 export function associateWebAcl(alb: elbv2.ApplicationLoadBalancer, webAclArn: string | undefined): void {

@@ -173,7 +173,10 @@ export const GRANT_ACTION_GROUPS: readonly string[] = [
   'kms:ReEncrypt*',
 ];
 
-/** Records `name` on `target` (and its children): each rule, narrowed to `findings` when given. */
+/**
+ * Records `name` on `target`, one CloudFormation resource: each of its rules, narrowed to the exact
+ * `findings` (`Resource::*`, `Action::s3:List*`, …) when given, as cdk-nag's `appliesTo` did.
+ */
 export function acknowledge(target: IConstruct, name: AcknowledgementName, findings?: readonly string[]): void {
   const { rules, reason } = NAG_ACKNOWLEDGEMENTS[name] as NagAcknowledgement;
   for (const rule of rules) {

@@ -106,7 +106,7 @@ export async function rollback(ctx: Context, opts: RollbackOptions): Promise<num
         ['reason', reason],
       ]),
   );
-  const event = { action: 'rollback', reason, actor: ctx.actor(), requestId: randomUUID(), expectedLiveSlot: live };
+  const event = { action: 'rollback', reason, actor: await ctx.auditActor(), requestId: randomUUID(), expectedLiveSlot: live };
   // The swap function's own decision, made on what we see, so a rollback that cannot happen is
   // refused before anyone confirms it; the function decides again under its lock.
   const preview = decideRollback({

@@ -1,7 +1,9 @@
 import { App, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { CONFIGURATIONS, Configuration, minimalConfiguration } from './configurations';
+import { BlueGreenPipeline, PipelineSource } from '../../../lib';
+import { CONFIGURATIONS, CONNECTION_ARN, Configuration, ENV, minimalConfiguration } from './configurations';
 import { NagFinding, PACKS, allNagFindings, describeFindings } from './nag-runner';
 
 describe.each(CONFIGURATIONS)('cdk-nag over %s', (_name, make) => {
@@ -15,6 +17,22 @@ describe.each(CONFIGURATIONS)('cdk-nag over %s', (_name, make) => {
     // THEN nothing is left; a failure lists "<ruleId> (<severity>) at <path>" per finding
     expect(describeFindings(findings[pack])).toBe('');
   });
+});
+
+test("with the user's own VPC, what the packs report is the user's VPC, nothing of the construct", () => {
+  // GIVEN a plain VPC of the user's (no hardening), in the same stack
+  const stack = new Stack(new App(), 'Byo', { env: ENV });
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+  new BlueGreenPipeline(stack, 'Release', {
+    source: PipelineSource.connection({ connectionArn: CONNECTION_ARN, owner: 'acme', repository: 'shop' }),
+    approvalEmails: ['release@example.com'],
+    vpc,
+  });
+  // WHEN the packs run
+  const findings = Object.values(allNagFindings(stack)).flat();
+  // THEN the VPC's findings are reported (flow logs, default security group), and none under the construct
+  expect(findings.map((f) => f.ruleId)).toContain('NIST.800.53.R5-VPCFlowLogsEnabled');
+  expect(describeFindings(findings.filter((f) => !f.path.startsWith('Byo/Vpc/')))).toBe('');
 });
 
 describe('the nag runner', () => {

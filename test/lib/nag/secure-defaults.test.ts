@@ -15,36 +15,44 @@ describe('BlueGreenPipeline secure defaults', () => {
   const logicalId = (c: Configuration, construct: { node: { defaultChild?: unknown } }) =>
     c.stack.getLogicalId(construct.node.defaultChild as any);
 
-  test('every pipeline execution state change is published to the notification topic, which the key admits', () => {
+  test('every pipeline execution state change is published to the notification topic by a role that may only publish there', () => {
     const pipelineId = logicalId(minimal, minimal.construct.pipeline);
-    minimal.template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: {
-        source: ['aws.codepipeline'],
-        'detail-type': ['CodePipeline Pipeline Execution State Change'],
-        resources: [Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([{ Ref: pipelineId }])]) })],
-        detail: { state: ['STARTED', 'SUCCEEDED', 'FAILED', 'STOPPED', 'SUPERSEDED', 'CANCELED'] },
-      },
-      Targets: [
-        Match.objectLike({
-          Arn: { Ref: logicalId(minimal, minimal.construct.notificationTopic as any) },
-          InputTransformer: Match.objectLike({ InputPathsMap: Match.objectLike({ 'detail-state': '$.detail.state' }) }),
-        }),
-      ],
+    const topicId = logicalId(minimal, minimal.construct.notificationTopic as any);
+    const rule = Object.values(minimal.template.findResources('AWS::Events::Rule')) as any[];
+    expect(rule).toHaveLength(1);
+    const { EventPattern, Targets } = rule[0].Properties;
+    expect(EventPattern).toEqual({
+      source: ['aws.codepipeline'],
+      resources: [expect.objectContaining({ 'Fn::Join': expect.arrayContaining([expect.arrayContaining([{ Ref: pipelineId }])]) })],
+      'detail-type': ['CodePipeline Pipeline Execution State Change'],
+      detail: { state: ['STARTED', 'SUCCEEDED', 'FAILED', 'STOPPED', 'SUPERSEDED', 'CANCELED'] },
     });
-    minimal.template.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Principal: { Service: 'events.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }),
-        ]),
-      },
-    });
+    expect(Targets).toEqual([
+      expect.objectContaining({
+        Arn: { Ref: topicId },
+        RoleArn: expect.anything(),
+        InputTransformer: expect.objectContaining({ InputPathsMap: expect.objectContaining({ 'detail-state': '$.detail.state' }) }),
+      }),
+    ]);
+    // The role publishes to this topic and uses its key; nothing is opened to the EventBridge service itself.
+    const roleId = Targets[0].RoleArn['Fn::GetAtt'][0];
+    const statements = (Object.values(minimal.template.findResources('AWS::IAM::Policy')) as any[])
+      .filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toEqual([
+      expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: topicId } }),
+      expect.objectContaining({ Resource: { 'Fn::GetAtt': [logicalId(minimal, minimal.construct.notificationsKey), 'Arn'] } }),
+    ]);
+    expect(JSON.stringify(minimal.template.findResources('AWS::SNS::TopicPolicy'))).not.toContain('events.amazonaws.com');
+    expect(JSON.stringify(minimal.template.findResources('AWS::KMS::Key'))).not.toContain('events.amazonaws.com');
   });
 
-  test("with the user's own audit topic the rule targets it and the construct's key does not admit EventBridge", () => {
+  test("with the user's own audit topic the rule and the swap function publish there", () => {
+    const auditId = maximal.stack.getLogicalId(maximal.stack.node.findChild('Audit').node.defaultChild as any);
     const targets = Object.values(maximal.template.findResources('AWS::Events::Rule')).map((r: any) => r.Properties.Targets[0].Arn);
-    expect(targets).toEqual([{ Ref: maximal.stack.getLogicalId(maximal.stack.node.findChild('Audit').node.defaultChild as any) }]);
-    const ownKey = maximal.template.toJSON().Resources[logicalId(maximal, maximal.construct.notificationsKey)];
-    expect(JSON.stringify(ownKey.Properties.KeyPolicy)).not.toContain('events.amazonaws.com');
+    expect(targets).toEqual([{ Ref: auditId }]);
+    const swapConfig = JSON.stringify(maximal.template.toJSON().Resources[logicalId(maximal, maximal.construct.swapFunction)].Properties.Environment);
+    expect(swapConfig).toContain(`"Ref":"${auditId}"`);
   });
 
   test('a web ACL is associated with the load balancer only when given, else synthesis warns', () => {
@@ -81,7 +89,7 @@ describe('BlueGreenPipeline secure defaults', () => {
     const privateSubnets = construct.vpc.privateSubnets.map((s) => ({ Ref: stack.getLogicalId(s.node.defaultChild as any) }));
     const functions = [construct.infraOwnerFunction, construct.deployGreenFunction, construct.swapFunction];
     const resources = template.toJSON().Resources;
-    const queueId = Object.keys(template.findResources('AWS::SQS::Queue'))[0];
+    const queueId = logicalId(minimal, construct.controlPlaneDeadLetterQueue);
     const shape = functions.map((fn) => {
       const p = resources[logicalId(minimal, fn)].Properties;
       return { subnets: p.VpcConfig.SubnetIds, concurrency: p.ReservedConcurrentExecutions, dlq: p.DeadLetterConfig.TargetArn };
