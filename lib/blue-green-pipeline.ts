@@ -862,17 +862,33 @@ export class BlueGreenPipeline extends Construct {
   }
 
   /**
-   * Lets `grantee` roll back: invoke the swap function and read the configuration and state
-   * parameters (what the `bluegreen` CLI needs).
+   * Lets `grantee` read what `bluegreen status` and `bluegreen history` show: the configuration
+   * and state parameters, the two routes and target health, the slot services and their tasks,
+   * the labels, and the pipeline's state and executions. Describe and tagging reads have no
+   * resource-level permission in IAM, so they name `*` (task reads are held to the cluster).
+   */
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    const allow = (actions: string[], resourceArns: string[], conditions?: Record<string, Record<string, unknown>>) =>
+      iam.Grant.addToPrincipal({ grantee, actions, resourceArns, conditions });
+    return allow(['ssm:GetParameter'], [this.configParameter.parameterArn, this.stateParameterArn])
+      .combine(allow(['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetHealth', 'tag:GetResources'], ['*']))
+      .combine(allow(['ecs:DescribeServices'], [this.slotA.serviceArn, this.slotB.serviceArn]))
+      .combine(allow(['ecs:ListTasks', 'ecs:DescribeTasks'], ['*'], { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } }))
+      .combine(
+        allow(
+          ['codepipeline:GetPipelineState', 'codepipeline:ListActionExecutions', 'codepipeline:ListPipelineExecutions', 'codepipeline:GetPipelineExecution'],
+          [this.pipeline.pipelineArn],
+        ),
+      );
+  }
+
+  /**
+   * Lets `grantee` roll back with `bluegreen rollback`: everything `grantRead` allows (the CLI
+   * checks the previous slot before it asks), plus invoking the swap function, which does the
+   * re-swap with the same locking and audit trail as the pipeline.
    */
   public grantRollback(grantee: iam.IGrantable): iam.Grant {
-    return this.swapFunction.grantInvoke(grantee).combine(
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: ['ssm:GetParameter'],
-        resourceArns: [this.configParameter.parameterArn, this.stateParameterArn],
-      }),
-    );
+    return this.swapFunction.grantInvoke(grantee).combine(this.grantRead(grantee));
   }
 
   private createVpc(): ec2.Vpc {

@@ -406,7 +406,7 @@ describe('BlueGreenPipeline', () => {
       expect(text(read.Resource)).toBe('arn:aws:codepipeline:eu-west-1:123456789012:<ReleasePipeline029915CD>');
     });
 
-    test('grantRollback allows invoking the swap function and reading the config and state parameters', () => {
+    test('grantRollback allows invoking the swap function plus every read bluegreen rollback makes first', () => {
       const { template } = synth({}, undefined, (stack, construct) => {
         construct.grantRollback(new iam.Role(stack, 'OnCall', { assumedBy: new iam.AccountRootPrincipal() }));
       });
@@ -415,6 +415,38 @@ describe('BlueGreenPipeline', () => {
       expect(resourcesOf(statementWith(statements, 'ssm:GetParameter')).map(text)).toEqual([
         'arn:aws:ssm:eu-west-1:123456789012:parameter<ReleaseConfigParameterA3632515>',
         'arn:aws:ssm:eu-west-1:123456789012:parameter/bluegreen/shop/state',
+      ]);
+      for (const read of ['elasticloadbalancing:DescribeRules', 'ecs:DescribeServices', 'ecs:ListTasks', 'tag:GetResources']) {
+        expect(() => statementWith(statements, read)).not.toThrow();
+      }
+    });
+
+    test('grantRead allows the status and history reads, holds task reads to the cluster, and allows no write', () => {
+      const { template } = synth({}, undefined, (stack, construct) => {
+        construct.grantRead(new iam.Role(stack, 'Viewer', { assumedBy: new iam.AccountRootPrincipal() }));
+      });
+      const statements = statementsOf(template, 'Viewer');
+      const actions = statements.flatMap((s) => ([] as string[]).concat(s.Action)).sort();
+      expect(actions).toEqual([
+        'codepipeline:GetPipelineExecution',
+        'codepipeline:GetPipelineState',
+        'codepipeline:ListActionExecutions',
+        'codepipeline:ListPipelineExecutions',
+        'ecs:DescribeServices',
+        'ecs:DescribeTasks',
+        'ecs:ListTasks',
+        'elasticloadbalancing:DescribeRules',
+        'elasticloadbalancing:DescribeTargetHealth',
+        'ssm:GetParameter',
+        'tag:GetResources',
+      ]);
+      expect(resourcesOf(statementWith(statements, 'ecs:DescribeServices')).map(text)).toEqual([
+        expect.stringContaining(':service/'),
+        expect.stringContaining(':service/'),
+      ]);
+      expect(statementWith(statements, 'ecs:ListTasks').Condition).toEqual({ ArnEquals: { 'ecs:cluster': expect.anything() } });
+      expect(resourcesOf(statementWith(statements, 'codepipeline:ListPipelineExecutions')).map(text)).toEqual([
+        expect.stringContaining(':codepipeline:eu-west-1:123456789012:'),
       ]);
     });
   });
