@@ -153,15 +153,24 @@ function buildCommand(io: ScanGateIO, done: (code: 0 | 1 | 2) => void): Command 
     .action((report: string, opts: ScanGateOptions) => done(executeScanGate(report, opts, io)));
 }
 
+export interface ScanGateCommandOptions {
+  /**
+   * Receives the gate's exit code (0 pass, 1 policy violation, 2 unusable input).
+   * @default - sets `process.exitCode`
+   */
+  readonly onExit?: (code: 0 | 1 | 2) => void;
+}
+
 /**
- * The `scan-gate` subcommand for the `bluegreen` CLI. Sets `process.exitCode`. Usage errors
- * (unknown option, missing report argument) throw a CommanderError whose `exitCode` is 2
- * (0 for --help): the caller should catch CommanderError and use its exitCode.
+ * The `scan-gate` subcommand for the `bluegreen` CLI. Reports its exit code to `onExit` (by
+ * default: sets `process.exitCode`). Usage errors (unknown option, missing report argument) throw
+ * a CommanderError whose `exitCode` is 2 (0 for --help): the caller should catch CommanderError
+ * and use its exitCode.
  */
-export function scanGateCommand(io: ScanGateIO = processIO): Command {
-  return buildCommand(io, (code) => {
+export function scanGateCommand(io: ScanGateIO = processIO, options: ScanGateCommandOptions = {}): Command {
+  return buildCommand(io, options.onExit ?? ((code) => {
     process.exitCode = code;
-  });
+  }));
 }
 
 /** Runs `scan-gate <argv…>` in-process and returns the exit code; never throws. */

@@ -4,4 +4,4 @@ export * from './allow-list';
 export * from './evaluate';
 export * from './format';
 export { executeScanGate, processIO, runScanGate, scanGateCommand } from './command';
-export type { ScanGateIO, ScanGateOptions } from './command';
+export type { ScanGateCommandOptions, ScanGateIO, ScanGateOptions } from './command';

@@ -89,7 +89,8 @@ export function isFixable(status: string | undefined, fixedVersion: string | und
 
 /** A short, single-line, quoted rendering of untrusted text for an error message. */
 export function quote(value: unknown, max = 60): string {
-  const text = typeof value === 'string' ? value : String(value);
+  // Not String(value): a report value like [{"toString":0}] makes String() throw a TypeError.
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   const cut = text.length > max ? `${text.slice(0, max)}…` : text;
   return JSON.stringify(cut);
 }

@@ -1,5 +1,7 @@
-// Job results and the approval audit lookup (CodePipeline).
-import { ListActionExecutionsCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
+// Job results, an execution's action executions, and the approval audit lookup (CodePipeline).
+import {
+  ActionExecutionDetail, ListActionExecutionsCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand,
+} from '@aws-sdk/client-codepipeline';
 import { ApprovalLookup, JobReporter, JobSuccess } from '../core/ports';
 import { Clients } from './clients';
 
@@ -36,10 +38,23 @@ export function jobReporter(c: Clients<'codepipeline'>): JobReporter {
   };
 }
 
+/** Every action execution of one pipeline execution, all pages (the approval, the outputs). */
+export async function listActionExecutions(
+  c: Clients<'codepipeline'>, pipelineName: string, pipelineExecutionId: string,
+): Promise<ActionExecutionDetail[]> {
+  const details: ActionExecutionDetail[] = [];
+  let nextToken: string | undefined;
+  do {
+    const out = await c.codepipeline.send(new ListActionExecutionsCommand({ pipelineName, filter: { pipelineExecutionId }, ...(nextToken ? { nextToken } : {}) }));
+    details.push(...(out.actionExecutionDetails ?? []));
+    nextToken = out.nextToken;
+  } while (nextToken);
+  return details;
+}
+
 /** The identity that completed the execution's manual approval (its `updatedBy`). */
 export async function findApprover(c: Clients<'codepipeline'>, pipelineName: string, pipelineExecutionId: string): Promise<string | null> {
-  const out = await c.codepipeline.send(new ListActionExecutionsCommand({ pipelineName, filter: { pipelineExecutionId } }));
-  const approvals = (out.actionExecutionDetails ?? []).filter((d) => d.input?.actionTypeId?.category === 'Approval' && d.updatedBy);
+  const approvals = (await listActionExecutions(c, pipelineName, pipelineExecutionId)).filter((d) => d.input?.actionTypeId?.category === 'Approval' && d.updatedBy);
   const succeeded = approvals.find((d) => d.status === 'Succeeded') ?? approvals[0];
   return succeeded?.updatedBy ?? null;
 }

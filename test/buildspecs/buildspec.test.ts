@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BuildRun, FIXTURES, loadBuildSpec, prepareToolkit, REPO_ROOT, runBuild, Toolkit } from './codebuild-harness';
+import { BUILD_TOOLS_ASSET, BuildRun, FIXTURES, loadBuildSpec, prepareToolkit, REPO_ROOT, runBuild, Toolkit } from './codebuild-harness';
 
 const SCRIPTS = join(REPO_ROOT, 'buildspecs', 'scripts');
 const REPO = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/web';
@@ -78,6 +79,22 @@ describe('buildspec.yml', () => {
   });
 });
 
+describe('the harness', () => {
+  test('runs the bundled build-tools asset, and says to bundle first when it is missing or stale', () => {
+    expect(existsSync(join(BUILD_TOOLS_ASSET, 'scan-gate.js'))).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'bg-asset-'));
+    try {
+      expect(() => prepareToolkit(join(dir, 'missing'))).toThrow(/build-tools asset is missing at .*: run npm run bundle first/);
+      const stale = join(dir, 'stale');
+      cpSync(BUILD_TOOLS_ASSET, stale, { recursive: true });
+      writeFileSync(join(stale, 'push-image.sh'), '#!/usr/bin/env bash\n# an older push-image.sh\n');
+      expect(() => prepareToolkit(stale)).toThrow(/older than buildspecs\/scripts \(push-image\.sh\): run npm run bundle first/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('buildspec.yml run phase by phase with stand-in docker, trivy and aws', () => {
   let kit: Toolkit;
   beforeAll(() => {
@@ -141,10 +158,13 @@ describe('buildspec.yml run phase by phase with stand-in docker, trivy and aws',
       const firstPush = run.calls.findIndex((c) => c.startsWith('docker push'));
       expect(lastScan).toBeGreaterThan(-1);
       expect(firstPush).toBeGreaterThan(lastScan);
+      // First whether the commit tag exists yet (it does not), then the digest of both pushed tags.
       expect(callsOf(run, 'aws').filter((c) => c.includes('describe-images'))).toEqual([
+        expect.stringContaining(`--registry-id 123456789012 --region eu-west-1 --repository-name shop/web --image-ids imageTag=${COMMIT}`),
         expect.stringContaining(`--registry-id 123456789012 --region eu-west-1 --repository-name shop/web --image-ids imageTag=${COMMIT}`),
         expect.stringContaining(`--image-ids imageTag=${BUILD_TAG}`),
       ]);
+      expect(run.output).not.toContain('keeps pointing at the first build');
       expect(run.registry[COMMIT]).toBe(run.registry[BUILD_TAG]);
     });
 
@@ -183,6 +203,54 @@ describe('buildspec.yml run phase by phase with stand-in docker, trivy and aws',
       expect(junit).toContain('failures="3"');
       expect(junit).toContain('CVE-2019-14697 musl@1.1.20-r4 [CRITICAL]');
     });
+  });
+
+  describe('GIVEN a rebuild of a commit whose (immutable) commit tag is already in the registry', () => {
+    const FIRST_BUILD_DIGEST = `sha256:${'cd'.repeat(32)}`;
+    let run: BuildRun;
+    beforeAll(() => {
+      run = runBuild(kit, { report: fixture('alpine-310'), projectEnv: pinnedArchive(), registry: { [COMMIT]: FIRST_BUILD_DIGEST } });
+    });
+
+    test('THEN the commit tag is not pushed again, the build-id tag is, and the build succeeds', () => {
+      expect({ succeeded: run.succeeded, failedPhase: run.failedPhase }).toEqual({ succeeded: true, failedPhase: undefined });
+      expect(callsOf(run, 'docker').filter((c) => /^docker (tag|push) /.test(c))).toEqual([
+        `docker tag bluegreen-candidate:local ${REPO}:${BUILD_TAG}`,
+        `docker push ${REPO}:${BUILD_TAG}`,
+      ]);
+      expect(run.registry[COMMIT]).toBe(FIRST_BUILD_DIGEST);
+      expect(run.registry[BUILD_TAG]).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(run.registry[BUILD_TAG]).not.toBe(FIRST_BUILD_DIGEST);
+    });
+
+    test('THEN it exports this build\'s digest, read back from the build-id tag', () => {
+      const digest = run.registry[BUILD_TAG];
+      expect(run.exported).toEqual({
+        IMAGE_URI: `${REPO}@${digest}`,
+        IMAGE_DIGEST: digest,
+        COMMIT,
+        SCAN_SUMMARY: '0 critical, 0 high, 4 medium; 0 secrets',
+      });
+      expect(callsOf(run, 'aws').filter((c) => c.includes('describe-images'))).toEqual([
+        expect.stringContaining(`--image-ids imageTag=${COMMIT}`),
+        expect.stringContaining(`--image-ids imageTag=${BUILD_TAG}`),
+      ]);
+    });
+
+    test('THEN one log line says the commit tag keeps pointing at the first build of the commit', () => {
+      const lines = run.output.split('\n').filter((l) => l.includes('keeps pointing at the first build'));
+      expect(lines).toEqual([
+        `[bluegreen] tag ${COMMIT} already exists (${FIRST_BUILD_DIGEST}); it keeps pointing at the first build of commit ${COMMIT}`,
+      ]);
+    });
+  });
+
+  test('GIVEN ECR answers the commit-tag lookup with an error other than "not found" THEN post_build fails closed without a push', () => {
+    const run = runBuild(kit, { report: fixture('alpine-310'), projectEnv: pinnedArchive(), ecrDescribeError: 'AccessDeniedException' });
+    expect(run.failedPhase).toBe('post_build');
+    expect(run.output).toContain(`[bluegreen] ERROR: could not read tag ${COMMIT} from ECR: An error occurred (AccessDeniedException)`);
+    expect(run.calls.filter((c) => /^docker (tag|push) /.test(c))).toEqual([]);
+    expect(run.exported).toEqual({});
   });
 
   test('GIVEN a build phase that never ran the gate THEN push-image.sh refuses to push', () => {

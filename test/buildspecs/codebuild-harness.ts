@@ -1,12 +1,13 @@
 // Runs buildspecs/buildspec.yml the way CodeBuild does: every command of every phase in one bash
 // shell, phase by phase, stopping at the first failing command (on-failure: ABORT); environment
-// = buildspec defaults overridden by the project's variables. docker, trivy, aws and curl are
-// stand-ins (test/buildspecs/standins/) that log their calls and share a small state folder.
+// = buildspec defaults overridden by the project's variables. The tools are the bundled asset
+// (dist/assets/build-tools from `npm run bundle`), so the tests run what the construct ships.
+// docker, trivy, aws and curl are stand-ins (test/buildspecs/standins/) that log their calls and
+// share a small state folder.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { buildSync } from 'esbuild';
 import { parse } from 'yaml';
 
 export const REPO_ROOT = join(__dirname, '..', '..');
@@ -40,7 +41,7 @@ function writeExecutable(path: string, text: string): void {
   chmodSync(path, 0o755);
 }
 
-/** What the construct ships: the bundled gate and the scripts, zipped as the CDK asset would be. */
+/** What the construct ships: the bundled gate and the scripts, zipped as the CDK asset is. */
 export interface Toolkit {
   readonly root: string;
   readonly toolsZip: string;
@@ -49,26 +50,32 @@ export interface Toolkit {
   readonly standins: string;
 }
 
-export function prepareToolkit(): Toolkit {
-  const root = mkdtempSync(join(tmpdir(), 'bg-buildspec-'));
-  const tools = join(root, 'asset');
-  mkdirSync(tools);
-  // Same esbuild settings as lambdas/bundle.mjs's build-tools entry.
-  buildSync({
-    entryPoints: [join(REPO_ROOT, 'buildspecs', 'gate', 'bin.ts')],
-    outfile: join(tools, 'scan-gate.js'),
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    legalComments: 'none',
-    logLevel: 'warning',
+/** The build-tools asset `npm run bundle` writes (lambdas/bundle.mjs): the gate and the scripts. */
+export const BUILD_TOOLS_ASSET = join(REPO_ROOT, 'dist', 'assets', 'build-tools');
+const SCRIPTS = join(REPO_ROOT, 'buildspecs', 'scripts');
+
+/** Fails unless the bundled asset exists and ships the scripts as they are in the tree now. */
+function checkBuildToolsAsset(asset: string): void {
+  const hint = 'run npm run bundle first (npm test does it in pretest)';
+  if (!existsSync(join(asset, 'scan-gate.js'))) {
+    throw new Error(`the build-tools asset is missing at ${asset}: ${hint}`);
+  }
+  const stale = readdirSync(SCRIPTS).filter((f) => {
+    const bundled = join(asset, f);
+    return !existsSync(bundled) || readFileSync(bundled, 'utf8') !== readFileSync(join(SCRIPTS, f), 'utf8');
   });
-  const scripts = join(REPO_ROOT, 'buildspecs', 'scripts');
-  for (const f of readdirSync(scripts)) copyFileSync(join(scripts, f), join(tools, f));
+  if (stale.length > 0) {
+    throw new Error(`the build-tools asset at ${asset} is older than buildspecs/scripts (${stale.join(', ')}): ${hint}`);
+  }
+}
+
+/** @param asset the bundled build-tools folder (a test of the check passes another one) */
+export function prepareToolkit(asset: string = BUILD_TOOLS_ASSET): Toolkit {
+  checkBuildToolsAsset(asset);
+  const root = mkdtempSync(join(tmpdir(), 'bg-buildspec-'));
+  // The shipped artifact, zipped as the CDK asset is.
   const toolsZip = join(root, 'bg-tools.zip');
-  sh('zip', ['-q', '-r', toolsZip, '.'], tools);
+  sh('zip', ['-q', '-r', toolsZip, '.'], asset);
 
   const archiveDir = join(root, 'trivy-release');
   mkdirSync(archiveDir);
@@ -92,6 +99,10 @@ export interface RunOptions {
   readonly report: string;
   readonly liveReport?: string;
   readonly liveScanFails?: boolean;
+  /** Tags already in the ECR repository (tag → digest), e.g. from an earlier build of the commit. */
+  readonly registry?: Record<string, string>;
+  /** Makes `ecr describe-images` fail with this error code (e.g. AccessDeniedException). */
+  readonly ecrDescribeError?: string;
   /** Value of the state SSM parameter; absent = ParameterNotFound. */
   readonly ssmValue?: string;
   /** Files to place in the source checkout. */
@@ -121,7 +132,8 @@ export function runBuild(kit: Toolkit, opts: RunOptions): BuildRun {
   const srcDir = join(dir, 'src');
   const state = join(dir, 'state');
   const cmds = join(dir, 'cmds');
-  for (const d of [srcDir, state, cmds, join(dir, 'home')]) mkdirSync(d, { recursive: true });
+  for (const d of [srcDir, join(state, 'registry'), cmds, join(dir, 'home')]) mkdirSync(d, { recursive: true });
+  for (const [tag, digest] of Object.entries(opts.registry ?? {})) writeFileSync(join(state, 'registry', tag), digest);
   writeFileSync(join(srcDir, 'Dockerfile'), 'FROM scratch\n');
   for (const [path, text] of Object.entries(opts.sourceFiles ?? {})) {
     mkdirSync(dirname(join(srcDir, path)), { recursive: true });
@@ -169,6 +181,7 @@ export function runBuild(kit: Toolkit, opts: RunOptions): BuildRun {
     STANDIN_LIVE_REPORT: opts.liveReport ?? '/nonexistent',
     ...(opts.liveScanFails ? { STANDIN_LIVE_SCAN_FAIL: '1' } : {}),
     ...(opts.ssmValue !== undefined ? { STANDIN_SSM_VALUE: opts.ssmValue } : {}),
+    ...(opts.ecrDescribeError ? { STANDIN_ECR_DESCRIBE_ERROR: opts.ecrDescribeError } : {}),
   };
   const r = spawnSync('bash', [driver], { env, encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) throw new Error(`harness driver exited ${r.status}: ${r.stderr}`);

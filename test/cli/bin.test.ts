@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 const root = join(__dirname, '../..');
 
-function bluegreen(args: string[]) {
+function bluegreen(args: string[], without: string[] = []) {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -17,6 +17,7 @@ function bluegreen(args: string[]) {
     AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/bluegreen-test/credentials',
     AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
   };
+  for (const name of without) delete env[name];
   return spawnSync(process.execPath, ['-r', 'ts-node/register', join(root, 'lib/cli/main.ts'), ...args], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
 }
 
@@ -34,5 +35,12 @@ describe('the bluegreen bin', () => {
     expect(noRegion.status).toBe(1);
     expect(noRegion.stdout).toBe('');
     expect(noRegion.stderr).toBe('bluegreen: no AWS region (use --region or set AWS_REGION)\n');
+  });
+
+  test('keeps the AWS SDK\'s Node.js version notice out of its output', () => {
+    // The command creates an SDK client (which is where the SDK would warn) before failing.
+    const r = bluegreen(['status', '--pipeline', 'shop-api'], ['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('bluegreen: no AWS region (use --region or set AWS_REGION)\n');
   });
 });

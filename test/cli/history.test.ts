@@ -1,6 +1,6 @@
 // bluegreen history: releases from the pipeline's executions, swaps and rollbacks from the record.
 import { AwsWorld } from '../support/aws-model';
-import { CliWorld } from './support/cli-world';
+import { CliWorld, ONCALL_ARN } from './support/cli-world';
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -26,7 +26,7 @@ describe('bluegreen history', () => {
       ['release', 'Succeeded'],
     ]);
     expect(json.entries[0]).toMatchObject({ executionId: v3.execution.id, commit: v3.image.commit, fromSlot: null });
-    expect(json.entries[1]).toMatchObject({ fromSlot: 'a', toSlot: 'b', digest: v1.image.digest, by: 'oncall-dana', reason: 'error rate' });
+    expect(json.entries[1]).toMatchObject({ fromSlot: 'a', toSlot: 'b', digest: v1.image.digest, by: ONCALL_ARN, reason: 'error rate' });
     expect(json.entries[2]).toMatchObject({ executionId: v2.execution.id, fromSlot: 'b', toSlot: 'a', digest: v2.image.digest, commit: v2.image.commit });
     expect(json.entries[3]).toMatchObject({ executionId: v1.execution.id, fromSlot: 'a', toSlot: 'b', digest: v1.image.digest });
 
@@ -37,7 +37,7 @@ describe('bluegreen history', () => {
     expect(lines).toHaveLength(5);
     expect(lines[1]).toMatch(new RegExp(`^2025-01-01 \\d\\d:\\d\\dZ\\s+release\\s+${v3.execution.id}\\s+Failed\\s+-\\s+${v3.image.commit.slice(0, 10)}\\s+-\\s+-$`));
     expect(lines[2]).toMatch(/rollback\s+rollback:[0-9a-f-]{36}\s+done\s+a → b\s+/);
-    expect(lines[2]).toMatch(/oncall-dana "error rate"$/);
+    expect(lines[2].slice(lines[2].lastIndexOf(' arn:') + 1)).toBe(`${ONCALL_ARN} "error rate"`);
     expect(lines[3]).toContain(`release   ${v2.execution.id}`);
     expect(lines[3]).toMatch(/Succeeded\s+b → a\s+/);
     expect(lines[3]).toContain('arn:aws:sts::111122223333:assumed-role/ReleaseManager/alice');

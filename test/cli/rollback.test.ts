@@ -1,7 +1,7 @@
 // bluegreen rollback: a re-swap through the swap function, with its lock and audit trail.
 import { AwsWorld } from '../support/aws-model';
 import { awsError } from '../support/model/errors';
-import { CliWorld } from './support/cli-world';
+import { CliWorld, ONCALL_ARN } from './support/cli-world';
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -35,7 +35,7 @@ describe('bluegreen rollback', () => {
     expect(invocation.event).toEqual({
       action: 'rollback',
       reason: '5xx after v2',
-      actor: 'oncall-dana',
+      actor: ONCALL_ARN,
       requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
       expectedLiveSlot: 'a',
     });
@@ -45,14 +45,29 @@ describe('bluegreen rollback', () => {
       liveDigest: v1.image.digest,
       previousDigest: v2.image.digest,
       lastOperation: 'rollback',
-      changedBy: 'oncall-dana',
+      changedBy: ONCALL_ARN,
     });
-    expect(w.stack.state()!.history[0]).toMatchObject({ operation: 'rollback', fromSlot: 'a', toSlot: 'b', by: 'oncall-dana', reason: '5xx after v2' });
+    expect(w.stack.state()!.history[0]).toMatchObject({ operation: 'rollback', fromSlot: 'a', toSlot: 'b', by: ONCALL_ARN, reason: '5xx after v2' });
     expect(w.stack.labels()[w.stack.config.slots.a.serviceArn]['bluegreen:live-slot']).toBe('b');
 
     // And status agrees afterwards.
     const status = JSON.parse((await w.run(['status', '--pipeline', w.pipeline, '--json'])).stdout);
     expect(status).toMatchObject({ live: { slot: 'b', digest: v1.image.digest }, drift: [] });
+  });
+
+  test('records the local user as the actor, with a note, when STS cannot say who the caller is', async () => {
+    const w = new CliWorld();
+    await w.twoReleases();
+    w.world.faults.failNext('sts', 'GetCallerIdentity', 'unavailable');
+    const r = await w.run(['rollback', '--pipeline', w.pipeline, '--reason', 'pager', '--yes']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      'bluegreen: note: could not read your AWS identity (Service is unavailable. Please try again later.); recording the local user oncall-dana as the actor\n' +
+        'rolling back through app-pipeline-swap…\n',
+    );
+    expect((w.world.lambda.invocations[0].event as { actor: string }).actor).toBe('oncall-dana');
+    expect(w.stack.state()).toMatchObject({ liveSlot: 'b', lastOperation: 'rollback', changedBy: 'oncall-dana' });
+    expect(w.world.callsSince(0, { service: 'sts', command: 'GetCallerIdentity' })).toHaveLength(1);
   });
 
   test('--json: the function\'s RollbackResult, the request id, and whether the route flipped', async () => {

@@ -6,6 +6,7 @@ import { DescribeListenersCommand, DescribeRulesCommand, DescribeTagsCommand, De
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ResourceGroupsTaggingAPIClient, TagResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import { GetParameterCommand, GetParametersCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { AwsWorld } from './aws-model';
 import { createWorld } from './jest-world';
 import { invariantViolations, releaseSnapshot } from './invariants';
@@ -182,6 +183,15 @@ describe('AwsWorld', () => {
     const { actionExecutionDetails } = await cp.send(new ListActionExecutionsCommand({ pipelineName: stack.pipelineName, filter: { pipelineExecutionId: exec.id } }));
     expect(actionExecutionDetails!.find((a) => a.actionName === 'Approve')).toMatchObject({ status: 'Succeeded', updatedBy: world.codepipeline.callerArn });
     expect(JSON.parse(world.codepipeline.createJob(exec.id, 'Swap').userParameters)).toEqual({ greenSlot: 'b', imageDigest: 'sha256:x', commit: 'c1', executionId: exec.id });
+  });
+
+  test('STS GetCallerIdentity answers the world\'s caller, which a test can change or fail', async () => {
+    const sts = new STSClient({ region: 'us-east-1' });
+    expect(await sts.send(new GetCallerIdentityCommand({}))).toMatchObject({ Account: '111122223333', Arn: 'arn:aws:sts::111122223333:assumed-role/Operator/operator-session' });
+    world.sts.callerArn = 'arn:aws:iam::111122223333:user/erin';
+    expect((await sts.send(new GetCallerIdentityCommand({}))).Arn).toBe('arn:aws:iam::111122223333:user/erin');
+    world.faults.failNext('sts', 'GetCallerIdentity', 'unavailable');
+    await expect(sts.send(new GetCallerIdentityCommand({}))).rejects.toMatchObject({ name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
   });
 
   test('Lambda Invoke runs the registered handler in-process', async () => {

@@ -17,7 +17,7 @@ import { EcrModel } from './model/ecr';
 import { EcsModel } from './model/ecs';
 import { Elbv2Model } from './model/elbv2';
 import { FaultKind, SDK, ServiceKey, faultError, metadata } from './model/errors';
-import { CloudFormationModel, LambdaModel, SnsModel, SsmModel, TagStore, TaggingModel } from './model/small-services';
+import { CloudFormationModel, LambdaModel, SnsModel, SsmModel, StsModel, TagStore, TaggingModel } from './model/small-services';
 
 export type { ServiceKey, FaultKind } from './model/errors';
 export type { CommandFn } from './model/common';
@@ -121,6 +121,7 @@ export class AwsWorld {
   readonly codepipeline: CodePipelineModel;
   readonly lambda: LambdaModel;
   readonly cloudformation: CloudFormationModel;
+  readonly sts: StsModel;
 
   private nowMs: number;
   private ticks = 0;
@@ -141,6 +142,7 @@ export class AwsWorld {
     this.codepipeline = new CodePipelineModel(this);
     this.lambda = new LambdaModel(this);
     this.cloudformation = new CloudFormationModel(this);
+    this.sts = new StsModel(this);
   }
 
   // ---- time ------------------------------------------------------------------------------------

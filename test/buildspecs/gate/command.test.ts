@@ -154,6 +154,17 @@ describe('bluegreen scan-gate', () => {
       expect(m.stdout()).toContain('Secrets: 2');
     });
 
+    test('reports its exit code to onExit when given one, leaving process.exitCode alone', () => {
+      const m = memoryIO();
+      const codes: number[] = [];
+      process.exitCode = undefined;
+      const program = new Command('bluegreen').addCommand(scanGateCommand(m.io, { onExit: (code) => void codes.push(code) }));
+      program.parse(['node', 'bluegreen', 'scan-gate', 'fixture:secrets']);
+      expect(codes).toEqual([1]);
+      expect(process.exitCode).toBeUndefined();
+      expect(m.stdout()).toContain('Secrets: 2');
+    });
+
     test('reports a usage error as a CommanderError with exit code 2', () => {
       const m = memoryIO();
       const program = new Command('bluegreen').addCommand(scanGateCommand(m.io));

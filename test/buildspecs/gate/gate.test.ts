@@ -63,6 +63,7 @@ describe('allow-list', () => {
     ['a blank id', '{"entries":[{"id":" ","expires":"2026-01-01","reason":"r"}]}', /entries\[0\]\.id/],
     ['a non-date expiry', '{"entries":[{"id":"CVE-1","expires":"next year","reason":"r"}]}', /"next year" is not a date/],
     ['an impossible date', '{"entries":[{"id":"CVE-1","expires":"2026-02-30","reason":"r"}]}', /"2026-02-30" is not a date/],
+    ['an expiry that is an object with a toString field', '{"entries":[{"id":"CVE-1","expires":{"toString":0},"reason":"r"}]}', /entries\[0\]\.expires: a non-empty string is required/],
     ['a timestamp expiry', '{"entries":[{"id":"CVE-1","expires":"2026-02-01T00:00:00Z","reason":"r"}]}', /is not a date/],
     [
       'a duplicate id',

@@ -52,6 +52,8 @@ describe('parseTrivyReport', () => {
       ['SchemaVersion 1', JSON.stringify({ SchemaVersion: 1 }), /unsupported SchemaVersion "1"/],
       ['SchemaVersion 3', JSON.stringify({ SchemaVersion: 3, Results: [] }), /unsupported SchemaVersion "3"/],
       ['SchemaVersion as a string', JSON.stringify({ SchemaVersion: '2' }), /unsupported SchemaVersion "2"/],
+      // Found by the property test below: String() of this value throws a TypeError.
+      ['SchemaVersion an array holding {"toString":0}', '{"SchemaVersion":[{"toString":0}]}', /^unsupported SchemaVersion "\[\{\\"toString\\":0\}\]"; only SchemaVersion 2 is supported$/],
     ])('%s', (_label, input, reason) => expectUnusable(input, reason));
 
     test('every fixture cut short anywhere before its end is refused as truncated', () => {

@@ -22,6 +22,9 @@ export interface RunOptions {
   readonly confirm?: (question: string) => boolean | Promise<boolean>;
 }
 
+/** The on-call engineer's AWS identity (STS GetCallerIdentity); their local $USER is oncall-dana. */
+export const ONCALL_ARN = 'arn:aws:sts::111122223333:assumed-role/OnCall/dana';
+
 export class CliWorld {
   readonly world = new AwsWorld();
   readonly stack: ReleaseStack;
@@ -36,6 +39,7 @@ export class CliWorld {
     const deployGreen = createDeployGreenHandler({ logSink, now });
     const swap = createSwapHandler({ logSink, now });
     this.stack = seedReleaseStack(this.world, { handlers: { deployGreen, swap } });
+    this.world.sts.callerArn = ONCALL_ARN;
     this.world.install();
     this.driver = new ReleaseDriver(this.world, this.stack, { deployGreen, swap });
   }

@@ -12,7 +12,7 @@ import { GetResourcesCommand, ResourceGroupsTaggingAPIClient, TagResourcesComman
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { findApprover, jobReporter } from '../../../lambdas/adapters/codepipeline';
+import { findApprover, jobReporter, listActionExecutions } from '../../../lambdas/adapters/codepipeline';
 import { MANIFEST_MEDIA_TYPES, tagImage } from '../../../lambdas/adapters/ecr';
 import { createSlotService, deleteSlotService, observeSlot, rollSlot, updateSlotService } from '../../../lambdas/adapters/ecs';
 import { createRouteRule, deleteRule, forwardRule, listListenerRules, readRoutes } from '../../../lambdas/adapters/elb';
@@ -234,6 +234,17 @@ describe('CodePipeline adapter', () => {
     });
     expect(await findApprover(c, 'shop', 'exec-1')).toBe('arn:aws:iam::123456789012:user/alice');
     expect(codepipeline.commandCalls(ListActionExecutionsCommand)[0].args[0].input).toEqual({ pipelineName: 'shop', filter: { pipelineExecutionId: 'exec-1' } });
+  });
+
+  test('an execution\'s action executions are read across every page', async () => {
+    codepipeline
+      .on(ListActionExecutionsCommand, { nextToken: undefined })
+      .resolves({ actionExecutionDetails: [{ actionName: 'Build' }], nextToken: 'page-2' })
+      .on(ListActionExecutionsCommand, { nextToken: 'page-2' })
+      .resolves({ actionExecutionDetails: [{ actionName: 'Approve', updatedBy: 'arn:aws:iam::123456789012:user/bob', input: { actionTypeId: { category: 'Approval', owner: 'AWS', provider: 'Manual', version: '1' } } }] });
+    expect((await listActionExecutions(c, 'shop', 'exec-2')).map((d) => d.actionName)).toEqual(['Build', 'Approve']);
+    expect(await findApprover(c, 'shop', 'exec-2')).toBe('arn:aws:iam::123456789012:user/bob');
+    expect(codepipeline.commandCalls(ListActionExecutionsCommand).map((x) => x.args[0].input.nextToken)).toEqual([undefined, 'page-2', undefined, 'page-2']);
   });
 });
 

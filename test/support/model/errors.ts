@@ -10,6 +10,7 @@ import * as lambda from '@aws-sdk/client-lambda';
 import * as tagging from '@aws-sdk/client-resource-groups-tagging-api';
 import * as sns from '@aws-sdk/client-sns';
 import * as ssm from '@aws-sdk/client-ssm';
+import * as sts from '@aws-sdk/client-sts';
 
 export type ServiceKey =
   | 'ecs'
@@ -20,7 +21,8 @@ export type ServiceKey =
   | 'sns'
   | 'codepipeline'
   | 'lambda'
-  | 'cloudformation';
+  | 'cloudformation'
+  | 'sts';
 
 interface ServiceSdk {
   readonly module: Record<string, unknown>;
@@ -54,6 +56,7 @@ export const SDK: Record<ServiceKey, ServiceSdk> = {
     client: cloudformation.CloudFormationClient,
     base: cloudformation.CloudFormationServiceException,
   },
+  sts: { module: sts, client: sts.STSClient, base: sts.STSServiceException },
 } as unknown as Record<ServiceKey, ServiceSdk>;
 
 let requestSeq = 0;

@@ -9,6 +9,7 @@ import type { GetResourcesCommandOutput, TagResourcesCommandOutput } from '@aws-
 import type { PublishCommandOutput } from '@aws-sdk/client-sns';
 import type { DescribeStacksCommandOutput, Output, Stack } from '@aws-sdk/client-cloudformation';
 import type { InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import type { GetCallerIdentityCommandOutput } from '@aws-sdk/client-sts';
 import { Uint8ArrayBlobAdapter } from '@smithy/core/serde';
 import { awsError } from './errors';
 import { CommandFn, IdSource, ServiceModel, WorldRef } from './common';
@@ -368,5 +369,24 @@ export class LambdaModel implements ServiceModel {
         };
       }
     },
+  };
+}
+
+/** STS: who the caller is (the CLI records it as the rollback actor). */
+export class StsModel implements ServiceModel {
+  /** The caller's identity; set it to act as someone else. */
+  callerArn: string;
+
+  constructor(private readonly world: WorldRef) {
+    this.callerArn = `arn:aws:sts::${world.account}:assumed-role/Operator/operator-session`;
+  }
+
+  readonly commands: Record<string, CommandFn> = {
+    GetCallerIdentity: (): GetCallerIdentityCommandOutput => ({
+      Account: this.world.account,
+      Arn: this.callerArn,
+      UserId: `AROA0B0E4E6D00000000:${this.callerArn.slice(this.callerArn.lastIndexOf('/') + 1)}`,
+      $metadata: {},
+    }),
   };
 }
