@@ -11,6 +11,7 @@ const out = join(root, 'dist', 'assets');
 const bundles = [
   { name: 'deploy-green', entry: 'lambdas/deploy-green/index.ts', outfile: 'index.js' },
   { name: 'swap', entry: 'lambdas/swap/index.ts', outfile: 'index.js' },
+  { name: 'bake', entry: 'lambdas/bake/index.ts', outfile: 'index.js' },
   { name: 'infra-owner', entry: 'lambdas/infra-owner/index.ts', outfile: 'index.js' },
   { name: 'build-tools', entry: 'buildspecs/gate/bin.ts', outfile: 'scan-gate.js', copy: 'buildspecs/scripts' },
 ];

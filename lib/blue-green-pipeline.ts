@@ -1,5 +1,6 @@
 import { Annotations, ArnFormat, CustomResource, Duration, Fn, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
@@ -22,6 +23,7 @@ import type { ReleaseConfig } from '../lambdas/core/config';
 import { PipelineSource } from './pipeline-source';
 import { declaresArtifacts, loadBuildSpec } from './private/buildspec';
 import { publishPipelineEvents } from './private/audit';
+import { SlotBakeAlarms, allowAlarmsToNotify } from './private/bake-alarms';
 import { acknowledgeFindings, associateWebAcl, controlPlaneNetwork, literalVpcCidr } from './private/compliance';
 import { ControlPlaneFunction } from './private/control-plane-function';
 import { DEFAULTS, HTTP_REDIRECT_PORT, defaultPipelineName, defaultPorts, testUrl } from './private/defaults';
@@ -314,6 +316,32 @@ export interface BlueGreenPipelineProps {
    * @default - a new KMS-encrypted topic
    */
   readonly notificationTopic?: sns.ITopic;
+
+  /**
+   * How long the Bake stage watches the new live slot's alarms after a swap. An alarm in that
+   * window swaps production back and fails the execution. `Duration.seconds(0)` turns the stage off.
+   * @default Duration.minutes(10)
+   */
+  readonly bakeTime?: Duration;
+
+  /**
+   * Your own alarms, also watched during the bake (whichever slot is live). Their ARNs are granted
+   * to the Bake function's DescribeAlarms.
+   * @default - none: only the construct's per-slot alarms are watched
+   */
+  readonly bakeAlarms?: cloudwatch.IAlarm[];
+
+  /**
+   * p99 target response time of the baking slot above which it alarms.
+   * @default Duration.seconds(1)
+   */
+  readonly bakeLatencyThreshold?: Duration;
+
+  /**
+   * Target 5xx responses a minute of the baking slot at which it alarms.
+   * @default 5
+   */
+  readonly bake5xxThreshold?: number;
 }
 
 /** One of the two permanent slots: a Fargate service in its own target group. */
@@ -336,7 +364,8 @@ const ROUTES_RESOURCE_TYPE = 'Custom::BlueGreenRoutes';
 
 /**
  * A complete blue/green container delivery pipeline on ECS Fargate: source, Docker build with a
- * Trivy gate before the registry, deploy to the idle slot, approval by email, route swap.
+ * Trivy gate before the registry, deploy to the idle slot, approval by email, route swap, and a
+ * bake window that swaps back on alarm.
  */
 export class BlueGreenPipeline extends Construct {
   public readonly pipelineName: string;
@@ -367,6 +396,12 @@ export class BlueGreenPipeline extends Construct {
   public readonly notificationTopic: sns.ITopic;
   public readonly deployGreenFunction: lambda.Function;
   public readonly swapFunction: lambda.Function;
+  /** The Bake function; absent when `bakeTime` is 0. */
+  public readonly bakeFunction?: lambda.Function;
+  /** Slot a's bake alarms (5xx, unhealthy hosts, p99 latency); empty when `bakeTime` is 0. */
+  public readonly slotABakeAlarms: cloudwatch.Alarm[];
+  /** Slot b's bake alarms (5xx, unhealthy hosts, p99 latency); empty when `bakeTime` is 0. */
+  public readonly slotBBakeAlarms: cloudwatch.Alarm[];
   public readonly infraOwnerFunction: lambda.Function;
   public readonly configParameter: ssm.StringParameter;
   public readonly stateParameterName: string;
@@ -401,6 +436,8 @@ export class BlueGreenPipeline extends Construct {
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     const desiredCount = props.desiredCount ?? DEFAULTS.desiredCount;
     const deployTimeout = props.deployTimeout ?? DEFAULTS.deployTimeout;
+    const bakeTime = props.bakeTime ?? DEFAULTS.bakeTime;
+    const baking = bakeTime.isUnresolved() || bakeTime.toSeconds() > 0;
     const cpuArchitecture = props.cpuArchitecture ?? ecs.CpuArchitecture.X86_64;
     this.pipelineName = props.pipelineName ?? defaultPipelineName(stack.stackName, id);
     this.stateParameterName = stateParameterName(this.pipelineName);
@@ -682,6 +719,47 @@ export class BlueGreenPipeline extends Construct {
     swap.allow(['elasticloadbalancing:AddTags'], targetGroupArns);
     this.notificationTopic.grantPublish(swap.role);
 
+    // Bake: per-slot alarms, watched by a function that asks the swap function to roll back.
+    let bake: ControlPlaneFunction | undefined;
+    if (baking) {
+      const alarmProps = {
+        loadBalancer: this.loadBalancer,
+        latencyThreshold: props.bakeLatencyThreshold ?? DEFAULTS.bakeLatencyThreshold,
+        fiveXxThreshold: props.bake5xxThreshold ?? DEFAULTS.bake5xxThreshold,
+      };
+      const bakeAlarms = new Construct(this, 'BakeAlarms');
+      this.slotABakeAlarms = new SlotBakeAlarms(bakeAlarms, 'SlotA', { ...alarmProps, targetGroup: slotA.targetGroup }).alarms;
+      this.slotBBakeAlarms = new SlotBakeAlarms(bakeAlarms, 'SlotB', { ...alarmProps, targetGroup: slotB.targetGroup }).alarms;
+      const sharedAlarms = props.bakeAlarms ?? [];
+      allowAlarmsToNotify([...this.slotABakeAlarms, ...this.slotBBakeAlarms], this.notificationTopic, props.notificationTopic ? undefined : this.notificationsKey);
+      const names = (alarms: cloudwatch.IAlarm[]) => alarms.map((a) => a.alarmName);
+      // Only Bake's copy names the swap function: swap's own configuration never needs Bake.
+      const bakeConfig: ReleaseConfig = {
+        ...config,
+        bake: {
+          alarms: { a: names(this.slotABakeAlarms), b: names(this.slotBBakeAlarms) },
+          sharedAlarms: names(sharedAlarms),
+          swapFunctionName: this.swapFunction.functionName,
+          windowSeconds: bakeTime.toSeconds(),
+        },
+      };
+      bake = new ControlPlaneFunction(this, 'Bake', {
+        ...functionDefaults,
+        bundle: 'bake',
+        description: `Watches the alarms of the live slot of ${this.pipelineName} after a swap and rolls back on alarm`,
+        // Longer than the swap function's, which it may wait for when it asks for a rollback.
+        timeout: Duration.minutes(3),
+        environment: { BLUEGREEN_CONFIG: stack.toJsonString(bakeConfig) },
+      });
+      this.bakeFunction = bake.function;
+      bake.allow(['cloudwatch:DescribeAlarms'], [...this.slotABakeAlarms, ...this.slotBBakeAlarms, ...sharedAlarms].map((a) => a.alarmArn));
+      bake.allow(['elasticloadbalancing:DescribeRules'], ['*']);
+      bake.allow(['lambda:InvokeFunction'], [this.swapFunction.functionArn]);
+    } else {
+      this.slotABakeAlarms = [];
+      this.slotBBakeAlarms = [];
+    }
+
     const configParameterNameValue = configParameterName(this.pipelineName);
     this.configParameter = new ssm.StringParameter(this, 'ConfigParameter', {
       parameterName: configParameterNameValue,
@@ -810,6 +888,25 @@ export class BlueGreenPipeline extends Construct {
             }),
           ],
         },
+        ...(bake
+          ? [
+              {
+                stageName: STAGE.bake,
+                actions: [
+                  new actions.LambdaInvokeAction({
+                    actionName: STAGE.bake,
+                    lambda: bake.function,
+                    userParameters: {
+                      liveSlot: `#{${NAMESPACE.swap}.LIVE_SLOT}`,
+                      imageDigest: `#{${NAMESPACE.swap}.LIVE_DIGEST}`,
+                      executionId: '#{codepipeline.PipelineExecutionId}',
+                    },
+                    variablesNamespace: NAMESPACE.bake,
+                  }),
+                ],
+              },
+            ]
+          : []),
       ],
     });
     Tags.of(this.pipeline.node.defaultChild as codepipeline.CfnPipeline).add(CONFIG_PARAMETER_TAG, configParameterNameValue);
@@ -835,6 +932,7 @@ export class BlueGreenPipeline extends Construct {
         this.artifactBucket.arnForObjects('*'),
         `${this.deployGreenFunction.functionArn}:*`,
         `${this.swapFunction.functionArn}:*`,
+        ...(this.bakeFunction ? [`${this.bakeFunction.functionArn}:*`] : []),
         // CodeBuild's own grants on its default log group and report groups, named after the project.
         `${stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/codebuild/${this.buildProject.projectName}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })}:*`,
         stack.formatArn({ service: 'codebuild', resource: 'report-group', resourceName: `${this.buildProject.projectName}-*` }),

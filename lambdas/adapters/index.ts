@@ -1,5 +1,6 @@
 export * from './clients';
 export * from './cfn-response';
+export * from './cloudwatch';
 export * from './codepipeline';
 export * from './ecr';
 export * from './ecs';
@@ -9,3 +10,4 @@ export * from './sns';
 export * from './ssm';
 export * from './tagging';
 export * from './job';
+export * from './lambda';

@@ -40,6 +40,19 @@ export interface ReleaseConfig {
   readonly notificationTopicArn?: string;
   /** Only in the SSM discovery copy. */
   readonly swapFunctionName?: string;
+  /** Only in the Bake function's copy: what the bake window watches. */
+  readonly bake?: BakeConfig;
+}
+
+/** The bake window after a swap: alarms watched on the new live slot, and how to swap back. */
+export interface BakeConfig {
+  /** CloudWatch alarm names watched while each slot is the one being baked. */
+  readonly alarms: { readonly a: readonly string[]; readonly b: readonly string[] };
+  /** Alarms watched whichever slot is baked (the user's own). */
+  readonly sharedAlarms: readonly string[];
+  /** The swap function, invoked with a rollback event when an alarm fires. */
+  readonly swapFunctionName: string;
+  readonly windowSeconds: number;
 }
 
 export const DEFAULT_DEPLOY_TIMEOUT_SECONDS = 1800;
@@ -169,6 +182,7 @@ export function parseReleaseConfig(raw: string | undefined): ReleaseConfig {
     deployTimeoutSeconds: p.integer('deployTimeoutSeconds', 60, 86400, DEFAULT_DEPLOY_TIMEOUT_SECONDS),
     notificationTopicArn: p.optionalString('notificationTopicArn', ARN, 'an SNS topic ARN'),
     swapFunctionName: p.optionalString('swapFunctionName'),
+    bake: doc.bake === undefined ? undefined : parseBakeConfig(p, doc.bake),
   };
   if (p.ok) {
     if (config.slots.a.serviceArn === config.slots.b.serviceArn) p.add('slots.a and slots.b must be different services');
@@ -179,7 +193,45 @@ export function parseReleaseConfig(raw: string | undefined): ReleaseConfig {
   p.throwIfAny(CONFIG_ENV);
   if (config.notificationTopicArn === undefined) delete (config as { notificationTopicArn?: string }).notificationTopicArn;
   if (config.swapFunctionName === undefined) delete (config as { swapFunctionName?: string }).swapFunctionName;
+  if (config.bake === undefined) delete (config as { bake?: BakeConfig }).bake;
   return config;
+}
+
+const ALARM_NAME = /^[^\x00-\x1f]{1,255}$/;
+const LAMBDA_FUNCTION = /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,140}$/;
+export const MAX_BAKE_WINDOW_SECONDS = 86400;
+
+function alarmNames(p: FieldProblems, value: unknown, path: string): string[] {
+  if (!Array.isArray(value)) {
+    p.add(`${path} must be a list of alarm names (got ${describe(value)})`);
+    return [];
+  }
+  value.forEach((v, i) => {
+    if (typeof v !== 'string' || !ALARM_NAME.test(v)) p.add(`${path}[${i}] must be a CloudWatch alarm name (got ${describe(v)})`);
+  });
+  return value.filter((v): v is string => typeof v === 'string');
+}
+
+/** The optional `bake` section: strict, since a bake that watches nothing would pass every release. */
+function parseBakeConfig(p: FieldProblems, raw: unknown): BakeConfig | undefined {
+  if (!isRecord(raw)) {
+    p.add(`bake must be an object (got ${describe(raw)})`);
+    return undefined;
+  }
+  const known = ['alarms', 'sharedAlarms', 'swapFunctionName', 'windowSeconds'];
+  for (const key of Object.keys(raw)) if (!known.includes(key)) p.add(`bake.${key} is not a known field`);
+  const alarms = at(raw, 'alarms');
+  if (!isRecord(alarms)) p.add(`bake.alarms must be an object {a, b} (got ${describe(alarms)})`);
+  const bake: BakeConfig = {
+    alarms: { a: alarmNames(p, at(raw, 'alarms.a'), 'bake.alarms.a'), b: alarmNames(p, at(raw, 'alarms.b'), 'bake.alarms.b') },
+    sharedAlarms: alarmNames(p, raw.sharedAlarms, 'bake.sharedAlarms'),
+    swapFunctionName: p.string('bake.swapFunctionName', LAMBDA_FUNCTION, 'a Lambda function name or ARN'),
+    windowSeconds: p.integer('bake.windowSeconds', 1, MAX_BAKE_WINDOW_SECONDS),
+  };
+  for (const slot of SLOT_NAMES) {
+    if (isRecord(alarms) && bake.alarms[slot].length + bake.sharedAlarms.length === 0) p.add(`bake would watch no alarm on slot ${slot}`);
+  }
+  return bake;
 }
 
 /** The slot whose target group is `targetGroupArn`, or null for any other target group. */

@@ -45,7 +45,7 @@ export function parsePipelineJob(event: unknown): PipelineJob {
   };
 }
 
-function parseJsonObject(raw: string | undefined, what: string): Record<string, unknown> {
+export function parseJsonObject(raw: string | undefined, what: string): Record<string, unknown> {
   if (raw === undefined || raw.trim() === '') throw new InputError(`${what} are missing.`);
   let doc: unknown;
   try {

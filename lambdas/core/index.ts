@@ -6,6 +6,8 @@ export * from './errors';
 export * from './routes';
 export * from './slot';
 export * from './labels';
+export * from './drift';
 export * from './decide-deploy';
 export * from './decide-swap';
 export * from './decide-rollback';
+export * from './decide-bake';

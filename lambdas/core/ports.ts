@@ -1,6 +1,7 @@
 // What the control plane needs from AWS, as small interfaces over plain data. Adapters in
 // lambdas/adapters implement them with SDK v3 clients; tests and the CLI may bring their own.
 import { SlotName } from './config';
+import { RollbackResult } from './events';
 import { StateRecord } from './state';
 
 // ---------------------------------------------------------------- observations (plain data)
@@ -165,4 +166,36 @@ export interface Logger {
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
   child(fields: Record<string, unknown>): Logger;
+}
+
+/** One CloudWatch alarm as observed. */
+export interface ObservedAlarm {
+  readonly name: string;
+  /** OK | ALARM | INSUFFICIENT_DATA */
+  readonly state: string;
+  readonly reason: string | null;
+}
+
+export interface AlarmsPort {
+  /** The named alarms that exist (all pages); a name that does not exist is absent from the result. */
+  describe(names: readonly string[]): Promise<ObservedAlarm[]>;
+}
+
+/** What invoking the swap function with a rollback event came to. */
+export type RollbackInvocation =
+  | { readonly kind: 'result'; readonly result: RollbackResult }
+  /** Not taken yet: the swap function is busy (reserved concurrency 1: another swap runs) or the call failed transiently. */
+  | { readonly kind: 'busy'; readonly message: string }
+  /** The function ran but threw, or answered something that is not a RollbackResult. */
+  | { readonly kind: 'error'; readonly message: string };
+
+export interface RollbackPort {
+  rollback(event: Record<string, unknown>): Promise<RollbackInvocation>;
+}
+
+/** What Bake uses. */
+export interface BakePorts {
+  readonly routes: RoutesPort;
+  readonly alarms: AlarmsPort;
+  readonly rollback: RollbackPort;
 }

@@ -15,6 +15,12 @@ export const DEFAULTS = {
   readonlyRootFilesystem: false,
   approvalTimeout: Duration.days(7),
   deployTimeout: Duration.minutes(30),
+  /** Bake window after a swap; Duration.seconds(0) turns the Bake stage off. */
+  bakeTime: Duration.minutes(10),
+  /** p99 TargetResponseTime above which a baking slot alarms. */
+  bakeLatencyThreshold: Duration.seconds(1),
+  /** Target 5xx responses per minute at which a baking slot alarms. */
+  bake5xxThreshold: 5,
   gateFailOn: 'HIGH',
   gateIgnoreUnfixed: true,
   gateAllowListFile: '.bluegreen/allow-list.json',

@@ -5,6 +5,7 @@ export const STAGE = {
   deploy: 'DeployGreen',
   approve: 'Approve',
   swap: 'Swap',
+  bake: 'Bake',
 } as const;
 
 /** Pipeline variable namespaces. */
@@ -13,6 +14,7 @@ export const NAMESPACE = {
   build: 'Build',
   deploy: 'Deploy',
   swap: 'Swap',
+  bake: 'Bake',
 } as const;
 
 /** The slots, and the mutable ECR tag each slot's task definition references. */

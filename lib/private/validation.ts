@@ -53,6 +53,20 @@ export function validateProps(props: BlueGreenPipelineProps): string[] {
   checkDuration(props.approvalTimeout, 'approvalTimeout', Duration.minutes(5), Duration.days(60), add);
   checkDuration(props.deployTimeout, 'deployTimeout', Duration.minutes(1), Duration.hours(24), add);
 
+  // Bake
+  if (props.bakeTime !== undefined && !props.bakeTime.isUnresolved() && props.bakeTime.toMilliseconds() !== 0) {
+    if (props.bakeTime.toMilliseconds() % 1000 !== 0) add(`bakeTime must be a whole number of seconds (got ${props.bakeTime.toMilliseconds()} ms).`);
+    else checkDuration(props.bakeTime, 'bakeTime (or 0 to turn the Bake stage off)', Duration.minutes(1), Duration.hours(24), add);
+  }
+  if (props.bakeLatencyThreshold !== undefined && !props.bakeLatencyThreshold.isUnresolved()) {
+    const ms = props.bakeLatencyThreshold.toMilliseconds();
+    if (ms < 1 || ms > 3_600_000) add(`bakeLatencyThreshold must be from 1 millisecond to 1 hour (got ${props.bakeLatencyThreshold.toHumanString()}).`);
+  }
+  if (known(props.bake5xxThreshold)) {
+    const count = props.bake5xxThreshold as number;
+    if (!Number.isInteger(count) || count < 1) add(`bake5xxThreshold must be a whole number of 5xx responses per minute, at least 1 (got ${count}).`);
+  }
+
   // Ports
   const https = props.certificate !== undefined;
   const ports = defaultPorts(https);

@@ -29,18 +29,19 @@ describe('BlueGreenPipeline', () => {
       });
     });
 
-    test('its stages run Source, BuildAndScan, DeployGreen, Approve, Swap in that order with the expected action types', () => {
+    test('its stages run Source, BuildAndScan, DeployGreen, Approve, Swap, Bake in that order with the expected action types', () => {
       const [, pipeline] = only(t, 'AWS::CodePipeline::Pipeline');
       const stages = pipeline.Properties.Stages as Array<{ Name: string; Actions: Array<Record<string, any>> }>;
-      expect(stages.map((s) => s.Name)).toEqual(['Source', 'BuildAndScan', 'DeployGreen', 'Approve', 'Swap']);
+      expect(stages.map((s) => s.Name)).toEqual(['Source', 'BuildAndScan', 'DeployGreen', 'Approve', 'Swap', 'Bake']);
       expect(stages.map((s) => s.Actions.map((a) => `${a.ActionTypeId.Category}/${a.ActionTypeId.Provider}`))).toEqual([
         ['Source/CodeStarSourceConnection'],
         ['Build/CodeBuild'],
         ['Invoke/Lambda'],
         ['Approval/Manual'],
         ['Invoke/Lambda'],
+        ['Invoke/Lambda'],
       ]);
-      expect(stages.map((s) => s.Actions[0].Namespace)).toEqual(['Source', 'Build', 'Deploy', undefined, 'Swap']);
+      expect(stages.map((s) => s.Actions[0].Namespace)).toEqual(['Source', 'Build', 'Deploy', undefined, 'Swap', 'Bake']);
     });
 
     test('the build exports the variables that DeployGreen receives', () => {
@@ -249,14 +250,14 @@ describe('BlueGreenPipeline', () => {
 
   describe('control-plane functions', () => {
     test('they are pre-bundled assets, not bundled at synth, with their own encrypted log groups', () => {
-      for (const prefix of ['ReleaseDeployGreenFunction', 'ReleaseSwapFunction', 'ReleaseInfraOwnerFunction']) {
+      for (const prefix of ['ReleaseDeployGreenFunction', 'ReleaseSwapFunction', 'ReleaseBakeFunction', 'ReleaseInfraOwnerFunction']) {
         const fn = functionResource(t, prefix);
         expect(fn.Properties.Handler).toBe('index.handler');
         expect(fn.Properties.Code.S3Key).toMatch(/^[0-9a-f]{64}\.zip$/);
         expect(fn.Properties.LoggingConfig.LogGroup).toBeDefined();
       }
       const groups = Object.values(t.findResources('AWS::Logs::LogGroup')) as any[];
-      expect(groups.length).toBe(5);
+      expect(groups.length).toBe(6);
       for (const group of groups) {
         expect(group.Properties.KmsKeyId).toBeDefined();
         expect(group.Properties.RetentionInDays).toBe(365);

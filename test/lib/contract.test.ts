@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseReleaseConfig, ReleaseConfig } from '../../lambdas/core/config';
+import { BakeOutputs, parseBakeParameters } from '../../lambdas/core/decide-bake';
 import type { DeployOutputs } from '../../lambdas/core/decide-deploy';
 import type { SwapOutputs } from '../../lambdas/core/decide-swap';
 import { parseDeployGreenParameters, parseRoutesProperties, parseSlotServiceProperties, parseSwapParameters } from '../../lambdas/core/events';
@@ -133,6 +134,7 @@ class FakeCloudFormation {
 // change without this list (and so without the construct's references being re-checked).
 const DEPLOY_OUTPUTS = { GREEN_SLOT: 'b', IMAGE_DIGEST: `sha256:${hex('d', 64)}`, TEST_URL: 'http://alb:8080', COMMIT: hex('c', 40) } satisfies Record<keyof DeployOutputs, string>;
 const SWAP_OUTPUTS = { LIVE_SLOT: 'b', LIVE_DIGEST: DEPLOY_OUTPUTS.IMAGE_DIGEST, PREVIOUS_DIGEST: '' } satisfies Record<keyof SwapOutputs, string>;
+const BAKE_OUTPUTS = { BAKED_SLOT: SWAP_OUTPUTS.LIVE_SLOT } satisfies Record<keyof BakeOutputs, string>;
 const buildspec = parseYaml(readFileSync(join(__dirname, '..', '..', 'buildspecs', 'buildspec.yml'), 'utf8'));
 const BUILD_OUTPUTS: Record<string, string> = {
   IMAGE_URI: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/shop@${DEPLOY_OUTPUTS.IMAGE_DIGEST}`,
@@ -144,6 +146,7 @@ const EMITTED: Record<string, Record<string, string>> = {
   Build: BUILD_OUTPUTS,
   Deploy: DEPLOY_OUTPUTS,
   Swap: SWAP_OUTPUTS,
+  Bake: BAKE_OUTPUTS,
   codepipeline: { PipelineExecutionId: '6f1c2d3e-0000-4000-8000-00000000abcd' },
 };
 
@@ -174,9 +177,24 @@ describe('the contract between construct, build and handlers', () => {
       .map(([, fn]) => fn.Properties?.Environment?.Variables?.BLUEGREEN_CONFIG)
       .filter((raw) => raw !== undefined)
       .map((raw) => parseReleaseConfig(cfn.resolve(raw)));
-    expect(configs).toHaveLength(2);
-    const config: ReleaseConfig = configs[0];
-    expect(configs[1]).toEqual(config);
+    // DeployGreen, Swap and Bake: the same configuration, and only Bake's carries the bake section.
+    expect(configs).toHaveLength(3);
+    const [config, ...others]: ReleaseConfig[] = configs.filter((c) => c.bake === undefined);
+    expect(others).toHaveLength(1);
+    expect(others[0]).toEqual(config);
+    const { bake, ...bakeShared } = configs.find((c) => c.bake !== undefined)!;
+    expect(bakeShared).toEqual(config);
+    const swapFunctionId = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('ReleaseSwapFunction'))![0];
+    const alarmName = (prefix: string) => cfn.ref(ofType('AWS::CloudWatch::Alarm').find(([id]) => id.startsWith(prefix))![0]);
+    expect(bake).toEqual({
+      alarms: {
+        a: [alarmName('ReleaseBakeAlarmsSlotATarget5xx'), alarmName('ReleaseBakeAlarmsSlotAUnhealthyHosts'), alarmName('ReleaseBakeAlarmsSlotALatency')],
+        b: [alarmName('ReleaseBakeAlarmsSlotBTarget5xx'), alarmName('ReleaseBakeAlarmsSlotBUnhealthyHosts'), alarmName('ReleaseBakeAlarmsSlotBLatency')],
+      },
+      sharedAlarms: [],
+      swapFunctionName: cfn.ref(swapFunctionId),
+      windowSeconds: 600,
+    });
     expect(config).toMatchObject({
       pipelineName: 'shop',
       slots: { a: { imageTag: 'slot-a' }, b: { imageTag: 'slot-b' } },
@@ -188,7 +206,7 @@ describe('the contract between construct, build and handlers', () => {
   });
 
   test('the SSM discovery copy is the same configuration plus the swap function name', () => {
-    const functions = ofType('AWS::Lambda::Function').filter(([, fn]) => fn.Properties?.Environment?.Variables?.BLUEGREEN_CONFIG);
+    const functions = ofType('AWS::Lambda::Function').filter(([id, fn]) => fn.Properties?.Environment?.Variables?.BLUEGREEN_CONFIG && !id.startsWith('ReleaseBakeFunction'));
     const config = parseReleaseConfig(cfn.resolve(functions[0][1].Properties!.Environment.Variables.BLUEGREEN_CONFIG));
     const [, parameter] = ofType('AWS::SSM::Parameter').find(([, p]) => p.Properties?.Name === '/bluegreen/shop/config')!;
     const discovery = parseReleaseConfig(cfn.resolve(parameter.Properties!.Value));
@@ -204,15 +222,21 @@ describe('the contract between construct, build and handlers', () => {
     expect(action('BuildAndScan').Namespace).toBe('Build');
     expect(action('DeployGreen').Namespace).toBe('Deploy');
     expect(action('Swap').Namespace).toBe('Swap');
+    expect(action('Bake').Namespace).toBe('Bake');
     // A stage only reads namespaces of stages before it.
     const order = stages.map((s) => s.Name);
-    const producer: Record<string, string> = { Build: 'BuildAndScan', Deploy: 'DeployGreen', Swap: 'Swap' };
+    const producer: Record<string, string> = { Build: 'BuildAndScan', Deploy: 'DeployGreen', Swap: 'Swap', Bake: 'Bake' };
     for (const stage of stages) {
       for (const m of JSON.stringify(stage).matchAll(/#\{([A-Za-z0-9_-]+)\./g)) {
         if (m[1] === 'codepipeline') continue;
         expect(order.indexOf(producer[m[1]])).toBeLessThan(order.indexOf(stage.Name));
       }
     }
+  });
+
+  test('Bake accepts the UserParameters the pipeline sends it, read from the Swap outputs', () => {
+    const bake = parseBakeParameters(substituteVariables(cfn.resolve(action('Bake').Configuration.UserParameters)));
+    expect(bake).toEqual({ liveSlot: SWAP_OUTPUTS.LIVE_SLOT, imageDigest: SWAP_OUTPUTS.LIVE_DIGEST, executionId: EMITTED.codepipeline.PipelineExecutionId });
   });
 
   test('DeployGreen and Swap accept the UserParameters the pipeline sends them', () => {

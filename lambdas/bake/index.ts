@@ -1,0 +1,133 @@
+// Bake: after the swap, watch the new live slot's alarms for a window (continuation tokens). On an
+// alarm, ask the swap function for a rollback (same lock, same audit) and fail the execution.
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { BakeConfig, CONFIG_ENV, InputError, ReleaseConfig } from '../core/config';
+import {
+  BakeProgress,
+  BakeToken,
+  BakeVerdict,
+  bakeAlarmNames,
+  bakeRollbackEvent,
+  decideAfterBakeTransientError,
+  decideBakePoll,
+  judgeBakeRollback,
+  parseBakeParameters,
+  parseBakeToken,
+  planBakeStart,
+  serialiseBakeToken,
+} from '../core/decide-bake';
+import { errorSummary, isTransientError } from '../core/errors';
+import { InvocationContext, PipelineJob } from '../core/events';
+import { BakePorts, Logger, RollbackInvocation } from '../core/ports';
+import { cloudWatchAlarms } from '../adapters/cloudwatch';
+import { jobReporter } from '../adapters/codepipeline';
+import { elbRoutes } from '../adapters/elb';
+import { HandlerDeps, JobOutcome, failure, handlerDeps, runPipelineJob } from '../adapters/job';
+import { lambdaRollback } from '../adapters/lambda';
+
+const OPERATION = 'bake';
+
+// Created once per container, only the clients this function uses.
+const clients = {
+  elbv2: new ElasticLoadBalancingV2Client({}),
+  cloudwatch: new CloudWatchClient({}),
+  lambda: new LambdaClient({}),
+  codepipeline: new CodePipelineClient({}),
+};
+
+/** The bake section is required here: without it there is nothing to watch and no way back. */
+export function bakeConfigOf(config: ReleaseConfig): BakeConfig {
+  if (config.bake === undefined) throw new InputError(`${CONFIG_ENV} has no bake section, so the Bake function does not know which alarms to watch.`);
+  return config.bake;
+}
+
+export function bakePorts(config: ReleaseConfig): BakePorts {
+  return { routes: elbRoutes(clients, config), alarms: cloudWatchAlarms(clients), rollback: lambdaRollback(clients, bakeConfigOf(config).swapFunctionName) };
+}
+
+type Deps = HandlerDeps<BakePorts>;
+
+export function createBakeHandler(overrides: Partial<Deps> = {}) {
+  const deps = handlerDeps({ ports: bakePorts, reporter: jobReporter(clients) }, overrides);
+  return async (event: unknown, _context?: InvocationContext): Promise<void> =>
+    runPipelineJob(
+      event,
+      OPERATION,
+      deps,
+      async (job, log) => {
+        const params = parseBakeParameters(job.userParameters, job.pipelineExecutionId);
+        const config = deps.loadConfig();
+        const bake = bakeConfigOf(config);
+        const ports = deps.ports(config);
+        const outcome = job.continuationToken === undefined ? start(params, bake, deps) : await poll(job, params.executionId, config, bake, ports, deps, log);
+        return outcome.kind === 'success' ? { kind: 'success', result: { ...outcome.result, executionId: params.executionId } } : { ...outcome, executionId: params.executionId };
+      },
+      (err) => `Bake failed before judging the release and changed nothing: ${errorSummary(err)}`,
+    );
+}
+
+export const handler = createBakeHandler();
+
+function start(params: ReturnType<typeof parseBakeParameters>, bake: BakeConfig, deps: Deps): JobOutcome {
+  const token = planBakeStart(params, bake, deps.now());
+  return {
+    kind: 'success',
+    result: {
+      summary: `Baking slot ${token.slot} (${token.digest}) until ${token.until}, watching ${bakeAlarmNames(bake, token.slot).length} alarm(s)`,
+      continuationToken: serialiseBakeToken(token),
+    },
+  };
+}
+
+async function poll(job: PipelineJob, executionId: string, config: ReleaseConfig, bake: BakeConfig, ports: BakePorts, deps: Deps, baseLog: Logger): Promise<JobOutcome> {
+  const token = parseBakeToken(job.continuationToken as string);
+  const log = baseLog.child({ slot: token.slot, digest: token.digest });
+  let progress: BakeProgress;
+  try {
+    const [routes, alarms] = await Promise.all([ports.routes.read(), ports.alarms.describe(bakeAlarmNames(bake, token.slot))]);
+    progress = decideBakePoll({ config, bake, token, routes, alarms, now: deps.now() });
+  } catch (err) {
+    if (!isTransientError(err)) throw err;
+    progress = decideAfterBakeTransientError(token, deps.now(), errorSummary(err));
+  }
+  const verdict = progress.kind === 'rollback' ? await rollBack(token, executionId, progress, ports, deps, log) : progress;
+  return outcomeOf(verdict, token, log);
+}
+
+async function rollBack(
+  token: BakeToken,
+  executionId: string,
+  { alarm, reason }: { alarm: string; reason: string },
+  ports: BakePorts,
+  deps: Deps,
+  log: Logger,
+): Promise<BakeVerdict> {
+  log.warn('alarm fired; asking the swap function to roll back', { reason });
+  let invocation: RollbackInvocation;
+  try {
+    invocation = await ports.rollback.rollback(bakeRollbackEvent({ executionId, slot: token.slot, reason }));
+  } catch (err) {
+    // A lost response may hide a rollback that ran; asking again is safe (same request id), and the
+    // next poll sees the routes either way. Any other error means the swap function never ran.
+    invocation = isTransientError(err)
+      ? { kind: 'busy', message: errorSummary(err) }
+      : { kind: 'error', message: `the swap function could not be invoked: ${errorSummary(err)}` };
+  }
+  log.info('rollback answered', { invocation: invocation.kind, ...(invocation.kind === 'result' ? { outcome: invocation.result.outcome, state: invocation.result.state } : { message: invocation.message }) });
+  return judgeBakeRollback(token, alarm, invocation, deps.now());
+}
+
+function outcomeOf(progress: BakeVerdict, token: BakeToken, log: Logger): JobOutcome {
+  switch (progress.kind) {
+    case 'continue':
+      log.info('baking', { reason: progress.reason });
+      return { kind: 'success', result: { summary: `Baking: ${progress.reason}`, continuationToken: serialiseBakeToken(token) } };
+    case 'succeed':
+      return { kind: 'success', result: { summary: progress.summary, outputVariables: { ...progress.outputs } } };
+    case 'fail':
+      return failure(`Bake failed: ${progress.reason}`);
+  }
+}

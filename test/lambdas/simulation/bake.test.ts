@@ -1,0 +1,157 @@
+// The Bake stage simulated: the real DeployGreen, Swap and Bake handlers against the in-memory
+// world, Bake invoking the real swap function through the Lambda model for its rollbacks.
+import { TooManyRequestsException } from '@aws-sdk/client-lambda';
+import { AwsWorld } from '../../support/aws-model';
+import { BakeWorld, addBake, uninstallCloudWatch } from '../../support/bake-world';
+import { releaseSnapshot } from '../../support/invariants';
+import { useWorldClock } from '../../support/jest-world';
+import { Release } from '../../support/release-driver';
+import { ReleaseHarness, createReleaseHarness } from '../../support/release-harness';
+
+afterAll(() => {
+  AwsWorld.uninstall();
+  uninstallCloudWatch();
+  jest.useRealTimers();
+});
+
+/** Two releases: v2 is live on slot a, v1 still warm on slot b. */
+async function twoReleases(): Promise<{ h: ReleaseHarness; bake: BakeWorld; first: Release; second: Release }> {
+  const h = createReleaseHarness({ clock: useWorldClock });
+  const bake = addBake(h, { windowSeconds: 120 });
+  const first = await h.driver.release('v1');
+  expect(await bake.run(first)).toMatchObject({ status: 'succeeded' });
+  const second = await h.driver.release('v2');
+  expect(h.stack.liveSlot()).toBe('a');
+  return { h, bake, first, second };
+}
+
+/** Runs `fire` before poll number `at` of the Bake chain. */
+const fireAt = (poll: number, at: number, fire: () => void): void => {
+  if (poll === at) fire();
+};
+const routeWritesSince = (h: ReleaseHarness, from: number) => h.world.countCalls(from).routeWrites;
+const swapInvocations = (h: ReleaseHarness) => h.world.lambda.invocations.filter((i) => i.functionName === h.stack.ids.swapFunctionName);
+
+describe('the Bake stage', () => {
+  test('a quiet window succeeds with BAKED_SLOT, moves nothing, and finishes the execution', async () => {
+    const h = createReleaseHarness({ clock: useWorldClock });
+    const bake = addBake(h, { windowSeconds: 120 });
+    const release = await h.driver.release('v1');
+    expect(h.world.codepipeline.execution(release.execution.id).status).toBe('InProgress');
+    const from = h.world.calls.length;
+
+    const outcome = await bake.run(release);
+
+    expect(outcome).toMatchObject({ status: 'succeeded', outputs: { BAKED_SLOT: 'b' } });
+    // One start plus a poll per 15 s tick until the 120 s window is over.
+    expect(outcome.jobIds.length).toBeGreaterThanOrEqual(9);
+    expect(routeWritesSince(h, from)).toBe(0);
+    expect(swapInvocations(h)).toHaveLength(0);
+    expect(h.world.callsSince(from, { command: 'DescribeAlarms' })[0].input).toMatchObject({ AlarmNames: ['app-slot-b-5xx', 'app-slot-b-unhealthy', 'app-errors'] });
+    expect(h.world.codepipeline.execution(release.execution.id).status).toBe('Succeeded');
+    h.check({ settled: true });
+  });
+
+  test('an alarm during the window rolls production back to the previous slot and fails the job with the reason', async () => {
+    const { h, bake, first, second } = await twoReleases();
+
+    const outcome = await bake.run(second, { beforePoll: (poll) => fireAt(poll, 3, () => bake.alarms.set('app-slot-a-5xx', 'ALARM')) });
+
+    expect(outcome.status).toBe('failed');
+    expect(outcome.message).toBe(
+      `Bake failed: alarm app-slot-a-5xx fired on slot a, so the release was rolled back: production is on slot b (${first.image.digest}) again.`,
+    );
+    expect({ production: h.stack.liveSlot(), test: h.stack.testSlot() }).toEqual({ production: 'b', test: 'a' });
+    expect(h.stack.servingDigests('b')).toEqual([first.image.digest, first.image.digest]);
+    expect(h.stack.state()).toMatchObject({
+      liveSlot: 'b',
+      liveDigest: first.image.digest,
+      previousDigest: second.image.digest,
+      lastOperation: 'rollback',
+      changedBy: `bake:${second.execution.id}`,
+      history: [{ operation: 'rollback', reason: 'bake: alarm app-slot-a-5xx fired on slot a', fromSlot: 'a', toSlot: 'b' }, {}, {}],
+    });
+    // The swap function's own audit record, published like any rollback.
+    expect(h.world.sns.published.some((m) => m.message.includes('bake: alarm app-slot-a-5xx fired on slot a'))).toBe(true);
+    expect(swapInvocations(h)).toHaveLength(1);
+    expect(h.world.codepipeline.execution(second.execution.id).status).toBe('Failed');
+    h.check({ settled: true });
+  });
+
+  test('a busy swap function is asked again on the next poll, then the rollback goes through', async () => {
+    const { h, bake, first, second } = await twoReleases();
+    h.world.faults.failNext('lambda', 'Invoke', () => new TooManyRequestsException({ message: 'Rate Exceeded.', $metadata: { httpStatusCode: 429 } }));
+
+    const outcome = await bake.run(second, { beforePoll: (poll) => fireAt(poll, 1, () => bake.alarms.set('app-errors', 'ALARM')) });
+
+    expect(outcome.message).toContain(`so the release was rolled back: production is on slot b (${first.image.digest}) again`);
+    expect(h.world.callsSince(0, { service: 'lambda', command: 'Invoke' }).map((c) => c.error ?? 'ok')).toEqual(['TooManyRequestsException', 'ok']);
+    expect(h.stack.liveSlot()).toBe('b');
+    h.check({ settled: true });
+  });
+
+  test('an operator rollback during the window fails the bake without a second swap', async () => {
+    const { h, bake, second } = await twoReleases();
+    let afterOperator = 0;
+
+    const outcome = await bake.run(second, {
+      beforePoll: async (poll) => {
+        if (poll !== 2) return;
+        expect(await h.driver.rollback({ reason: 'looks wrong', actor: 'oncall-bob' })).toMatchObject({ outcome: 'rolled-back', liveSlot: 'b' });
+        afterOperator = h.world.calls.length;
+        // Even a firing alarm on the old slot must not trigger a second swap.
+        bake.alarms.set('app-slot-a-5xx', 'ALARM');
+      },
+    });
+
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      message:
+        'Bake failed: production no longer forwards to slot a but to slot b (rolled back during the bake), so the release did not bake and nothing more was changed.',
+    });
+    expect(routeWritesSince(h, afterOperator)).toBe(0);
+    expect(swapInvocations(h)).toHaveLength(0);
+    expect(h.stack.state()).toMatchObject({ liveSlot: 'b', changedBy: 'oncall-bob' });
+    h.check({ settled: true });
+  });
+
+  test('a refused automatic rollback (previous slot scaled down) fails with that reason and production stays', async () => {
+    const { h, bake, second } = await twoReleases();
+    h.world.ecs.commands.UpdateService({ cluster: h.stack.config.clusterArn, service: h.stack.config.slots.b.serviceArn, desiredCount: 0 });
+    h.world.tick(4);
+    expect(h.stack.servingDigests('b')).toEqual([]);
+    const before = releaseSnapshot(h.world);
+
+    const outcome = await bake.run(second, { beforePoll: (poll) => fireAt(poll, 1, () => bake.alarms.set('app-slot-a-unhealthy', 'ALARM')) });
+
+    expect(outcome.status).toBe('failed');
+    expect(outcome.message).toMatch(
+      /^Bake failed: alarm app-slot-a-unhealthy fired on slot a but the automatic rollback was refused \(Rollback refused and nothing changed: slot b cannot take production back: .+\), so production stays on slot a and needs attention\.$/,
+    );
+    expect(releaseSnapshot(h.world)).toEqual(before);
+    expect(h.stack.liveSlot()).toBe('a');
+    expect(h.stack.servingDigests('a')).toEqual([second.image.digest, second.image.digest]);
+    h.check({ settled: true });
+  });
+
+  test('a duplicate delivery of a finished Bake job changes nothing', async () => {
+    const { h, bake, second } = await twoReleases();
+    const outcome = await bake.run(second, { beforePoll: (poll) => fireAt(poll, 1, () => bake.alarms.set('app-slot-a-5xx', 'ALARM')) });
+    expect(outcome.status).toBe('failed');
+    const last = outcome.jobIds[outcome.jobIds.length - 1];
+    const before = releaseSnapshot(h.world);
+    const invocations = swapInvocations(h).length;
+    const from = h.world.calls.length;
+
+    await bake.redeliver(last);
+    await bake.redeliver(outcome.jobIds[0]);
+
+    expect(releaseSnapshot(h.world)).toEqual(before);
+    expect(swapInvocations(h)).toHaveLength(invocations);
+    expect(h.world.countCalls(from).routeWrites).toBe(0);
+    const job = h.world.codepipeline.job(last);
+    expect(job.attempts.filter((a) => a.accepted)).toHaveLength(1);
+    expect(job.result?.failure?.message).toBe(outcome.message);
+    h.check({ settled: true });
+  });
+});

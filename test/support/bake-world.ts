@@ -1,0 +1,128 @@
+// The Bake stage in the in-memory world, without touching the shared model: CloudWatch alarms
+// added with `world.extend`, a Bake action appended to the seeded pipeline, and a driver for the
+// Bake job's continuation chain. The swap function the Bake handler invokes is the real swap
+// handler the release stack registers with the Lambda model.
+import { CloudWatchClient, DescribeAlarmsCommandOutput, StateValue } from '@aws-sdk/client-cloudwatch';
+import { AwsStub, mockClient } from 'aws-sdk-client-mock';
+import { createBakeHandler } from '../../lambdas/bake';
+import { BakeConfig, ReleaseConfig } from '../../lambdas/core/config';
+import type { AwsWorld, ServiceKey } from './aws-model';
+import type { LambdaHandler } from './model/small-services';
+import type { JobOutcome, Release } from './release-driver';
+import type { ReleaseHarness } from './release-harness';
+import type { ReleaseStack, SlotName } from './release-stack';
+
+/** CloudWatch is not one of the shared model's services; its calls are still logged and faultable. */
+export const CLOUDWATCH = 'cloudwatch' as ServiceKey;
+export const BAKE_USER_PARAMETERS = '{"liveSlot":"#{Swap.LIVE_SLOT}","imageDigest":"#{Swap.LIVE_DIGEST}","executionId":"#{codepipeline.PipelineExecutionId}"}';
+
+/** Alarm states by name; names not here do not exist. */
+export class AlarmModel {
+  readonly states = new Map<string, StateValue>();
+
+  constructor(names: readonly string[]) {
+    for (const name of names) this.states.set(name, 'OK');
+  }
+
+  set(name: string, state: StateValue): void {
+    if (!this.states.has(name)) throw new Error(`AlarmModel: no alarm ${name}`);
+    this.states.set(name, state);
+  }
+
+  describe(input: { AlarmNames?: string[] }): DescribeAlarmsCommandOutput {
+    const names = (input.AlarmNames ?? [...this.states.keys()]).filter((n) => this.states.has(n));
+    return {
+      MetricAlarms: names.map((AlarmName) => ({ AlarmName, StateValue: this.states.get(AlarmName), StateReason: 'modelled' })),
+      $metadata: {},
+    };
+  }
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+let cloudwatchStub: AwsStub<any, any, any> | undefined;
+let current: AwsWorld | undefined;
+
+/** Routes every CloudWatchClient to the newest world (created once per process, like `install()`). */
+function installCloudWatch(world: AwsWorld): void {
+  current = world;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  cloudwatchStub ??= mockClient(CloudWatchClient as any);
+  cloudwatchStub.send.callsFake(
+    (command: { input: unknown; constructor: { name: string } }) =>
+      current!.dispatch(CLOUDWATCH, command.constructor.name.replace(/Command$/, ''), command.input) as Promise<never>,
+  );
+}
+
+export function uninstallCloudWatch(): void {
+  cloudwatchStub?.restore();
+  cloudwatchStub = undefined;
+}
+
+export interface BakeWorld {
+  readonly alarms: AlarmModel;
+  readonly config: ReleaseConfig;
+  readonly bake: BakeConfig;
+  readonly handler: LambdaHandler;
+  readonly functionName: string;
+  /** Runs the Bake job chain of an execution whose Swap succeeded, a tick between polls. */
+  run(release: Release, opts?: { maxPolls?: number; beforePoll?: (poll: number) => Promise<void> | void }): Promise<JobOutcome>;
+  /** Delivers a Bake job again, unchanged (a duplicate delivery). */
+  redeliver(jobId: string): Promise<void>;
+}
+
+/** Per-slot alarms `<slot's target group name>-5xx` / `-unhealthy` plus one shared alarm. */
+export function bakeConfigFor(stack: ReleaseStack, windowSeconds: number): BakeConfig {
+  const slotAlarms = (slot: SlotName) => [`app-slot-${slot}-5xx`, `app-slot-${slot}-unhealthy`];
+  return { alarms: { a: slotAlarms('a'), b: slotAlarms('b') }, sharedAlarms: ['app-errors'], swapFunctionName: stack.ids.swapFunctionName, windowSeconds };
+}
+
+/** Adds Bake to a release harness: alarms, the pipeline's Bake action, and the real Bake handler. */
+export function addBake(h: ReleaseHarness, opts: { windowSeconds?: number } = {}): BakeWorld {
+  const { world, stack } = h;
+  const bake = bakeConfigFor(stack, opts.windowSeconds ?? 120);
+  const config: ReleaseConfig = { ...stack.config, bake };
+  const alarms = new AlarmModel([...bake.alarms.a, ...bake.alarms.b, ...bake.sharedAlarms]);
+  world.extend(CLOUDWATCH, 'DescribeAlarms', (input) => alarms.describe(input as { AlarmNames?: string[] }));
+  installCloudWatch(world);
+  const functionName = `${stack.pipelineName}-bake`;
+  world.codepipeline.pipelines.get(stack.pipelineName)!.stages.push({
+    name: 'Bake',
+    actions: [{ name: 'Bake', category: 'Invoke', provider: 'Lambda', namespace: 'Bake', functionName, userParameters: BAKE_USER_PARAMETERS }],
+  });
+  const logSink = (line: string) => void h.logs.push(line);
+  // Only Bake's copy of the configuration carries the bake section, as the construct does it.
+  const handler = createBakeHandler({ loadConfig: () => config, logSink });
+  world.lambda.register(functionName, handler);
+
+  const deliver = async (jobId: string) => {
+    const event = world.codepipeline.deliver(jobId);
+    h.driver.deliveries.push({ kind: 'job', functionName, jobId, event });
+    await handler(event, {});
+  };
+
+  return {
+    alarms,
+    config,
+    bake,
+    handler,
+    functionName,
+    async run(release, runOpts = {}) {
+      const jobIds: string[] = [];
+      let jobId = world.codepipeline.createJob(release.execution.id, 'Bake').id;
+      for (let poll = 0; poll < (runOpts.maxPolls ?? 200); poll++) {
+        await runOpts.beforePoll?.(poll);
+        await deliver(jobId);
+        jobIds.push(jobId);
+        h.check();
+        const job = world.codepipeline.job(jobId);
+        if (!job.result) return { status: 'no-result', jobIds };
+        if (job.result.kind === 'failure') return { status: 'failed', message: job.result.failure?.message, jobIds };
+        if (!job.continuedBy) return { status: 'succeeded', outputs: job.result.outputVariables ?? {}, jobIds };
+        jobId = job.continuedBy;
+        world.tick();
+      }
+      return { status: 'in-progress', jobIds };
+    },
+    redeliver: deliver,
+  };
+}
