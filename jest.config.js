@@ -10,4 +10,5 @@ module.exports = {
   testTimeout: 120000,
   maxWorkers: 2,
   setupFiles: ['<rootDir>/test/setup-env.ts'],
+  reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };
