@@ -37,6 +37,34 @@ export function failure(message: string, executionId?: string): JobOutcome {
   return { kind: 'failure', message: sentence(message), ...(executionId !== undefined ? { executionId } : {}) };
 }
 
+/** Where one poll of a long-running action ends: wait, succeed with output variables, or fail. */
+export type PollVerdict =
+  | { readonly kind: 'continue'; readonly reason: string }
+  | { readonly kind: 'succeed'; readonly summary: string; readonly outputs: Readonly<Record<string, string>> }
+  | { readonly kind: 'fail'; readonly reason: string };
+
+/** How a long-running action words its results: `Waiting: …` / `DeployGreen failed …: …`. */
+export interface PollWords {
+  readonly waiting: string;
+  readonly failed: string;
+}
+
+/**
+ * A poll verdict as the job's result: waiting answers with the same continuation token (so
+ * CodePipeline polls again), success carries the output variables, failure says why.
+ */
+export function pollOutcome(verdict: PollVerdict, continuationToken: string, words: PollWords, log: Logger): JobOutcome {
+  switch (verdict.kind) {
+    case 'continue':
+      log.info(words.waiting.toLowerCase(), { reason: verdict.reason });
+      return { kind: 'success', result: { summary: `${words.waiting}: ${verdict.reason}`, continuationToken } };
+    case 'succeed':
+      return { kind: 'success', result: { summary: verdict.summary, outputVariables: { ...verdict.outputs } } };
+    case 'fail':
+      return failure(`${words.failed}: ${verdict.reason}`);
+  }
+}
+
 /**
  * Runs `work` for a CodePipeline job and reports its outcome once. Malformed jobs and unexpected
  * errors become failure results; only a failure to report is rethrown (so Lambda's retry or the

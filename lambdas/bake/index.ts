@@ -25,7 +25,7 @@ import { BakePorts, Logger, RollbackInvocation } from '../core/ports';
 import { cloudWatchAlarms } from '../adapters/cloudwatch';
 import { jobReporter } from '../adapters/codepipeline';
 import { elbRoutes } from '../adapters/elb';
-import { HandlerDeps, JobOutcome, failure, handlerDeps, runPipelineJob } from '../adapters/job';
+import { HandlerDeps, JobOutcome, handlerDeps, pollOutcome, runPipelineJob } from '../adapters/job';
 import { lambdaRollback } from '../adapters/lambda';
 
 const OPERATION = 'bake';
@@ -94,7 +94,7 @@ async function poll(job: PipelineJob, executionId: string, config: ReleaseConfig
     progress = decideAfterBakeTransientError(token, deps.now(), errorSummary(err));
   }
   const verdict = progress.kind === 'rollback' ? await rollBack(token, executionId, progress, ports, deps, log) : progress;
-  return outcomeOf(verdict, token, log);
+  return pollOutcome(verdict, serialiseBakeToken(token), { waiting: 'Baking', failed: 'Bake failed' }, log);
 }
 
 async function rollBack(
@@ -118,16 +118,4 @@ async function rollBack(
   }
   log.info('rollback answered', { invocation: invocation.kind, ...(invocation.kind === 'result' ? { outcome: invocation.result.outcome, state: invocation.result.state } : { message: invocation.message }) });
   return judgeBakeRollback(token, alarm, invocation, deps.now());
-}
-
-function outcomeOf(progress: BakeVerdict, token: BakeToken, log: Logger): JobOutcome {
-  switch (progress.kind) {
-    case 'continue':
-      log.info('baking', { reason: progress.reason });
-      return { kind: 'success', result: { summary: `Baking: ${progress.reason}`, continuationToken: serialiseBakeToken(token) } };
-    case 'succeed':
-      return { kind: 'success', result: { summary: progress.summary, outputVariables: { ...progress.outputs } } };
-    case 'fail':
-      return failure(`Bake failed: ${progress.reason}`);
-  }
 }

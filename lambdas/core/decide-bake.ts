@@ -81,9 +81,9 @@ export function bakeAlarmNames(bake: BakeConfig, slot: SlotName): string[] {
 
 // ---------------------------------------------------------------- one poll
 
-export interface BakeOutputs {
+export type BakeOutputs = {
   readonly BAKED_SLOT: string;
-}
+};
 
 export type BakeProgress =
   | { readonly kind: 'continue'; readonly reason: string }

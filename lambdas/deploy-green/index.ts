@@ -21,7 +21,7 @@ import { jobReporter } from '../adapters/codepipeline';
 import { ecrImages } from '../adapters/ecr';
 import { ecsSlots } from '../adapters/ecs';
 import { elbRoutes } from '../adapters/elb';
-import { HandlerDeps, JobOutcome, failure, handlerDeps, runPipelineJob } from '../adapters/job';
+import { HandlerDeps, JobOutcome, failure, handlerDeps, pollOutcome, runPipelineJob } from '../adapters/job';
 
 const OPERATION = 'deploy-green';
 
@@ -108,13 +108,5 @@ async function poll(job: PipelineJob, config: ReleaseConfig, ports: DeployPorts,
     if (!isTransientError(err)) throw err;
     progress = decideAfterTransientError(token, deps.now(), errorSummary(err));
   }
-  switch (progress.kind) {
-    case 'continue':
-      log.info('waiting', { reason: progress.reason });
-      return { kind: 'success', result: { summary: `Waiting: ${progress.reason}`, continuationToken: serialiseDeployToken(token) } };
-    case 'succeed':
-      return { kind: 'success', result: { summary: progress.summary, outputVariables: { ...progress.outputs } } };
-    case 'fail':
-      return failure(`DeployGreen failed and production is untouched: ${progress.reason}`);
-  }
+  return pollOutcome(progress, serialiseDeployToken(token), { waiting: 'Waiting', failed: 'DeployGreen failed and production is untouched' }, log);
 }

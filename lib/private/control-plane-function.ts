@@ -28,6 +28,19 @@ export interface ControlPlaneFunctionProps {
 }
 
 /**
+ * What Lambda does with the execution role of a function in a VPC: manage the function's network
+ * interfaces. These actions take only `"Resource": "*"` (an interface has no ARN before it exists).
+ */
+export const VPC_FUNCTION_ACTIONS: readonly string[] = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+];
+
+/**
  * A pre-bundled control-plane function with its own role (inline policies only, no AWS-managed
  * policy) and its own encrypted log group with a retention period.
  */
@@ -72,18 +85,7 @@ export class ControlPlaneFunction extends Construct {
     });
     // The function needs the NAT routes to reach AWS APIs, including while CloudFormation deletes the stack.
     this.function.node.addDependency(props.subnets.internetConnectivityEstablished);
-    // Lambda manages the function's network interfaces with the execution role; these actions take only "*".
-    this.allow(
-      [
-        'ec2:CreateNetworkInterface',
-        'ec2:DescribeNetworkInterfaces',
-        'ec2:DescribeSubnets',
-        'ec2:DeleteNetworkInterface',
-        'ec2:AssignPrivateIpAddresses',
-        'ec2:UnassignPrivateIpAddresses',
-      ],
-      ['*'],
-    );
+    this.allow([...VPC_FUNCTION_ACTIONS], ['*']);
     const queueKey = props.deadLetterQueue.encryptionMasterKey;
     if (queueKey) this.allow(['kms:GenerateDataKey', 'kms:Decrypt'], [queueKey.keyArn]);
   }

@@ -1,6 +1,7 @@
 import { CfnResource, IAspect, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
+import { VPC_FUNCTION_ACTIONS } from './control-plane-function';
 
 /**
  * One acknowledged cdk-nag decision. `rules` are the rule ids it answers, one per pack that
@@ -154,12 +155,7 @@ export const ACTIONS_WITHOUT_RESOURCE_SCOPE: readonly string[] = [
   'codepipeline:PutJobFailureResult',
   'ecr:GetAuthorizationToken',
   'lambda:ListFunctions',
-  'ec2:CreateNetworkInterface',
-  'ec2:DescribeNetworkInterfaces',
-  'ec2:DescribeSubnets',
-  'ec2:DeleteNetworkInterface',
-  'ec2:AssignPrivateIpAddresses',
-  'ec2:UnassignPrivateIpAddresses',
+  ...VPC_FUNCTION_ACTIONS,
 ];
 
 /** Wildcard action groups emitted by aws-cdk-lib grant methods (bucket and key grants). */
