@@ -28,17 +28,19 @@ import { acknowledgeFindings, associateWebAcl, controlPlaneNetwork, literalVpcCi
 import { ControlPlaneFunction } from './private/control-plane-function';
 import { DEFAULTS, HTTP_REDIRECT_PORT, defaultPipelineName, defaultPorts, testUrl } from './private/defaults';
 import {
+  ACTION,
   CONFIG_PARAMETER_TAG,
   NAMESPACE,
   STAGE,
   configParameterName,
+  leaseParameterPath,
   slotImageTag,
-
   stateParameterName,
 } from './private/names';
 import { bundlePath } from './private/package-files';
 import { logBucket, logsKey, privateBucket, rotatingKey } from './private/secure-defaults';
 import { Slot } from './private/slot';
+import { StateKey } from './private/state-key';
 import { assertValid, validateProps } from './private/validation';
 
 /** Lowest severity that fails the build's vulnerability gate. */
@@ -312,6 +314,17 @@ export interface BlueGreenPipelineProps {
   readonly removalPolicy?: RemovalPolicy;
 
   /**
+   * Reserve Lambda concurrency for the control-plane functions (Swap 1, DeployGreen 2, the infra
+   * owner 2, Bake 2). Reserving needs an account whose concurrency limit is at least the sum
+   * plus 100, which AWS keeps unreserved: a new account with a limit of 10 cannot reserve any, so
+   * set false there. The release lease serialises swaps and rollbacks either way; reserved
+   * concurrency 1 on Swap is a second guard, and keeps the functions runnable when the account's
+   * other functions use up its unreserved concurrency.
+   * @default true
+   */
+  readonly reservedConcurrency?: boolean;
+
+  /**
    * Audit topic: swaps and rollbacks publish a message here.
    * @default - a new KMS-encrypted topic
    */
@@ -361,6 +374,8 @@ export interface BlueGreenSlot {
 }
 
 const ROUTES_RESOURCE_TYPE = 'Custom::BlueGreenRoutes';
+/** The swap function's timeout; an operation's hold on the slots lapses a minute after it. */
+const SWAP_TIMEOUT = Duration.minutes(2);
 
 /**
  * A complete blue/green container delivery pipeline on ECS Fargate: source, Docker build with a
@@ -412,6 +427,10 @@ export class BlueGreenPipeline extends Construct {
   public readonly imageKey: kms.Key;
   public readonly notificationsKey: kms.Key;
   public readonly logsKey: kms.Key;
+  /** Seals the state record and the release lease: only the control-plane roles may encrypt with it. */
+  public readonly stateKey: kms.Key;
+  /** Path of the release lease's generations (`/bluegreen/<pipelineName>/lease`). */
+  public readonly leaseParameterPath: string;
   public readonly serviceLogGroup: logs.LogGroup;
   public readonly buildLogGroup: logs.LogGroup;
   /**
@@ -419,6 +438,7 @@ export class BlueGreenPipeline extends Construct {
    * failed every retry; alarm on its depth.
    */
   public readonly controlPlaneDeadLetterQueue: sqs.Queue;
+  private readonly stateSeal: StateKey;
 
   constructor(scope: Construct, id: string, props: BlueGreenPipelineProps) {
     super(scope, id);
@@ -442,6 +462,9 @@ export class BlueGreenPipeline extends Construct {
     this.pipelineName = props.pipelineName ?? defaultPipelineName(stack.stackName, id);
     this.stateParameterName = stateParameterName(this.pipelineName);
     this.stateParameterArn = parameterArn(stack, this.stateParameterName);
+    this.leaseParameterPath = leaseParameterPath(this.pipelineName);
+    const leasePathArn = parameterArn(stack, this.leaseParameterPath);
+    const reserve = props.reservedConcurrency ?? true;
     const pipelineArn = stack.formatArn({ service: 'codepipeline', resource: this.pipelineName, arnFormat: ArnFormat.NO_RESOURCE_NAME });
 
     // Keys and buckets
@@ -449,6 +472,9 @@ export class BlueGreenPipeline extends Construct {
     this.imageKey = rotatingKey(this, 'ImageKey', 'Encrypts the blue/green image repository', removalPolicy);
     this.notificationsKey = rotatingKey(this, 'NotificationsKey', 'Encrypts the blue/green approval and audit topics', removalPolicy);
     this.logsKey = logsKey(this, 'LogsKey', removalPolicy);
+    const stateKey = new StateKey(this, 'StateKey', { removalPolicy });
+    this.stateSeal = stateKey;
+    this.stateKey = stateKey.key;
     this.logBucket = logBucket(this, 'LogBucket', removalPolicy);
     this.artifactBucket = privateBucket(this, 'ArtifactBucket', {
       key: this.artifactsKey,
@@ -565,7 +591,7 @@ export class BlueGreenPipeline extends Construct {
     // Control plane: the infra owner answers the custom resources that own routes and services.
     const controlPlane = controlPlaneNetwork(this, this.vpc, this.notificationsKey, removalPolicy);
     this.controlPlaneDeadLetterQueue = controlPlane.deadLetterQueue;
-    const functionDefaults = { logsKey: this.logsKey, logRetention, removalPolicy, ...controlPlane };
+    const functionDefaults = { logsKey: this.logsKey, logRetention, removalPolicy, reserveConcurrency: reserve, ...controlPlane };
     const infraOwner = new ControlPlaneFunction(this, 'InfraOwner', {
       ...functionDefaults,
       bundle: 'infra-owner',
@@ -677,8 +703,12 @@ export class BlueGreenPipeline extends Construct {
       testRuleArn: this.testRuleArn,
       testUrl: this.testUrl,
       stateParameterName: this.stateParameterName,
+      leaseParameterPath: this.leaseParameterPath,
+      stateKeyArn: this.stateKey.keyArn,
+      operationTimeoutSeconds: SWAP_TIMEOUT.toSeconds(),
       desiredCount,
       deployTimeoutSeconds: deployTimeout.toSeconds(),
+      bakeAfterSwap: baking,
       notificationTopicArn: this.notificationTopic.topicArn,
     };
     const environment = { BLUEGREEN_CONFIG: stack.toJsonString(config) };
@@ -695,12 +725,25 @@ export class BlueGreenPipeline extends Construct {
       ...functionDefaults,
       bundle: 'swap',
       description: `Swaps and rolls back the routes of ${this.pipelineName}`,
-      timeout: Duration.minutes(2),
+      // An operation's hold on the slots lapses a minute after this (operationTimeoutSeconds).
+      timeout: SWAP_TIMEOUT,
       environment,
-      // One swap at a time (invariant 4).
+      // One swap at a time (invariant 4), on top of the release lease.
       reservedConcurrentExecutions: 1,
     });
     this.swapFunction = swap.function;
+
+    // The release lease and the state record: sealed, written only by these roles.
+    const leaseArns = { path: [leasePathArn], generations: [`${leasePathArn}/*`] };
+    const holdsLease = (fn: ControlPlaneFunction) => {
+      stateKey.grantSeal(fn.role);
+      fn.allow(['ssm:GetParametersByPath'], leaseArns.path);
+      fn.allow(['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'], leaseArns.generations);
+    };
+    for (const fn of [deployGreen, swap]) {
+      holdsLease(fn);
+      fn.allow(['codepipeline:GetPipelineExecution'], [pipelineArn]);
+    }
 
     const clusterCondition = { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } };
     for (const fn of [deployGreen, swap]) {
@@ -710,8 +753,11 @@ export class BlueGreenPipeline extends Construct {
       fn.allow(['ecs:ListTasks', 'ecs:DescribeTasks'], ['*'], clusterCondition);
     }
     deployGreen.allow(['ecs:UpdateService'], serviceArns);
-    deployGreen.allow(['ecr:BatchGetImage', 'ecr:PutImage'], [this.repository.repositoryArn]);
+    deployGreen.allow(['ecr:BatchGetImage', 'ecr:PutImage', 'ecr:BatchDeleteImage'], [this.repository.repositoryArn]);
+    swap.allow(['ecr:BatchGetImage', 'ecr:PutImage'], [this.repository.repositoryArn]);
     swap.allow(['ssm:GetParameter', 'ssm:PutParameter'], [this.stateParameterArn]);
+    // The seal check reads the record's type and key; DescribeParameters has no resource-level permission.
+    swap.allow(['ssm:DescribeParameters'], ['*']);
     swap.allow(['codepipeline:ListActionExecutions'], [pipelineArn]);
     // The Resource Groups Tagging API has no resource-level permissions; the service actions below scope it.
     swap.allow(['tag:TagResources', 'tag:GetResources'], ['*']);
@@ -755,6 +801,7 @@ export class BlueGreenPipeline extends Construct {
       bake.allow(['cloudwatch:DescribeAlarms'], [...this.slotABakeAlarms, ...this.slotBBakeAlarms, ...sharedAlarms].map((a) => a.alarmArn));
       bake.allow(['elasticloadbalancing:DescribeRules'], ['*']);
       bake.allow(['lambda:InvokeFunction'], [this.swapFunction.functionArn]);
+      holdsLease(bake);
     } else {
       this.slotABakeAlarms = [];
       this.slotBBakeAlarms = [];
@@ -821,6 +868,7 @@ export class BlueGreenPipeline extends Construct {
     this.buildProject.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [this.stateParameterArn] }),
     );
+    stateKey.grantUnseal(this.buildProject);
 
     // The pipeline
     const sourceOutput = new codepipeline.Artifact('Source');
@@ -846,10 +894,13 @@ export class BlueGreenPipeline extends Construct {
           ],
         },
         {
-          stageName: STAGE.deploy,
+          // One stage for the whole release: CodePipeline locks a stage while an execution runs in it,
+          // so no other execution touches the slots from DeployGreen until the bake has ended.
+          stageName: STAGE.release,
           actions: [
             new actions.LambdaInvokeAction({
-              actionName: STAGE.deploy,
+              actionName: ACTION.deploy,
+              runOrder: 1,
               lambda: this.deployGreenFunction,
               userParameters: {
                 imageUri: `#{${NAMESPACE.build}.IMAGE_URI}`,
@@ -858,25 +909,17 @@ export class BlueGreenPipeline extends Construct {
               },
               variablesNamespace: NAMESPACE.deploy,
             }),
-          ],
-        },
-        {
-          stageName: STAGE.approve,
-          actions: [
             new actions.ManualApprovalAction({
-              actionName: STAGE.approve,
+              actionName: ACTION.approve,
+              runOrder: 2,
               notificationTopic: this.approvalTopic,
               additionalInformation: approvalMessage(this.pipelineName),
               externalEntityLink: `#{${NAMESPACE.deploy}.TEST_URL}`,
               timeout: props.approvalTimeout ?? DEFAULTS.approvalTimeout,
             }),
-          ],
-        },
-        {
-          stageName: STAGE.swap,
-          actions: [
             new actions.LambdaInvokeAction({
-              actionName: STAGE.swap,
+              actionName: ACTION.swap,
+              runOrder: 3,
               lambda: this.swapFunction,
               userParameters: {
                 greenSlot: `#{${NAMESPACE.deploy}.GREEN_SLOT}`,
@@ -886,15 +929,11 @@ export class BlueGreenPipeline extends Construct {
               },
               variablesNamespace: NAMESPACE.swap,
             }),
-          ],
-        },
-        ...(bake
-          ? [
-              {
-                stageName: STAGE.bake,
-                actions: [
+            ...(bake
+              ? [
                   new actions.LambdaInvokeAction({
-                    actionName: STAGE.bake,
+                    actionName: ACTION.bake,
+                    runOrder: 4,
                     lambda: bake.function,
                     userParameters: {
                       liveSlot: `#{${NAMESPACE.swap}.LIVE_SLOT}`,
@@ -903,10 +942,10 @@ export class BlueGreenPipeline extends Construct {
                     },
                     variablesNamespace: NAMESPACE.bake,
                   }),
-                ],
-              },
-            ]
-          : []),
+                ]
+              : []),
+          ],
+        },
       ],
     });
     Tags.of(this.pipeline.node.defaultChild as codepipeline.CfnPipeline).add(CONFIG_PARAMETER_TAG, configParameterNameValue);
@@ -949,7 +988,7 @@ export class BlueGreenPipeline extends Construct {
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['codepipeline:PutApprovalResult'],
-      resourceArns: [`${this.pipeline.pipelineArn}/${STAGE.approve}/${STAGE.approve}`],
+      resourceArns: [`${this.pipeline.pipelineArn}/${STAGE.release}/${ACTION.approve}`],
     }).combine(
       iam.Grant.addToPrincipal({
         grantee,
@@ -968,7 +1007,10 @@ export class BlueGreenPipeline extends Construct {
   public grantRead(grantee: iam.IGrantable): iam.Grant {
     const allow = (actions: string[], resourceArns: string[], conditions?: Record<string, Record<string, unknown>>) =>
       iam.Grant.addToPrincipal({ grantee, actions, resourceArns, conditions });
+    const leasePathArn = parameterArn(Stack.of(this), this.leaseParameterPath);
     return allow(['ssm:GetParameter'], [this.configParameter.parameterArn, this.stateParameterArn])
+      .combine(allow(['ssm:GetParametersByPath'], [leasePathArn]))
+      .combine(this.stateSeal.grantUnseal(grantee))
       .combine(allow(['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetHealth', 'tag:GetResources'], ['*']))
       .combine(allow(['ecs:DescribeServices'], [this.slotA.serviceArn, this.slotB.serviceArn]))
       .combine(allow(['ecs:ListTasks', 'ecs:DescribeTasks'], ['*'], { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } }))

@@ -33,7 +33,7 @@ trivy convert --format cyclonedx --output "$BG_OUT/sbom.cdx.json" "$BG_OUT/trivy
 # informs the approver; if it cannot be had, the summary says so and the gate still decides.
 live_digest() {
   local value
-  if ! value="$(aws ssm get-parameter --name "$BG_STATE_PARAMETER" --query Parameter.Value --output text 2>"$BG_WORK/ssm.err")"; then
+  if ! value="$(aws ssm get-parameter --with-decryption --name "$BG_STATE_PARAMETER" --query Parameter.Value --output text 2>"$BG_WORK/ssm.err")"; then
     grep -q ParameterNotFound "$BG_WORK/ssm.err" && return 0 # no release yet
     cat "$BG_WORK/ssm.err" >&2
     return 1

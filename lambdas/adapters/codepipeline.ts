@@ -1,9 +1,10 @@
 // Job results, an execution's action executions, and the approval audit lookup (CodePipeline).
 import {
-  ActionExecutionDetail, ListActionExecutionsCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand,
+  ActionExecutionDetail, GetPipelineExecutionCommand, ListActionExecutionsCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand,
 } from '@aws-sdk/client-codepipeline';
-import { ApprovalLookup, JobReporter, JobSuccess } from '../core/ports';
-import { Clients } from './clients';
+import { ObservedActionExecution } from '../core/approval';
+import { ApprovalLookup, ExecutionLookup, JobReporter, JobSuccess } from '../core/ports';
+import { Clients, errorName } from './clients';
 
 const MAX_SUMMARY = 2048;
 const MAX_FAILURE_MESSAGE = 5000;
@@ -59,6 +60,42 @@ export async function findApprover(c: Clients<'codepipeline'>, pipelineName: str
   return succeeded?.updatedBy ?? null;
 }
 
+/** An execution's action executions as plain data; 'not-found' once CodePipeline no longer holds it. */
+export async function releaseRecord(c: Clients<'codepipeline'>, pipelineName: string, pipelineExecutionId: string): Promise<ObservedActionExecution[] | 'not-found'> {
+  try {
+    return (await listActionExecutions(c, pipelineName, pipelineExecutionId)).map((d) => ({
+      actionName: d.actionName ?? '',
+      category: d.input?.actionTypeId?.category ?? '',
+      status: d.status ?? '',
+      outputVariables: { ...(d.output?.outputVariables ?? {}) },
+    }));
+  } catch (err) {
+    if (errorName(err) === 'PipelineExecutionNotFoundException') return 'not-found';
+    throw err;
+  }
+}
+
 export function approvalLookup(c: Clients<'codepipeline'>): ApprovalLookup {
-  return { approver: (pipelineName, executionId) => findApprover(c, pipelineName, executionId) };
+  return {
+    approver: (pipelineName, executionId) => findApprover(c, pipelineName, executionId),
+    releaseRecord: (pipelineName, executionId) => releaseRecord(c, pipelineName, executionId),
+  };
+}
+
+/** GetPipelineExecution statuses of an execution that has not ended (CodePipeline API reference, PipelineExecution). */
+const RUNNING = new Set(['InProgress', 'Stopping']);
+
+export function executionLookup(c: Clients<'codepipeline'>, pipelineName: string): ExecutionLookup {
+  return {
+    async inProgress(pipelineExecutionId: string): Promise<boolean> {
+      try {
+        const out = await c.codepipeline.send(new GetPipelineExecutionCommand({ pipelineName, pipelineExecutionId }));
+        return RUNNING.has(out.pipelineExecution?.status ?? '');
+      } catch (err) {
+        // A rollback's or an operator's lease names no pipeline execution: it is not running one.
+        if (errorName(err) === 'PipelineExecutionNotFoundException') return false;
+        throw err;
+      }
+    },
+  };
 }

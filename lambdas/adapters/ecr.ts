@@ -1,5 +1,5 @@
 // Pointing a slot's mutable tag at a release digest (ECR).
-import { BatchGetImageCommand, PutImageCommand } from '@aws-sdk/client-ecr';
+import { BatchDeleteImageCommand, BatchGetImageCommand, PutImageCommand } from '@aws-sdk/client-ecr';
 import { ImageNotFoundError, ImagesPort } from '../core/ports';
 import { Clients, errorName } from './clients';
 
@@ -36,6 +36,26 @@ export async function tagImage(c: Clients<'ecr'>, repositoryName: string, digest
   }
 }
 
+/** The digest `tag` names now, or null when there is no such tag. */
+export async function digestOfTag(c: Clients<'ecr'>, repositoryName: string, tag: string): Promise<string | null> {
+  const got = await c.ecr.send(new BatchGetImageCommand({ repositoryName, imageIds: [{ imageTag: tag }], acceptedMediaTypes: MANIFEST_MEDIA_TYPES }));
+  return got.images?.find((i) => i.imageId?.imageTag === tag)?.imageId?.imageDigest ?? got.images?.[0]?.imageId?.imageDigest ?? null;
+}
+
+/**
+ * Removes the tag only: "When you remove the last tag from an image, the image is deleted" (ECR API
+ * reference, BatchDeleteImage), and every release image keeps its immutable commit tag.
+ */
+export async function removeTag(c: Clients<'ecr'>, repositoryName: string, tag: string): Promise<void> {
+  const out = await c.ecr.send(new BatchDeleteImageCommand({ repositoryName, imageIds: [{ imageTag: tag }] }));
+  const failure = out.failures?.find((f) => f.failureCode !== 'ImageNotFound' && f.failureCode !== 'ImageTagDoesNotMatchDigest');
+  if (failure) throw new Error(`removing tag ${tag} from ${repositoryName} failed (${failure.failureCode}: ${failure.failureReason})`);
+}
+
 export function ecrImages(c: Clients<'ecr'>, repositoryName: string): ImagesPort {
-  return { tag: (digest, tag) => tagImage(c, repositoryName, digest, tag) };
+  return {
+    tag: (digest, tag) => tagImage(c, repositoryName, digest, tag),
+    tagged: (tag) => digestOfTag(c, repositoryName, tag),
+    untag: (tag) => removeTag(c, repositoryName, tag),
+  };
 }

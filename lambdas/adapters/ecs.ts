@@ -50,18 +50,34 @@ export async function describeSlotServices(c: Clients<'ecs'>, config: SlotsConfi
   return result;
 }
 
-/** Tasks with desired status RUNNING (ListTasks, then one DescribeTasks when there are any). */
+/** ListTasks returns at most 100 ARNs a page and DescribeTasks takes at most 100 (ECS API reference). */
+const TASKS_PER_CALL = 100;
+
+/**
+ * Every task with desired status RUNNING (all ListTasks pages, then DescribeTasks in batches of
+ * 100): a slot may run 1,000 tasks, twice that during a rollout, and the digest check needs each.
+ */
 export async function listSlotTasks(c: Clients<'ecs'>, config: SlotsConfig, slot: SlotName): Promise<ObservedTask[]> {
   const serviceName = serviceNameOf(config.slots[slot].serviceArn);
-  const list = await c.ecs.send(new ListTasksCommand({ cluster: config.clusterArn, serviceName, desiredStatus: 'RUNNING' }));
-  const taskArns = list.taskArns ?? [];
-  if (taskArns.length === 0) return [];
-  const out = await c.ecs.send(new DescribeTasksCommand({ cluster: config.clusterArn, tasks: taskArns }));
-  return (out.tasks ?? []).map((t) => ({
-    taskArn: t.taskArn ?? '',
-    lastStatus: t.lastStatus ?? 'UNKNOWN',
-    containers: (t.containers ?? []).map((ct) => ({ name: ct.name ?? '', image: ct.image ?? null, imageDigest: ct.imageDigest ?? null })),
-  }));
+  const taskArns: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const list = await c.ecs.send(
+      new ListTasksCommand({ cluster: config.clusterArn, serviceName, desiredStatus: 'RUNNING', maxResults: TASKS_PER_CALL, ...(nextToken ? { nextToken } : {}) }),
+    );
+    taskArns.push(...(list.taskArns ?? []));
+    nextToken = list.nextToken;
+  } while (nextToken);
+  const batches: string[][] = [];
+  for (let i = 0; i < taskArns.length; i += TASKS_PER_CALL) batches.push(taskArns.slice(i, i + TASKS_PER_CALL));
+  const described = await Promise.all(batches.map((tasks) => c.ecs.send(new DescribeTasksCommand({ cluster: config.clusterArn, tasks }))));
+  return described.flatMap((out) =>
+    (out.tasks ?? []).map((t) => ({
+      taskArn: t.taskArn ?? '',
+      lastStatus: t.lastStatus ?? 'UNKNOWN',
+      containers: (t.containers ?? []).map((ct) => ({ name: ct.name ?? '', image: ct.image ?? null, imageDigest: ct.imageDigest ?? null })),
+    })),
+  );
 }
 
 /** Service, tasks and target health of one slot, read concurrently. */

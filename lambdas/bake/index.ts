@@ -4,6 +4,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { BakeConfig, CONFIG_ENV, InputError, ReleaseConfig } from '../core/config';
 import {
   BakeProgress,
@@ -27,6 +28,8 @@ import { jobReporter } from '../adapters/codepipeline';
 import { elbRoutes } from '../adapters/elb';
 import { HandlerDeps, JobOutcome, handlerDeps, pollOutcome, runPipelineJob } from '../adapters/job';
 import { lambdaRollback } from '../adapters/lambda';
+import { dropRelease } from '../adapters/lease';
+import { ssmLeaseStore } from '../adapters/ssm';
 
 const OPERATION = 'bake';
 
@@ -35,6 +38,7 @@ const clients = {
   elbv2: new ElasticLoadBalancingV2Client({}),
   cloudwatch: new CloudWatchClient({}),
   lambda: new LambdaClient({}),
+  ssm: new SSMClient({}),
   codepipeline: new CodePipelineClient({}),
 };
 
@@ -45,7 +49,12 @@ export function bakeConfigOf(config: ReleaseConfig): BakeConfig {
 }
 
 export function bakePorts(config: ReleaseConfig): BakePorts {
-  return { routes: elbRoutes(clients, config), alarms: cloudWatchAlarms(clients), rollback: lambdaRollback(clients, bakeConfigOf(config).swapFunctionName) };
+  return {
+    routes: elbRoutes(clients, config),
+    alarms: cloudWatchAlarms(clients),
+    rollback: lambdaRollback(clients, bakeConfigOf(config).swapFunctionName),
+    lease: ssmLeaseStore(clients, config.leaseParameterPath, config.stateKeyArn),
+  };
 }
 
 type Deps = HandlerDeps<BakePorts>;
@@ -94,6 +103,8 @@ async function poll(job: PipelineJob, executionId: string, config: ReleaseConfig
     progress = decideAfterBakeTransientError(token, deps.now(), errorSummary(err));
   }
   const verdict = progress.kind === 'rollback' ? await rollBack(token, executionId, progress, ports, deps, log) : progress;
+  // The bake is the end of the release, whichever way it ends: the slots are free for the next one.
+  if (verdict.kind !== 'continue') await dropRelease(ports.lease, executionId, deps.now, log);
   return pollOutcome(verdict, serialiseBakeToken(token), { waiting: 'Baking', failed: 'Bake failed' }, log);
 }
 

@@ -32,10 +32,18 @@ export interface ReleaseConfig {
   readonly testUrl: string;
   /** /bluegreen/<pipelineName>/state */
   readonly stateParameterName: string;
+  /** /bluegreen/<pipelineName>/lease: the release lease's generations live under this path. */
+  readonly leaseParameterPath: string;
+  /** The KMS key that seals the state record and the lease: only the control plane may encrypt with it. */
+  readonly stateKeyArn: string;
+  /** The swap function's timeout: an operation's hold on the slots lapses after it (plus a margin). */
+  readonly operationTimeoutSeconds: number;
   /** Tasks for a slot being released when the live slot has none. */
   readonly desiredCount: number;
   /** DeployGreen deadline. */
   readonly deployTimeoutSeconds: number;
+  /** A Bake action follows the Swap, and gives the release lease back when it ends; else Swap does. */
+  readonly bakeAfterSwap: boolean;
   /** Audit topic; swap and rollback publish here when set. */
   readonly notificationTopicArn?: string;
   /** Only in the SSM discovery copy. */
@@ -56,6 +64,13 @@ export interface BakeConfig {
 }
 
 export const DEFAULT_DEPLOY_TIMEOUT_SECONDS = 1800;
+export const DEFAULT_OPERATION_TIMEOUT_SECONDS = 120;
+/**
+ * CodePipeline fails a Lambda invoke action after 24 hours (CodePipeline User Guide, "Quotas in AWS
+ * CodePipeline"); DeployGreen's and Bake's own windows stop an hour short of it, so waiting for the
+ * lease, polls and the bake's grace still end in a result of ours, not in CodePipeline's timeout.
+ */
+export const MAX_ACTION_WINDOW_SECONDS = 23 * 3600;
 export const CONFIG_ENV = 'BLUEGREEN_CONFIG';
 
 /** Thrown when an event, parameter or document does not have the expected shape. */
@@ -105,6 +120,16 @@ export class FieldProblems {
     return value;
   }
 
+  boolean(path: string, fallback: boolean): boolean {
+    const value = at(this.source, path);
+    if (value === undefined) return fallback;
+    if (typeof value !== 'boolean') {
+      this.add(`${path} must be true or false (got ${describe(value)})`);
+      return fallback;
+    }
+    return value;
+  }
+
   get ok(): boolean {
     return this.problems.length === 0;
   }
@@ -146,6 +171,7 @@ const RULE_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listene
 const ECR_REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const ECR_TAG = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,127}$/;
 const SSM_NAME = /^\/[a-zA-Z0-9_.\-/]+$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[a-f0-9-]+$/;
 
 /**
  * Parses and validates BLUEGREEN_CONFIG. Throws one InputError listing every missing or invalid
@@ -178,8 +204,12 @@ export function parseReleaseConfig(raw: string | undefined): ReleaseConfig {
     testRuleArn: p.string('testRuleArn', RULE_ARN, 'a listener rule ARN'),
     testUrl: p.string('testUrl', /^https?:\/\/\S+$/, 'an http(s) URL'),
     stateParameterName: p.string('stateParameterName', SSM_NAME, 'an SSM parameter name starting with /'),
+    leaseParameterPath: p.string('leaseParameterPath', SSM_NAME, 'an SSM parameter path starting with /'),
+    stateKeyArn: p.string('stateKeyArn', KMS_KEY_ARN, 'a KMS key ARN'),
+    operationTimeoutSeconds: p.integer('operationTimeoutSeconds', 1, 900, DEFAULT_OPERATION_TIMEOUT_SECONDS),
     desiredCount: p.integer('desiredCount', 1, 1000),
-    deployTimeoutSeconds: p.integer('deployTimeoutSeconds', 60, 86400, DEFAULT_DEPLOY_TIMEOUT_SECONDS),
+    deployTimeoutSeconds: p.integer('deployTimeoutSeconds', 60, MAX_ACTION_WINDOW_SECONDS, DEFAULT_DEPLOY_TIMEOUT_SECONDS),
+    bakeAfterSwap: p.boolean('bakeAfterSwap', false),
     notificationTopicArn: p.optionalString('notificationTopicArn', ARN, 'an SNS topic ARN'),
     swapFunctionName: p.optionalString('swapFunctionName'),
     bake: doc.bake === undefined ? undefined : parseBakeConfig(p, doc.bake),
@@ -199,7 +229,7 @@ export function parseReleaseConfig(raw: string | undefined): ReleaseConfig {
 
 const ALARM_NAME = /^[^\x00-\x1f]{1,255}$/;
 const LAMBDA_FUNCTION = /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,140}$/;
-export const MAX_BAKE_WINDOW_SECONDS = 86400;
+export const MAX_BAKE_WINDOW_SECONDS = MAX_ACTION_WINDOW_SECONDS;
 
 function alarmNames(p: FieldProblems, value: unknown, path: string): string[] {
   if (!Array.isArray(value)) {

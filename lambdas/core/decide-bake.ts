@@ -175,6 +175,7 @@ export function judgeBakeRollback(token: BakeToken, alarm: string, invocation: R
   }
   const result: RollbackResult = invocation.result;
   const message = result.message.replace(/\.\s*$/, '');
+  if (result.outcome === 'busy') return judgeBakeRollback(token, alarm, { kind: 'busy', message }, now);
   switch (result.outcome) {
     case 'rolled-back':
     case 'already-done':
@@ -189,7 +190,7 @@ export function judgeBakeRollback(token: BakeToken, alarm: string, invocation: R
 /** A RollbackResult as answered by the swap function, or null when the payload is anything else. */
 export function asRollbackResult(value: unknown): RollbackResult | null {
   if (!isRecord(value)) return null;
-  const outcomes = ['rolled-back', 'already-done', 'refused', 'failed'];
+  const outcomes = ['rolled-back', 'already-done', 'refused', 'busy', 'failed'];
   if (!outcomes.includes(value.outcome as string) || typeof value.message !== 'string') return null;
   if (value.state !== 'old' && value.state !== 'new') return null;
   if (value.liveSlot !== null && !isSlotName(value.liveSlot)) return null;

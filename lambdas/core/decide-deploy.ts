@@ -1,6 +1,6 @@
 // DeployGreen decisions: where to deploy, and after each poll whether to wait, succeed or fail.
 import { ReleaseConfig, SlotName } from './config';
-import { DeployToken } from './events';
+import { DeployLeaseToken, DeployRollToken } from './events';
 import { ObservedRoutes, ObservedService, SlotObservation } from './ports';
 import { RouteWrite, resolveRoutes, routeWrite } from './routes';
 import { digestMismatchReason, slotNotReadyReason, unsteadyReason } from './slot';
@@ -16,6 +16,8 @@ export interface DeployStartPlan {
   readonly slot: SlotName;
   readonly imageTag: string;
   readonly desiredCount: number;
+  /** The idle slot's count before the release: what a failed release puts back. */
+  readonly previousDesiredCount: number;
   /** Set when the test rule does not forward to the idle slot: repaired before the roll. */
   readonly repairTestRoute: RouteWrite | null;
   readonly startedAt: string;
@@ -41,6 +43,7 @@ export function planDeployStart(
     slot: idleSlot,
     imageTag: config.slots[idleSlot].imageTag,
     desiredCount: busiest > 0 ? busiest : config.desiredCount,
+    previousDesiredCount: idle.desiredCount,
     repairTestRoute: testRouteStale ? routeWrite(config, 'test', idleSlot) : null,
     startedAt: now.toISOString(),
     deadline: new Date(now.getTime() + config.deployTimeoutSeconds * 1000).toISOString(),
@@ -68,13 +71,27 @@ export type DeployOutputs = {
   readonly COMMIT: string;
 };
 
+/**
+ * What a failed release leaves to undo on its slot, so that its tag names what its tasks run again
+ * (the slot-tag rule): nothing (the service is gone); the tag only (ECS already went back: the
+ * circuit breaker rolled back to the pinned previous digest, or someone else's deployment replaced
+ * ours); or the tag and a roll back to the previous digest (the candidate never became ready).
+ */
+export type DeployUndo = 'none' | 'tag' | 'tag-and-roll';
+
 export type DeployProgress =
   | { readonly kind: 'continue'; readonly reason: string }
   | { readonly kind: 'succeed'; readonly outputs: DeployOutputs; readonly summary: string }
-  | { readonly kind: 'fail'; readonly reason: string };
+  | { readonly kind: 'fail'; readonly reason: string; readonly undo: DeployUndo };
 
-function pastDeadline(token: DeployToken, now: Date): boolean {
+function pastDeadline(token: DeployLeaseToken | DeployRollToken, now: Date): boolean {
   return now.getTime() >= Date.parse(token.deadline);
+}
+
+/** Waiting for the release lease: again, or give up at the deadline (nothing was touched yet). */
+export function decideLeaseWait(token: DeployLeaseToken, now: Date, reason: string): DeployProgress {
+  if (pastDeadline(token, now)) return { kind: 'fail', reason: `the release lease was not free by the deadline ${token.deadline}: ${reason}`, undo: 'none' };
+  return { kind: 'continue', reason: `waiting for the release lease: ${reason}` };
 }
 
 /**
@@ -82,20 +99,21 @@ function pastDeadline(token: DeployToken, now: Date): boolean {
  * runs the digest; fail on a circuit-breaker FAILED rollout, a replaced deployment or the deadline;
  * otherwise wait.
  */
-export function decideDeployProgress(config: ReleaseConfig, token: DeployToken, obs: SlotObservation, now: Date): DeployProgress {
+export function decideDeployProgress(config: ReleaseConfig, token: DeployRollToken, obs: SlotObservation, now: Date): DeployProgress {
   const slot = token.slot;
   const service = obs.service;
-  if (service === null) return { kind: 'fail', reason: `slot ${slot}'s service no longer exists` };
+  if (service === null) return { kind: 'fail', reason: `slot ${slot}'s service no longer exists`, undo: 'none' };
   const ours = token.deploymentId === null ? undefined : service.deployments.find((d) => d.id === token.deploymentId);
   const failed = ours?.rolloutState === 'FAILED' ? ours : service.deployments.find((d) => d.status === 'PRIMARY' && d.rolloutState === 'FAILED');
   if (failed) {
     return {
       kind: 'fail',
       reason: `the ECS deployment circuit breaker stopped slot ${slot}'s rollout ${failed.id}${failed.rolloutStateReason ? ` (${failed.rolloutStateReason})` : ''}`,
+      undo: 'tag',
     };
   }
   if (token.deploymentId !== null && ours === undefined) {
-    return { kind: 'fail', reason: `slot ${slot}'s deployment ${token.deploymentId} was replaced by another deployment before it completed` };
+    return { kind: 'fail', reason: `slot ${slot}'s deployment ${token.deploymentId} was replaced by another deployment before it completed`, undo: 'tag-and-roll' };
   }
   const notReady = slotNotReadyReason(obs, token.digest, config.repositoryName, true);
   if (notReady === null) {
@@ -106,13 +124,16 @@ export function decideDeployProgress(config: ReleaseConfig, token: DeployToken, 
     };
   }
   if (pastDeadline(token, now)) {
-    return { kind: 'fail', reason: `slot ${slot} was not ready by the deadline ${token.deadline}: ${notReady}` };
+    return { kind: 'fail', reason: `slot ${slot} was not ready by the deadline ${token.deadline}: ${notReady}`, undo: 'tag-and-roll' };
   }
   return { kind: 'continue', reason: notReady };
 }
 
 /** A throttle or 5xx during a poll is worth another poll until the deadline. */
-export function decideAfterTransientError(token: DeployToken, now: Date, error: string): DeployProgress {
-  if (pastDeadline(token, now)) return { kind: 'fail', reason: `slot ${token.slot} was not confirmed ready by the deadline ${token.deadline} (last poll: ${error})` };
+export function decideAfterTransientError(token: DeployLeaseToken | DeployRollToken, now: Date, error: string): DeployProgress {
+  if (pastDeadline(token, now)) {
+    const what = token.phase === 'rolling' ? `slot ${token.slot} was not confirmed ready` : 'the release lease could not be read';
+    return { kind: 'fail', reason: `${what} by the deadline ${token.deadline} (last poll: ${error})`, undo: token.phase === 'rolling' ? 'tag-and-roll' : 'none' };
+  }
   return { kind: 'continue', reason: `transient AWS error, polling again: ${error}` };
 }

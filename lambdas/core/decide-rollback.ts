@@ -1,8 +1,9 @@
 // Rollback decision: a re-swap to the non-live slot, allowed only while that slot still runs
 // exactly the recorded previous digest, healthy and steady.
+import { ApprovalProof } from './approval';
 import { ReleaseConfig, SlotName, otherSlot } from './config';
 import { Refusal } from './decide-deploy';
-import { ReleasePlan } from './decide-swap';
+import { ReleasePlan, tagRepair } from './decide-swap';
 import { RollbackRequest, RollbackResult } from './events';
 import { labelledResources, liveLabels } from './labels';
 import { ObservedRoutes, SlotObservation } from './ports';
@@ -16,7 +17,13 @@ export interface RollbackInput {
   readonly routes: ObservedRoutes;
   /** The non-live slot, observed. */
   readonly target: SlotObservation;
+  /** The digest the target slot's tag names now (null: no tag). */
+  readonly targetTag: string | null;
   readonly state: StateRecord | null;
+  /** The release that holds the lease, and whether its execution is still running; null when none does. */
+  readonly releaseHolder: { readonly executionId: string; readonly running: boolean } | null;
+  /** Whether the record's previous digest is proven approved (core/approval.ts); null when there is none to prove. */
+  readonly proof: ApprovalProof | null;
   readonly now: Date;
 }
 
@@ -42,6 +49,14 @@ export function decideRollback(input: RollbackInput): RollbackDecision {
   if (request.expectedLiveSlot !== null && request.expectedLiveSlot !== liveSlot) {
     return { kind: 'refused', reason: `the caller expected slot ${request.expectedLiveSlot} to be live but production is on slot ${liveSlot}, so its view is stale` };
   }
+  const holder = input.releaseHolder;
+  // A release that has not swapped yet is deploying onto the very slot a rollback would go to.
+  if (holder !== null && holder.running && !hasExecution(state, holder.executionId)) {
+    return {
+      kind: 'refused',
+      reason: `release ${holder.executionId} holds the slots and is deploying to slot ${otherSlot(liveSlot)}, the rollback target; reject or stop it first`,
+    };
+  }
   if (state === null) return { kind: 'refused', reason: 'no release has been recorded yet, so there is nothing to roll back to' };
   if (state.liveSlot !== liveSlot) {
     return { kind: 'refused', reason: `the state record says slot ${state.liveSlot} is live but production is on slot ${liveSlot} (label drift), so the rollback target is unknown` };
@@ -51,6 +66,9 @@ export function decideRollback(input: RollbackInput): RollbackDecision {
   if (target.slot !== toSlot) return { kind: 'refused', reason: `observed slot ${target.slot} instead of the rollback target slot ${toSlot}` };
   const notReady = slotNotReadyReason(target, state.previousDigest, config.repositoryName);
   if (notReady !== null) return { kind: 'refused', reason: `slot ${toSlot} cannot take production back: ${notReady}` };
+  if (input.proof === null || !input.proof.proven) {
+    return { kind: 'refused', reason: `slot ${toSlot}'s ${state.previousDigest} is not proven approved: ${input.proof?.proven === false ? input.proof.reason : 'no proof was given'}` };
+  }
 
   const liveDigest = state.previousDigest;
   const previousDigest = state.liveDigest;
@@ -58,6 +76,7 @@ export function decideRollback(input: RollbackInput): RollbackDecision {
     kind: 'rollback',
     fromSlot: liveSlot,
     toSlot,
+    repairTag: tagRepair(config.slots[toSlot].imageTag, input.targetTag, liveDigest),
     writes: writesToMakeLive(config, resolved.view, toSlot),
     revert: routeWrite(config, 'production', liveSlot),
     labelArns: labelledResources(config),
@@ -69,6 +88,8 @@ export function decideRollback(input: RollbackInput): RollbackDecision {
       toSlot,
       liveDigest,
       previousDigest,
+      liveReleaseId: state.previousReleaseId,
+      previousReleaseId: state.liveReleaseId,
       commit: commitOfDigest(state, liveDigest),
       at: input.now.toISOString(),
       by: request.actor ?? UNKNOWN_ACTOR,

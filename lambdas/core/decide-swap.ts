@@ -10,8 +10,8 @@ import { RouteWrite, resolveRoutes, routeWrite, writesToMakeLive } from './route
 import { digestMismatchReason, slotNotReadyReason } from './slot';
 import { StateRecord, initialStateView, nextStateRecord } from './state';
 
-/** Previous digest: known from the record, or unknown (the caller observes the old live slot). */
-export type KnownDigest = { readonly known: true; readonly digest: string | null } | { readonly known: false };
+/** Previous digest (and the execution that released it): known from the record, or unknown (the caller observes the old live slot). */
+export type KnownDigest = { readonly known: true; readonly digest: string | null; readonly releaseId: string | null } | { readonly known: false };
 
 /** True when the record's last change is this swap. */
 export function swapRecorded(state: StateRecord | null, request: SwapParameters): state is StateRecord {
@@ -24,9 +24,9 @@ export function swapRecorded(state: StateRecord | null, request: SwapParameters)
  * An absent record means "slot a live, nothing released".
  */
 export function recordedPreviousDigest(state: StateRecord | null, request: SwapParameters): KnownDigest {
-  if (swapRecorded(state, request)) return { known: true, digest: state.previousDigest };
+  if (swapRecorded(state, request)) return { known: true, digest: state.previousDigest, releaseId: state.previousReleaseId };
   const view = state ?? initialStateView();
-  if (view.liveSlot === otherSlot(request.greenSlot)) return { known: true, digest: view.liveDigest };
+  if (view.liveSlot === otherSlot(request.greenSlot)) return { known: true, digest: view.liveDigest, releaseId: view.liveReleaseId };
   return { known: false };
 }
 
@@ -36,10 +36,18 @@ export interface SwapOutputs {
   readonly PREVIOUS_DIGEST: string;
 }
 
+/** A slot tag that does not name what its slot runs, put right before production moves there. */
+export interface TagRepair {
+  readonly tag: string;
+  readonly digest: string;
+}
+
 export interface ReleasePlan {
   readonly kind: 'swap' | 'already-swapped' | 'rollback';
   readonly fromSlot: SlotName;
   readonly toSlot: SlotName;
+  /** The new live slot's tag must name the digest it runs (the slot-tag rule); set when it does not. */
+  readonly repairTag: TagRepair | null;
   /** In order; production first (the commit point). Empty on the idempotent path when both rules are in place. */
   readonly writes: readonly RouteWrite[];
   /** Puts production back on `fromSlot` if a later write fails. */
@@ -64,8 +72,17 @@ export interface SwapInput {
   readonly state: StateRecord | null;
   /** What the non-green slot runs: from recordedPreviousDigest, or observed when the record could not say. */
   readonly previousDigest: string | null;
+  /** The execution that released previousDigest, when the record says; null when it was observed. */
+  readonly previousReleaseId: string | null;
+  /** The digest the green slot's tag names now (null: no tag). */
+  readonly greenTag: string | null;
   readonly approver: string;
   readonly now: Date;
+}
+
+/** Set when `tag` names anything but `digest`, which every task of its slot was just seen to run. */
+export function tagRepair(tag: string, tagged: string | null, digest: string): TagRepair | null {
+  return tagged === digest ? null : { tag, digest };
 }
 
 export function decideSwap(input: SwapInput): SwapPlan | Refusal {
@@ -101,6 +118,8 @@ export function decideSwap(input: SwapInput): SwapPlan | Refusal {
         toSlot,
         liveDigest: request.imageDigest,
         previousDigest,
+        liveReleaseId: request.executionId,
+        previousReleaseId: previousDigest === null ? null : input.previousReleaseId,
         commit: request.commit,
         at: input.now.toISOString(),
         by: input.approver,
@@ -109,6 +128,7 @@ export function decideSwap(input: SwapInput): SwapPlan | Refusal {
     kind,
     fromSlot,
     toSlot,
+    repairTag: tagRepair(config.slots[toSlot].imageTag, input.greenTag, request.imageDigest),
     writes: writesToMakeLive(config, view, toSlot),
     revert: routeWrite(config, 'production', fromSlot),
     labelArns: labelledResources(config),

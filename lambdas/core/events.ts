@@ -82,14 +82,32 @@ export function parseDeployGreenParameters(raw: string | undefined): DeployGreen
   return params;
 }
 
-/** State DeployGreen carries between its invocations (CodePipeline continuation token). */
-export interface DeployToken {
+/**
+ * State DeployGreen carries between its invocations (CodePipeline continuation token): waiting for
+ * the release lease, or rolling the idle slot.
+ */
+export type DeployToken = DeployLeaseToken | DeployRollToken;
+
+export interface DeployLeaseToken {
+  readonly phase: 'lease';
+  readonly digest: string;
+  readonly commit: string;
+  readonly startedAt: string;
+  readonly deadline: string;
+}
+
+export interface DeployRollToken {
+  readonly phase: 'rolling';
   readonly slot: SlotName;
   readonly digest: string;
   readonly commit: string;
   readonly startedAt: string;
   readonly deadline: string;
   readonly deploymentId: string | null;
+  /** What the slot ran before (its tag goes back there if the release fails); null: nothing. */
+  readonly previousDigest: string | null;
+  /** The slot's desired count before the release, restored with it. */
+  readonly previousDesiredCount: number;
 }
 
 export function serialiseDeployToken(token: DeployToken): string {
@@ -99,16 +117,30 @@ export function serialiseDeployToken(token: DeployToken): string {
 export function parseDeployToken(raw: string): DeployToken {
   const doc = parseJsonObject(raw, 'The DeployGreen continuation token fields');
   const p = new FieldProblems(doc);
-  if (!isSlotName(doc.slot)) p.add(`slot must be "a" or "b" (got ${describe(doc.slot)})`);
-  const token: DeployToken = {
-    slot: isSlotName(doc.slot) ? doc.slot : 'a',
+  const common = {
     digest: p.string('digest', DIGEST_PATTERN, 'a sha256 digest'),
     commit: p.string('commit'),
     startedAt: p.string('startedAt'),
     deadline: p.string('deadline'),
-    deploymentId: typeof doc.deploymentId === 'string' ? doc.deploymentId : null,
   };
-  if (p.ok && Number.isNaN(Date.parse(token.deadline))) p.add(`deadline must be an ISO-8601 time (got ${JSON.stringify(token.deadline)})`);
+  if (p.ok && Number.isNaN(Date.parse(common.deadline))) p.add(`deadline must be an ISO-8601 time (got ${describe(common.deadline)})`);
+  let token: DeployToken;
+  if (doc.phase === 'lease') {
+    token = { phase: 'lease', ...common };
+  } else {
+    if (doc.phase !== 'rolling') p.add(`phase must be "lease" or "rolling" (got ${describe(doc.phase)})`);
+    if (!isSlotName(doc.slot)) p.add(`slot must be "a" or "b" (got ${describe(doc.slot)})`);
+    const previous = doc.previousDigest;
+    if (previous !== null && (typeof previous !== 'string' || !DIGEST_PATTERN.test(previous))) p.add('previousDigest must be a sha256 digest or null');
+    token = {
+      phase: 'rolling',
+      slot: isSlotName(doc.slot) ? doc.slot : 'a',
+      ...common,
+      deploymentId: typeof doc.deploymentId === 'string' ? doc.deploymentId : null,
+      previousDigest: typeof previous === 'string' ? previous : null,
+      previousDesiredCount: p.integer('previousDesiredCount', 0, 10000),
+    };
+  }
   p.throwIfAny('The DeployGreen continuation token');
   return token;
 }
@@ -331,7 +363,8 @@ export function parseSlotServiceProperties(props: Record<string, unknown>, what 
 
 /** What a direct rollback invoke returns. Expected refusals are results, never exceptions. */
 export interface RollbackResult {
-  readonly outcome: 'rolled-back' | 'already-done' | 'refused' | 'failed';
+  /** 'busy': another operation holds the slots (the release lease); nothing changed, ask again. */
+  readonly outcome: 'rolled-back' | 'already-done' | 'refused' | 'busy' | 'failed';
   /** One sentence. */
   readonly message: string;
   /** null only when the routes could not be read or are unrecognisable. */

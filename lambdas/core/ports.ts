@@ -1,7 +1,9 @@
 // What the control plane needs from AWS, as small interfaces over plain data. Adapters in
 // lambdas/adapters implement them with SDK v3 clients; tests and the CLI may bring their own.
+import { ObservedActionExecution } from './approval';
 import { SlotName } from './config';
 import { RollbackResult } from './events';
+import { LeaseRecord } from './lease';
 import { StateRecord } from './state';
 
 // ---------------------------------------------------------------- observations (plain data)
@@ -99,6 +101,10 @@ export interface ImagesPort {
    * is not in the repository.
    */
   tag(digest: string, tag: string): Promise<'tagged' | 'already-tagged'>;
+  /** The digest `tag` names now, or null when the tag does not exist. */
+  tagged(tag: string): Promise<string | null>;
+  /** Removes `tag` (the image keeps its other tags); a tag that is already gone is fine. */
+  untag(tag: string): Promise<void>;
 }
 
 export class ImageNotFoundError extends Error {
@@ -115,9 +121,25 @@ export interface LabelsPort {
 }
 
 export interface StateStore {
-  /** null when the parameter does not exist. Throws InputError when it exists but is malformed. */
+  /**
+   * null when the parameter does not exist. Throws InputError when it exists but is malformed, or
+   * is not sealed with the control plane's key (then it is not trusted either).
+   */
   read(): Promise<StateRecord | null>;
   write(record: StateRecord): Promise<void>;
+}
+
+/** The lease generations (see core/lease.ts). */
+export interface LeaseStore {
+  /** The newest generation; generation 0 when none was ever written. */
+  read(): Promise<LeaseRecord>;
+  /** Creates generation `next.generation`; 'lost' when another writer created it first. */
+  write(next: LeaseRecord): Promise<'written' | 'lost'>;
+}
+
+export interface ExecutionLookup {
+  /** Whether a pipeline execution is still running (InProgress or Stopping); an unknown one has ended. */
+  inProgress(executionId: string): Promise<boolean>;
 }
 
 export interface JobSuccess {
@@ -140,6 +162,8 @@ export interface Notifier {
 export interface ApprovalLookup {
   /** The identity that approved the execution's manual approval, or null when not found. */
   approver(pipelineName: string, pipelineExecutionId: string): Promise<string | null>;
+  /** Every action execution of one pipeline execution; 'not-found' when CodePipeline no longer has it. */
+  releaseRecord(pipelineName: string, pipelineExecutionId: string): Promise<ObservedActionExecution[] | 'not-found'>;
 }
 
 /** What DeployGreen uses. */
@@ -147,14 +171,19 @@ export interface DeployPorts {
   readonly routes: RoutesPort;
   readonly slots: SlotsPort;
   readonly images: ImagesPort;
+  readonly lease: LeaseStore;
+  readonly executions: ExecutionLookup;
 }
 
 /** What swap and rollback use. */
 export interface SwapPorts {
   readonly routes: RoutesPort;
   readonly slots: SlotsPort;
+  readonly images: ImagesPort;
   readonly labels: LabelsPort;
   readonly state: StateStore;
+  readonly lease: LeaseStore;
+  readonly executions: ExecutionLookup;
   /** null when no notification topic is configured. */
   readonly notifier: Notifier | null;
   readonly approvals: ApprovalLookup;
@@ -198,4 +227,6 @@ export interface BakePorts {
   readonly routes: RoutesPort;
   readonly alarms: AlarmsPort;
   readonly rollback: RollbackPort;
+  /** Bake ends the release: it gives the lease back. */
+  readonly lease: LeaseStore;
 }

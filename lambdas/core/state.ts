@@ -17,11 +17,17 @@ export interface HistoryEntry {
 }
 
 export interface StateRecord {
-  readonly schema: 1;
+  readonly schema: 2;
   readonly liveSlot: SlotName;
   readonly liveDigest: string | null;
   /** Digest the non-live slot runs (the rollback target). */
   readonly previousDigest: string | null;
+  /**
+   * The pipeline executions whose approved Swap released liveDigest and previousDigest. A rollback
+   * proves its target was approved from CodePipeline's own record of that execution.
+   */
+  readonly liveReleaseId: string | null;
+  readonly previousReleaseId: string | null;
   /** Pipeline execution id, or 'rollback:<requestId>'. */
   readonly lastExecutionId: string;
   readonly lastOperation: Operation;
@@ -34,7 +40,9 @@ export interface StateRecord {
   readonly history: readonly HistoryEntry[];
 }
 
-export const STATE_SCHEMA = 1;
+export const STATE_SCHEMA = 2;
+/** Records written before releases carried their execution ids; read as "release unknown". */
+const LEGACY_STATE_SCHEMA = 1;
 export const MAX_HISTORY = 20;
 /** SSM Standard tier parameter limit. */
 export const MAX_STATE_BYTES = 4096;
@@ -42,8 +50,8 @@ export const MAX_STATE_BYTES = 4096;
 export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 
 /** What an absent record means: slot a live, nothing released. */
-export function initialStateView(): Pick<StateRecord, 'liveSlot' | 'liveDigest' | 'previousDigest' | 'commit' | 'history'> {
-  return { liveSlot: 'a', liveDigest: null, previousDigest: null, commit: null, history: [] };
+export function initialStateView(): Pick<StateRecord, 'liveSlot' | 'liveDigest' | 'previousDigest' | 'liveReleaseId' | 'previousReleaseId' | 'commit' | 'history'> {
+  return { liveSlot: 'a', liveDigest: null, previousDigest: null, liveReleaseId: null, previousReleaseId: null, commit: null, history: [] };
 }
 
 export function rollbackExecutionId(requestId: string): string {
@@ -64,13 +72,15 @@ export function parseStateRecord(raw: string | null | undefined): StateRecord | 
   }
   if (!isRecord(doc)) throw new InputError(`The state record must be a JSON object (got ${describe(doc)}).`);
   const p = new FieldProblems(doc);
-  if (doc.schema !== STATE_SCHEMA) p.add(`schema must be ${STATE_SCHEMA} (got ${describe(doc.schema)})`);
+  if (doc.schema !== STATE_SCHEMA && doc.schema !== LEGACY_STATE_SCHEMA) p.add(`schema must be ${STATE_SCHEMA} (got ${describe(doc.schema)})`);
   const liveSlot = slotField(p, doc, 'liveSlot');
   const record: StateRecord = {
-    schema: 1,
+    schema: 2,
     liveSlot,
     liveDigest: digestField(p, doc, 'liveDigest'),
     previousDigest: digestField(p, doc, 'previousDigest'),
+    liveReleaseId: nullableString(p, doc, 'liveReleaseId'),
+    previousReleaseId: nullableString(p, doc, 'previousReleaseId'),
     lastExecutionId: p.string('lastExecutionId'),
     lastOperation: operationField(p, doc, 'lastOperation'),
     commit: nullableString(p, doc, 'commit'),
@@ -177,35 +187,47 @@ export interface StateChange {
   readonly toSlot: SlotName;
   readonly liveDigest: string | null;
   readonly previousDigest: string | null;
+  readonly liveReleaseId: string | null;
+  readonly previousReleaseId: string | null;
   readonly commit: string | null;
   readonly at: string;
   readonly by: string;
   readonly reason?: string;
 }
 
+/** Free text from callers (actors, reasons) is kept short, so the record stays bounded whatever they send. */
+export const MAX_RECORD_TEXT = 256;
+
+export function clipText(text: string, max = MAX_RECORD_TEXT): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
 /** The record after a change: the change on top, history newest first and at most MAX_HISTORY. */
 export function nextStateRecord(previous: StateRecord | null, change: StateChange): StateRecord {
+  const by = clipText(change.by);
   const entry: HistoryEntry = {
     operation: change.operation,
     executionId: change.executionId,
     fromSlot: change.fromSlot,
     toSlot: change.toSlot,
     digest: change.liveDigest,
-    commit: change.commit,
+    commit: change.commit === null ? null : clipText(change.commit),
     at: change.at,
-    by: change.by,
-    ...(change.reason !== undefined ? { reason: change.reason } : {}),
+    by,
+    ...(change.reason !== undefined ? { reason: clipText(change.reason) } : {}),
   };
   return {
-    schema: 1,
+    schema: 2,
     liveSlot: change.toSlot,
     liveDigest: change.liveDigest,
     previousDigest: change.previousDigest,
+    liveReleaseId: change.liveReleaseId,
+    previousReleaseId: change.previousReleaseId,
     lastExecutionId: change.executionId,
     lastOperation: change.operation,
-    commit: change.commit,
+    commit: entry.commit,
     changedAt: change.at,
-    changedBy: change.by,
+    changedBy: by,
     history: [entry, ...(previous?.history ?? [])].slice(0, MAX_HISTORY),
   };
 }

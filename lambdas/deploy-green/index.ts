@@ -1,43 +1,73 @@
-// DeployGreen: put the release on the idle slot and wait (via continuation tokens) until it is
-// steady, healthy and running exactly the digest. Never touches production.
+// DeployGreen: take the release lease, put the release on the slot that is idle at that moment, and
+// wait (via continuation tokens) until it is steady, healthy and running exactly the digest. Never
+// touches production. Every way it fails puts the slot's tag back on what the slot runs.
 import { ReleaseConfig } from '../core/config';
-import { decideAfterTransientError, decideDeployProgress, planDeployStart, reusableRollout } from '../core/decide-deploy';
+import {
+  DeployProgress,
+  decideAfterTransientError,
+  decideDeployProgress,
+  decideLeaseWait,
+  planDeployStart,
+  reusableRollout,
+} from '../core/decide-deploy';
 import { errorSummary, isTransientError } from '../core/errors';
 import {
   DeployGreenParameters,
-  DeployToken,
+  DeployLeaseToken,
+  DeployRollToken,
   InvocationContext,
   PipelineJob,
   parseDeployGreenParameters,
   parseDeployToken,
   serialiseDeployToken,
 } from '../core/events';
+import { uniformDigest } from '../core/slot';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { DeployPorts, ImageNotFoundError, Logger } from '../core/ports';
-import { jobReporter } from '../adapters/codepipeline';
+import { executionLookup, jobReporter } from '../adapters/codepipeline';
 import { ecrImages } from '../adapters/ecr';
 import { ecsSlots } from '../adapters/ecs';
 import { elbRoutes } from '../adapters/elb';
 import { HandlerDeps, JobOutcome, failure, handlerDeps, pollOutcome, runPipelineJob } from '../adapters/job';
+import { dropRelease, takeRelease } from '../adapters/lease';
+import { ssmLeaseStore } from '../adapters/ssm';
 
 const OPERATION = 'deploy-green';
+const FAILED = 'DeployGreen failed and production is untouched';
 
 // Created once per container, only the clients this function uses.
 const clients = {
   elbv2: new ElasticLoadBalancingV2Client({}),
   ecs: new ECSClient({}),
   ecr: new ECRClient({}),
+  ssm: new SSMClient({}),
   codepipeline: new CodePipelineClient({}),
 };
 
 export function deployPorts(config: ReleaseConfig): DeployPorts {
-  return { routes: elbRoutes(clients, config), slots: ecsSlots(clients, config), images: ecrImages(clients, config.repositoryName) };
+  return {
+    routes: elbRoutes(clients, config),
+    slots: ecsSlots(clients, config),
+    images: ecrImages(clients, config.repositoryName),
+    lease: ssmLeaseStore(clients, config.leaseParameterPath, config.stateKeyArn),
+    executions: executionLookup(clients, config.pipelineName),
+  };
 }
 
 type Deps = HandlerDeps<DeployPorts>;
+
+interface Run {
+  readonly job: PipelineJob;
+  readonly executionId: string;
+  readonly config: ReleaseConfig;
+  readonly ports: DeployPorts;
+  readonly deps: Deps;
+  readonly log: Logger;
+}
 
 export function createDeployGreenHandler(overrides: Partial<Deps> = {}) {
   const deps = handlerDeps({ ports: deployPorts, reporter: jobReporter(clients) }, overrides);
@@ -47,66 +77,146 @@ export function createDeployGreenHandler(overrides: Partial<Deps> = {}) {
       OPERATION,
       deps,
       async (job, log) => {
+        const executionId = job.pipelineExecutionId;
+        if (executionId === undefined) return failure(`${FAILED}: the job carries no pipelineContext.pipelineExecutionId, so no release lease can be taken`);
         const config = deps.loadConfig();
-        const ports = deps.ports(config);
-        return job.continuationToken === undefined ? start(job, config, ports, deps, log) : poll(job, config, ports, deps, log);
+        const run: Run = { job, executionId, config, ports: deps.ports(config), deps, log };
+        if (job.continuationToken === undefined) return start(run, parseDeployGreenParameters(job.userParameters));
+        const token = parseDeployToken(job.continuationToken);
+        return token.phase === 'lease' ? start(run, token, token) : poll(run, token);
       },
-      (err) => `DeployGreen failed and production is untouched: ${errorSummary(err)}`,
+      (err) => `${FAILED}: ${errorSummary(err)}`,
     );
 }
 
 export const handler = createDeployGreenHandler();
 
-async function start(job: PipelineJob, config: ReleaseConfig, ports: DeployPorts, deps: Deps, log: Logger): Promise<JobOutcome> {
-  const params: DeployGreenParameters = parseDeployGreenParameters(job.userParameters);
+/** Takes the lease (or waits for it), then tags and rolls the slot that is idle now. */
+async function start(run: Run, release: Pick<DeployGreenParameters, 'imageDigest' | 'commit'> | DeployLeaseToken, waiting?: DeployLeaseToken): Promise<JobOutcome> {
+  const { config, ports, deps } = run;
+  const digest = 'digest' in release ? release.digest : release.imageDigest;
+  const now = deps.now();
+  const lease: DeployLeaseToken = waiting ?? {
+    phase: 'lease',
+    digest,
+    commit: release.commit,
+    startedAt: now.toISOString(),
+    deadline: new Date(now.getTime() + config.deployTimeoutSeconds * 1000).toISOString(),
+  };
+  let held;
+  try {
+    held = await takeRelease(ports.lease, ports.executions, run.executionId, deps.now, run.log);
+  } catch (err) {
+    if (!isTransientError(err) || waiting === undefined) throw err;
+    return pollOutcome(decideAfterTransientError(lease, deps.now(), errorSummary(err)), serialiseDeployToken(lease), { waiting: 'Waiting', failed: FAILED }, run.log);
+  }
+  if (held.kind === 'wait') return pollOutcome(decideLeaseWait(lease, deps.now(), held.reason), serialiseDeployToken(lease), { waiting: 'Waiting', failed: FAILED }, run.log);
+
+  // Read the routes only now, under the lease: no swap or rollback can move them until we let go.
   const [routes, services] = await Promise.all([ports.routes.read(), ports.slots.describeServices(['a', 'b'])]);
   const plan = planDeployStart(config, routes, services, deps.now());
-  if (plan.kind === 'refused') return failure(`DeployGreen refused and production is untouched: ${plan.reason}`);
-  log = log.child({ slot: plan.slot, digest: params.imageDigest });
+  if (plan.kind === 'refused') return giveUp(run, `DeployGreen refused and production is untouched: ${plan.reason}`);
+  const log = run.log.child({ slot: plan.slot, digest });
   if (plan.repairTestRoute) {
     await ports.routes.forward(plan.repairTestRoute.ruleArn, plan.repairTestRoute.targetGroupArn);
     log.warn('repaired the test rule', { testSlot: plan.slot });
   }
+  const tagBefore = await ports.images.tagged(plan.imageTag);
   let tagged: 'tagged' | 'already-tagged';
   try {
-    tagged = await ports.images.tag(params.imageDigest, plan.imageTag);
-    log.info('slot image tag set', { tag: plan.imageTag, result: tagged });
+    tagged = await ports.images.tag(digest, plan.imageTag);
+    log.info('slot image tag set', { tag: plan.imageTag, result: tagged, before: tagBefore });
   } catch (err) {
-    if (err instanceof ImageNotFoundError) return failure(`DeployGreen refused and production is untouched: ${err.message}`);
+    if (err instanceof ImageNotFoundError) return giveUp(run, `DeployGreen refused and production is untouched: ${err.message}`);
     throw err;
   }
-  const reused =
-    tagged === 'already-tagged' ? reusableRollout(await ports.slots.observe(plan.slot), params.imageDigest, plan.desiredCount, config.repositoryName) : null;
-  if (reused !== null) log.info('the slot is already rolling to (or running) this digest; not restarting it', { deploymentId: reused });
-  const { deploymentId } = reused !== null ? { deploymentId: reused } : await ports.slots.roll(plan.slot, plan.desiredCount);
-  const token: DeployToken = {
+  // What the slot ran before: its tag named it (the slot-tag rule), unless a retried start already moved the tag.
+  const observed = tagBefore === digest ? await ports.slots.observe(plan.slot) : null;
+  const previousDigest = tagBefore !== digest ? tagBefore : observed === null ? null : uniformDigest(observed.tasks, config.repositoryName);
+  const token: Omit<DeployRollToken, 'deploymentId'> = {
+    phase: 'rolling',
     slot: plan.slot,
-    digest: params.imageDigest,
-    commit: params.commit,
-    startedAt: plan.startedAt,
-    deadline: plan.deadline,
-    deploymentId,
+    digest,
+    commit: lease.commit,
+    startedAt: lease.startedAt,
+    deadline: lease.deadline,
+    previousDigest: previousDigest === digest ? null : previousDigest,
+    previousDesiredCount: plan.previousDesiredCount,
   };
-  log.info('slot rolling', { desiredCount: plan.desiredCount, deploymentId, deadline: plan.deadline });
+  const reused = observed !== null && tagged === 'already-tagged' ? reusableRollout(observed, digest, plan.desiredCount, config.repositoryName) : null;
+  if (reused !== null) log.info('the slot is already rolling to (or running) this digest; not restarting it', { deploymentId: reused });
+  let deploymentId: string | null = reused;
+  if (reused === null) {
+    try {
+      deploymentId = (await ports.slots.roll(plan.slot, plan.desiredCount)).deploymentId;
+    } catch (err) {
+      const undone = await undo(run, { ...token, deploymentId: null }, 'tag', log);
+      return giveUp(run, `${FAILED}: rolling slot ${plan.slot} failed (${errorSummary(err)}); ${undone}`);
+    }
+  }
+  log.info('slot rolling', { desiredCount: plan.desiredCount, deploymentId, deadline: lease.deadline });
   return {
     kind: 'success',
     result: {
-      summary: `Rolling slot ${plan.slot} to ${params.imageDigest} with ${plan.desiredCount} task(s), deadline ${plan.deadline}`,
-      continuationToken: serialiseDeployToken(token),
+      summary: `Rolling slot ${plan.slot} to ${digest} with ${plan.desiredCount} task(s), deadline ${lease.deadline}`,
+      continuationToken: serialiseDeployToken({ ...token, deploymentId }),
     },
   };
 }
 
-async function poll(job: PipelineJob, config: ReleaseConfig, ports: DeployPorts, deps: Deps, log: Logger): Promise<JobOutcome> {
-  const token = parseDeployToken(job.continuationToken as string);
-  log = log.child({ slot: token.slot, digest: token.digest });
-  let progress;
+async function poll(run: Run, token: DeployRollToken): Promise<JobOutcome> {
+  const log = run.log.child({ slot: token.slot, digest: token.digest });
+  let progress: DeployProgress;
   try {
-    const obs = await ports.slots.observe(token.slot);
-    progress = decideDeployProgress(config, token, obs, deps.now());
+    const obs = await run.ports.slots.observe(token.slot);
+    progress = decideDeployProgress(run.config, token, obs, run.deps.now());
+    if (progress.kind === 'succeed') {
+      const lease = await run.ports.lease.read();
+      if (lease.release?.executionId !== run.executionId) {
+        progress = { kind: 'fail', reason: `the release lease passed to ${lease.release?.executionId ?? 'nobody'} while slot ${token.slot} was deploying`, undo: 'tag-and-roll' };
+      }
+    }
   } catch (err) {
-    if (!isTransientError(err)) throw err;
-    progress = decideAfterTransientError(token, deps.now(), errorSummary(err));
+    // Any other error still ends in the slot put back, not in a tag left on an unready candidate.
+    progress = isTransientError(err)
+      ? decideAfterTransientError(token, run.deps.now(), errorSummary(err))
+      : { kind: 'fail', reason: `polling slot ${token.slot} failed (${errorSummary(err)})`, undo: 'tag-and-roll' };
   }
-  return pollOutcome(progress, serialiseDeployToken(token), { waiting: 'Waiting', failed: 'DeployGreen failed and production is untouched' }, log);
+  if (progress.kind === 'fail') {
+    const undone = await undo(run, token, progress.undo, log);
+    return giveUp(run, `${FAILED}: ${progress.reason}; ${undone}`);
+  }
+  return pollOutcome(progress, serialiseDeployToken(token), { waiting: 'Waiting', failed: FAILED }, log);
+}
+
+/**
+ * Puts the slot's tag back on what it ran before the release (or removes it when it ran nothing),
+ * and with 'tag-and-roll' rolls the slot back there too; says what it did, in a clause.
+ */
+async function undo(run: Run, token: DeployRollToken, how: 'none' | 'tag' | 'tag-and-roll', log: Logger): Promise<string> {
+  if (how === 'none') return 'nothing to undo';
+  const tag = run.config.slots[token.slot].imageTag;
+  const target = token.previousDigest;
+  try {
+    if (target === null) await run.ports.images.untag(tag);
+    else await run.ports.images.tag(target, tag);
+    log.info('slot tag put back', { tag, digest: target });
+  } catch (err) {
+    log.error('could not put the slot tag back', { tag, error: errorSummary(err) });
+    return `putting tag ${tag} back on ${target ?? 'nothing'} failed too (${errorSummary(err)}), so the next release or rollback repairs it before anything else`;
+  }
+  const where = `tag ${tag} is back on ${target ?? 'nothing'}`;
+  if (how === 'tag') return where;
+  try {
+    await run.ports.slots.roll(token.slot, target === null ? 0 : token.previousDesiredCount);
+    return `${where} and slot ${token.slot} is rolling back to it`;
+  } catch (err) {
+    return `${where} but rolling slot ${token.slot} back failed (${errorSummary(err)})`;
+  }
+}
+
+/** A failure that ends the release: the lease goes back first. */
+async function giveUp(run: Run, message: string): Promise<JobOutcome> {
+  await dropRelease(run.ports.lease, run.executionId, run.deps.now, run.log);
+  return failure(message);
 }

@@ -59,8 +59,19 @@ async function writeRoutes(ports: SwapPorts, plan: ReleasePlan, log: Logger): Pr
   return { ok: true, routeWrites: plan.writes.length };
 }
 
-/** Routes, then labels, then the record. Label and record failures leave the (committed) new state. */
+/**
+ * The new live slot's tag first (so it names what production will run), then the routes, the
+ * labels and the record. Label and record failures leave the (committed) new state.
+ */
 export async function applyReleasePlan(ports: SwapPorts, plan: ReleasePlan, log: Logger): Promise<ApplyResult> {
+  if (plan.repairTag !== null) {
+    try {
+      await ports.images.tag(plan.repairTag.digest, plan.repairTag.tag);
+      log.warn('slot tag repaired: it did not name the digest its tasks run', { tag: plan.repairTag.tag, digest: plan.repairTag.digest });
+    } catch (err) {
+      return { ok: false, state: 'old', reason: `tag ${plan.repairTag.tag} names another digest than slot ${plan.toSlot} runs and repairing it failed (${errorSummary(err)}), so production still serves slot ${plan.fromSlot}` };
+    }
+  }
   const routes = await writeRoutes(ports, plan, log);
   if (!routes.ok) return routes;
   const problems: string[] = [];

@@ -1,7 +1,7 @@
 // Swap: after approval, move production to the green slot (CodePipeline job). Also serves the
 // direct rollback invoke {"action":"rollback",…}, a re-swap to the previous slot.
 import { randomUUID } from 'node:crypto';
-import { ReleaseConfig, otherSlot } from '../core/config';
+import { InputError, ReleaseConfig, otherSlot } from '../core/config';
 import { UNKNOWN_ACTOR, decideRollback, releaseView } from '../core/decide-rollback';
 import { decideSwap, recordedPreviousDigest } from '../core/decide-swap';
 import { errorSummary } from '../core/errors';
@@ -10,22 +10,28 @@ import {
   PipelineJob,
   RollbackRequest,
   RollbackResult,
+  SwapParameters,
   isPipelineJobEvent,
   parseRollbackEvent,
   parseSwapParameters,
 } from '../core/events';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { ApprovalProof, proveApproved } from '../core/approval';
+import { LeaseRecord } from '../core/lease';
 import { Logger, SwapPorts } from '../core/ports';
-import { approvalLookup, jobReporter } from '../adapters/codepipeline';
+import { approvalLookup, executionLookup, jobReporter } from '../adapters/codepipeline';
+import { ecrImages } from '../adapters/ecr';
 import { ecsSlots } from '../adapters/ecs';
 import { elbRoutes } from '../adapters/elb';
 import { snsNotifier } from '../adapters/sns';
-import { ssmStateStore } from '../adapters/ssm';
+import { ssmLeaseStore, ssmStateStore } from '../adapters/ssm';
+import { beginOperation, endHold } from '../adapters/lease';
 import { taggingLabels } from '../adapters/tagging';
 import { resolveRoutes } from '../core/routes';
 import { uniformDigest } from '../core/slot';
@@ -41,6 +47,7 @@ export const FALLBACK_APPROVER = 'codepipeline';
 const clients = {
   elbv2: new ElasticLoadBalancingV2Client({}),
   ecs: new ECSClient({}),
+  ecr: new ECRClient({}),
   ssm: new SSMClient({}),
   tagging: new ResourceGroupsTaggingAPIClient({}),
   codepipeline: new CodePipelineClient({}),
@@ -51,8 +58,11 @@ export function swapPorts(config: ReleaseConfig): SwapPorts {
   return {
     routes: elbRoutes(clients, config),
     slots: ecsSlots(clients, config),
+    images: ecrImages(clients, config.repositoryName),
     labels: taggingLabels(clients),
-    state: ssmStateStore(clients, config.stateParameterName),
+    state: ssmStateStore(clients, config.stateParameterName, config.stateKeyArn),
+    lease: ssmLeaseStore(clients, config.leaseParameterPath, config.stateKeyArn),
+    executions: executionLookup(clients, config.pipelineName),
     notifier: config.notificationTopicArn ? snsNotifier(clients, config.notificationTopicArn) : null,
     approvals: approvalLookup(clients),
   };
@@ -83,6 +93,9 @@ async function readStateLeniently(ports: SwapPorts, log: Logger): Promise<{ stat
   }
 }
 
+/** How long a Swap job waits for another operation to let go of the slots before it fails. */
+export const SWAP_LEASE_WAIT_SECONDS = 600;
+
 async function swapJob(job: PipelineJob, deps: Deps, baseLog: Logger): Promise<JobOutcome> {
   const request = parseSwapParameters(job.userParameters, job.pipelineExecutionId);
   const executionId = request.executionId;
@@ -91,11 +104,70 @@ async function swapJob(job: PipelineJob, deps: Deps, baseLog: Logger): Promise<J
   const ports = deps.ports(config);
   const oldState = (reason: string) => failure(`Swap refused and nothing changed, so the system is in the old state: ${reason}`, executionId);
 
-  const [routes, stored, green] = await Promise.all([ports.routes.read(), readStateLeniently(ports, log), ports.slots.observe(request.greenSlot)]);
-  const previousDigest = await previousDigestOf(ports, config, stored, request, log);
+  const waitingSince = job.continuationToken !== undefined ? parseSwapWait(job.continuationToken) : deps.now().toISOString();
+  const held = await beginOperation(
+    ports.lease,
+    ports.executions,
+    { id: `swap:${executionId}`, kind: 'swap', timeoutSeconds: config.operationTimeoutSeconds, releaseFor: executionId },
+    (lease, holderRunning) =>
+      lease.release !== null && lease.release.executionId !== executionId && holderRunning
+        ? `release ${lease.release.executionId} holds the slots while this execution asks to swap, so two releases are in flight; only the holder may swap`
+        : null,
+    deps.now,
+    log,
+  );
+  if (held.kind === 'refused') return oldState(held.reason);
+  if (held.kind === 'busy') {
+    if (deps.now().getTime() - Date.parse(waitingSince) >= SWAP_LEASE_WAIT_SECONDS * 1000) {
+      return oldState(`the slots stayed held for ${SWAP_LEASE_WAIT_SECONDS / 60} minutes (${held.reason}); retry the stage`);
+    }
+    log.info('waiting for the slots', { reason: held.reason });
+    return { kind: 'success', result: { summary: `Waiting: ${held.reason}`, executionId, continuationToken: JSON.stringify({ waitingSince }) } };
+  }
+  const lease = held.lease;
+  try {
+    return await swapUnderLease(request, config, ports, deps, log);
+  } finally {
+    // Without a bake, the release ends with its swap; with one, Bake gives the release back.
+    await endHold(ports.lease, lease, { dropRelease: !config.bakeAfterSwap }, deps.now, log);
+  }
+}
+
+function parseSwapWait(raw: string): string {
+  try {
+    const doc = JSON.parse(raw) as { waitingSince?: unknown };
+    if (typeof doc.waitingSince === 'string' && !Number.isNaN(Date.parse(doc.waitingSince))) return doc.waitingSince;
+  } catch {
+    // fall through
+  }
+  throw new InputError('The Swap continuation token is not one this function wrote.');
+}
+
+async function swapUnderLease(request: SwapParameters, config: ReleaseConfig, ports: SwapPorts, deps: Deps, log: Logger): Promise<JobOutcome> {
+  const executionId = request.executionId;
+  const oldState = (reason: string) => failure(`Swap refused and nothing changed, so the system is in the old state: ${reason}`, executionId);
+  const [routes, stored, green, greenTag] = await Promise.all([
+    ports.routes.read(),
+    readStateLeniently(ports, log),
+    ports.slots.observe(request.greenSlot),
+    ports.images.tagged(config.slots[request.greenSlot].imageTag),
+  ]);
+  const previous = await previousDigestOf(ports, config, stored, request, log);
   const approver = await approverOf(ports, config, executionId, log);
-  const plan = decideSwap({ config, request, routes, green, state: stored.state, previousDigest, approver, now: deps.now() });
+  const plan = decideSwap({
+    config,
+    request,
+    routes,
+    green,
+    state: stored.state,
+    previousDigest: previous.digest,
+    previousReleaseId: previous.releaseId,
+    greenTag,
+    approver,
+    now: deps.now(),
+  });
   if (plan.kind === 'refused') return oldState(plan.reason);
+  const previousDigest = previous.digest;
 
   const applied = await applyReleasePlan(ports, plan, log);
   if (!applied.ok) {
@@ -113,20 +185,23 @@ async function swapJob(job: PipelineJob, deps: Deps, baseLog: Logger): Promise<J
   return { kind: 'success', result: { summary, executionId, outputVariables: { ...plan.outputs } } };
 }
 
-/** From the record when it can say; otherwise observed on the old live slot (drift path only). */
+/**
+ * From the record when it can say (with the execution that released it); otherwise observed on the
+ * old live slot (drift path only), and then with no release id: a rollback there cannot be proven.
+ */
 async function previousDigestOf(
   ports: SwapPorts,
   config: ReleaseConfig,
   stored: { state: StateRecord | null; malformed: boolean },
-  request: ReturnType<typeof parseSwapParameters>,
+  request: SwapParameters,
   log: Logger,
-): Promise<string | null> {
+): Promise<{ digest: string | null; releaseId: string | null }> {
   const known = stored.malformed ? { known: false as const } : recordedPreviousDigest(stored.state, request);
-  if (known.known) return known.digest;
+  if (known.known) return { digest: known.digest, releaseId: known.releaseId };
   const slot = otherSlot(request.greenSlot);
   const observed = uniformDigest((await ports.slots.observe(slot)).tasks, config.repositoryName);
   log.warn('the state record does not describe the live slot; observed its digest instead', { slot, observed });
-  return observed;
+  return { digest: observed, releaseId: null };
 }
 
 async function approverOf(ports: SwapPorts, config: ReleaseConfig, executionId: string, log: Logger): Promise<string> {
@@ -187,24 +262,60 @@ async function rollback(event: unknown, context: InvocationContext | undefined, 
 async function rollbackWith(request: RollbackRequest, executionId: string, deps: Deps, log: Logger): Promise<RollbackResult> {
   const config = deps.loadConfig();
   const ports = deps.ports(config);
+  const unknownView = { liveSlot: null, liveDigest: null, previousDigest: null };
+  const held = await beginOperation(
+    ports.lease,
+    ports.executions,
+    { id: executionId, kind: 'rollback', timeoutSeconds: config.operationTimeoutSeconds },
+    () => null,
+    deps.now,
+    log,
+  );
+  if (held.kind !== 'held') {
+    return { outcome: 'busy', message: sentence(`Rollback not started and nothing changed: ${held.reason}; ask again shortly`), ...unknownView, state: 'old' };
+  }
+  try {
+    return await rollbackUnderLease(request, executionId, config, ports, held.lease, deps, log);
+  } finally {
+    await endHold(ports.lease, held.lease, { dropRelease: false }, deps.now, log);
+  }
+}
+
+async function rollbackUnderLease(
+  request: RollbackRequest,
+  executionId: string,
+  config: ReleaseConfig,
+  ports: SwapPorts,
+  lease: LeaseRecord,
+  deps: Deps,
+  log: Logger,
+): Promise<RollbackResult> {
+  const refused = (message: string, view: Pick<RollbackResult, 'liveSlot' | 'liveDigest' | 'previousDigest'>): RollbackResult => ({
+    outcome: 'refused',
+    message: sentence(`Rollback refused and nothing changed: ${message}`),
+    ...view,
+    state: 'old',
+  });
   const routes = await ports.routes.read();
   const resolved = resolveRoutes(config, routes);
-  if (!resolved.ok) {
-    return { outcome: 'refused', message: sentence(`Rollback refused and nothing changed: ${resolved.reason}`), liveSlot: null, liveDigest: null, previousDigest: null, state: 'old' };
-  }
+  if (!resolved.ok) return refused(resolved.reason, { liveSlot: null, liveDigest: null, previousDigest: null });
   const liveSlot = resolved.view.liveSlot;
-  const [stored, target] = await Promise.all([readStateLeniently(ports, log), ports.slots.observe(otherSlot(liveSlot))]);
+  const targetSlot = otherSlot(liveSlot);
+  const [stored, target, targetTag] = await Promise.all([
+    readStateLeniently(ports, log),
+    ports.slots.observe(targetSlot),
+    ports.images.tagged(config.slots[targetSlot].imageTag),
+  ]);
   const state = stored.state;
-  if (stored.malformed) {
-    return { outcome: 'refused', message: sentence('Rollback refused and nothing changed: the state record is malformed, so the rollback target is unknown'), liveSlot, liveDigest: null, previousDigest: null, state: 'old' };
-  }
-  const decision = decideRollback({ config, request, routes, target, state, now: deps.now() });
+  if (stored.malformed) return refused('the state record is malformed or not sealed by the control plane, so the rollback target is unknown', { liveSlot, liveDigest: null, previousDigest: null });
+  const holderId = lease.release?.executionId;
+  const releaseHolder = holderId === undefined ? null : { executionId: holderId, running: await ports.executions.inProgress(holderId) };
+  const proof = state?.previousDigest ? await approvalProofOf(ports, config, state, log) : null;
+  const decision = decideRollback({ config, request, routes, target, targetTag, state, releaseHolder, proof, now: deps.now() });
   if (decision.kind === 'already-done') {
     return { outcome: 'already-done', message: sentence(`Nothing to do: ${decision.reason}`), ...releaseView(liveSlot, state), state: 'new' };
   }
-  if (decision.kind === 'refused') {
-    return { outcome: 'refused', message: sentence(`Rollback refused and nothing changed: ${decision.reason}`), ...releaseView(liveSlot, state), state: 'old' };
-  }
+  if (decision.kind === 'refused') return refused(decision.reason, releaseView(liveSlot, state));
   const applied = await applyReleasePlan(ports, decision, log);
   if (!applied.ok) {
     const view = applied.state === 'old' ? releaseView(liveSlot, state) : { liveSlot: decision.toSlot, liveDigest: decision.liveDigest, previousDigest: decision.previousDigest };
@@ -225,4 +336,13 @@ async function rollbackWith(request: RollbackRequest, executionId: string, deps:
     previousDigest: decision.previousDigest,
     state: 'new',
   };
+}
+
+/** CodePipeline's own record of the execution that released the rollback target. */
+async function approvalProofOf(ports: SwapPorts, config: ReleaseConfig, state: StateRecord, log: Logger): Promise<ApprovalProof> {
+  const digest = state.previousDigest as string;
+  const history = state.previousReleaseId === null ? [] : await ports.approvals.releaseRecord(config.pipelineName, state.previousReleaseId);
+  const proof = proveApproved(digest, state.previousReleaseId, history);
+  log.info('rollback target approval', { digest, releaseId: state.previousReleaseId, ...(proof.proven ? { proven: proof.how } : { refused: proof.reason }) });
+  return proof;
 }

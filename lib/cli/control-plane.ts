@@ -1,9 +1,12 @@
 // The control plane's types, parsers and AWS readers, as the CLI uses them: one import point, so
 // the CLI reads the system exactly as the handlers do (same adapters, same judgements).
-export { listActionExecutions } from '../../lambdas/adapters/codepipeline';
+export { executionLookup, listActionExecutions, releaseRecord } from '../../lambdas/adapters/codepipeline';
 export { readRoutes } from '../../lambdas/adapters/elb';
 export { observeSlot } from '../../lambdas/adapters/ecs';
-export { readParameter, readState } from '../../lambdas/adapters/ssm';
+export { readLease, readParameter, readState } from '../../lambdas/adapters/ssm';
+export { proveApproved } from '../../lambdas/core/approval';
+export { describeHolder } from '../../lambdas/core/lease';
+export type { LeaseRecord } from '../../lambdas/core/lease';
 export { readLabels } from '../../lambdas/adapters/tagging';
 export { decideRollback } from '../../lambdas/core/decide-rollback';
 export { findDrift, routeSlots, shortDigest } from '../../lambdas/core/drift';

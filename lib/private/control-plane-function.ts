@@ -16,6 +16,8 @@ export interface ControlPlaneFunctionProps {
   readonly environment?: Record<string, string>;
   /** @default DEFAULTS.controlPlaneConcurrency */
   readonly reservedConcurrentExecutions?: number;
+  /** false: reserve nothing (an account without room for it; see the `reservedConcurrency` prop). */
+  readonly reserveConcurrency: boolean;
   readonly logsKey: kms.IKey;
   /** Private subnets with egress: the functions call only AWS APIs, through the NAT gateway. */
   readonly vpc: ec2.IVpc;
@@ -77,7 +79,7 @@ export class ControlPlaneFunction extends Construct {
       timeout: props.timeout,
       memorySize: 256,
       environment: props.environment,
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions ?? DEFAULTS.controlPlaneConcurrency,
+      reservedConcurrentExecutions: props.reserveConcurrency ? (props.reservedConcurrentExecutions ?? DEFAULTS.controlPlaneConcurrency) : undefined,
       vpc: props.vpc,
       vpcSubnets: { subnets: props.subnets.subnets },
       securityGroups: [props.securityGroup],

@@ -1,7 +1,15 @@
-/** Pipeline stage names, in order. Also the action names: each stage holds one action of the same name. */
+/**
+ * Pipeline stage names, in order. CodePipeline locks a stage, not the pipeline, while an execution
+ * runs in it, so everything that touches the slots is one `Release` stage.
+ */
 export const STAGE = {
   source: 'Source',
   build: 'BuildAndScan',
+  release: 'Release',
+} as const;
+
+/** The actions of the Release stage, in run order (the Source and Build stages' one action each share their stage's name). */
+export const ACTION = {
   deploy: 'DeployGreen',
   approve: 'Approve',
   swap: 'Swap',
@@ -30,5 +38,6 @@ export const CONTAINER_NAME = 'app';
 
 export const configParameterName = (pipelineName: string): string => `/bluegreen/${pipelineName}/config`;
 export const stateParameterName = (pipelineName: string): string => `/bluegreen/${pipelineName}/state`;
+export const leaseParameterPath = (pipelineName: string): string => `/bluegreen/${pipelineName}/lease`;
 export const slotServiceName = (pipelineName: string, slot: SlotName): string => `${pipelineName}-slot-${slot}`;
 export const CONFIG_PARAMETER_TAG = 'bluegreen:config-parameter';

@@ -17,6 +17,8 @@ const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\
 const IPV6_CIDR = /^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*\/(12[0-8]|1[01]\d|[1-9]?\d)$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+const MAX_ACTION_WINDOW = Duration.hours(23);
+
 const known = (value: unknown): boolean => value !== undefined && !Token.isUnresolved(value);
 
 /**
@@ -51,12 +53,13 @@ export function validateProps(props: BlueGreenPipelineProps): string[] {
     }
   }
   checkDuration(props.approvalTimeout, 'approvalTimeout', Duration.minutes(5), Duration.days(60), add);
-  checkDuration(props.deployTimeout, 'deployTimeout', Duration.minutes(1), Duration.hours(24), add);
+  // CodePipeline fails a Lambda action after 24 hours; DeployGreen and Bake end an hour before it.
+  checkDuration(props.deployTimeout, 'deployTimeout', Duration.minutes(1), MAX_ACTION_WINDOW, add);
 
   // Bake
   if (props.bakeTime !== undefined && !props.bakeTime.isUnresolved() && props.bakeTime.toMilliseconds() !== 0) {
     if (props.bakeTime.toMilliseconds() % 1000 !== 0) add(`bakeTime must be a whole number of seconds (got ${props.bakeTime.toMilliseconds()} ms).`);
-    else checkDuration(props.bakeTime, 'bakeTime (or 0 to turn the Bake stage off)', Duration.minutes(1), Duration.hours(24), add);
+    else checkDuration(props.bakeTime, 'bakeTime (or 0 to turn the Bake action off)', Duration.minutes(1), MAX_ACTION_WINDOW, add);
   }
   if (props.bakeLatencyThreshold !== undefined && !props.bakeLatencyThreshold.isUnresolved()) {
     const ms = props.bakeLatencyThreshold.toMilliseconds();

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { AwsClients } from '../aws';
 import type { Context } from '../context';
-import { decideRollback, otherSlot, readRoutes, type RollbackResult, type SlotName } from '../control-plane';
+import {
+  decideRollback, executionLookup, otherSlot, proveApproved, readLease, readRoutes, releaseRecord, type RollbackResult, type SlotName,
+} from '../control-plane';
 import { discoverPipeline, type Pipeline } from '../discovery';
 import { CliError, EXIT_FAILED, EXIT_OK, errorName, firstLine } from '../errors';
 import { describeDigests, describeHealth, fields, shortCommit, shortDigest } from '../format';
@@ -14,13 +16,16 @@ export interface RollbackOptions {
   readonly yes?: boolean;
 }
 
-/** Reserved concurrency 1 on the swap function: a busy answer means another swap is running. */
+/**
+ * A busy answer means another swap or rollback holds the slots: the swap function's reserved
+ * concurrency (TooManyRequestsException) or the release lease (outcome "busy").
+ */
 const BUSY_RETRIES = [2_000, 4_000, 8_000, 16_000];
 /** How long to watch the routes after the function answered. */
 const FLIP_POLLS = 30;
 const FLIP_INTERVAL_MS = 2_000;
 
-const OUTCOMES = new Set(['rolled-back', 'already-done', 'refused', 'failed']);
+const OUTCOMES = new Set(['rolled-back', 'already-done', 'refused', 'busy', 'failed']);
 
 function parseRollbackResult(payload: Uint8Array | undefined, functionError: string | undefined): RollbackResult {
   const text = payload ? Buffer.from(payload).toString('utf8') : '';
@@ -45,21 +50,25 @@ async function invokeSwap(ctx: Context, aws: AwsClients, functionName: string, e
   try {
     for (let attempt = 0; ; attempt++) {
       progress.start(`rolling back through ${functionName}…`);
+      let busy: string;
       try {
         const out = await aws.lambda.send(new InvokeCommand({
           FunctionName: functionName,
           InvocationType: 'RequestResponse',
           Payload: Buffer.from(JSON.stringify(event)),
         }));
-        return parseRollbackResult(out.Payload, out.FunctionError);
+        const result = parseRollbackResult(out.Payload, out.FunctionError);
+        if (result.outcome !== 'busy') return result;
+        busy = result.message;
       } catch (err) {
         if (errorName(err) !== 'TooManyRequestsException') throw err;
-        if (attempt >= BUSY_RETRIES.length) {
-          throw new CliError(`another swap is running for this pipeline (the swap function stayed busy for ${BUSY_RETRIES.reduce((a, b) => a + b, 0) / 1000} s); nothing was changed, retry in a minute`, 'busy');
-        }
-        progress.update(`another swap is running; retrying in ${BUSY_RETRIES[attempt] / 1000} s…`);
-        await ctx.sleep(BUSY_RETRIES[attempt]);
+        busy = 'the swap function is running another swap';
       }
+      if (attempt >= BUSY_RETRIES.length) {
+        throw new CliError(`another swap or rollback holds the slots of this pipeline (still busy after ${BUSY_RETRIES.reduce((a, b) => a + b, 0) / 1000} s: ${busy.replace(/\.$/, '')}); nothing was changed, retry in a minute`, 'busy');
+      }
+      progress.update(`another swap or rollback holds the slots; retrying in ${BUSY_RETRIES[attempt] / 1000} s…`);
+      await ctx.sleep(BUSY_RETRIES[attempt]);
     }
   } finally {
     progress.stop();
@@ -109,8 +118,23 @@ export async function rollback(ctx: Context, opts: RollbackOptions): Promise<num
   const event = { action: 'rollback', reason, actor: await ctx.auditActor(), requestId: randomUUID(), expectedLiveSlot: live };
   // The swap function's own decision, made on what we see, so a rollback that cannot happen is
   // refused before anyone confirms it; the function decides again under its lock.
+  const lease = await readLease(aws, pipeline.config);
+  const holder = lease.release?.executionId;
+  const releaseHolder = holder === undefined ? null : { executionId: holder, running: await executionLookup(aws, pipeline.name).inProgress(holder) };
+  const proof = state?.previousDigest
+    ? proveApproved(state.previousDigest, state.previousReleaseId, state.previousReleaseId === null ? [] : await releaseRecord(aws, pipeline.name, state.previousReleaseId))
+    : null;
   const preview = decideRollback({
-    config: pipeline.config, request: event, routes: obs.routes.observed, target: obs.observed[target], state, now: new Date(),
+    config: pipeline.config,
+    request: event,
+    routes: obs.routes.observed,
+    target: obs.observed[target],
+    // The CLI cannot read the registry; a tag that disagrees is the function's to repair or refuse.
+    targetTag: state?.previousDigest ?? null,
+    state,
+    releaseHolder,
+    proof,
+    now: new Date(),
   });
   if (preview.kind === 'refused') {
     throw new CliError(`refused: ${preview.reason}; production stays on slot ${live}`, 'refused');

@@ -1,0 +1,105 @@
+// Taking and giving back the release lease (core/lease.ts) through the ports: read the newest
+// generation, decide, create the next one; a lost race is read again and decided again.
+import { randomUUID } from 'node:crypto';
+import {
+  LeaseOperation,
+  LeaseRecord,
+  OperationKind,
+  activeOperation,
+  claimRelease,
+  describeHolder,
+  nextLease,
+  operationUntil,
+} from '../core/lease';
+import { ExecutionLookup, LeaseStore, Logger } from '../core/ports';
+
+/** Rival writers are rare (the stage lock already serialises releases); a few rounds settle any race. */
+const ROUNDS = 4;
+
+export type LeaseWait = { readonly kind: 'wait'; readonly reason: string };
+export type Held = { readonly kind: 'held'; readonly lease: LeaseRecord };
+
+/** The release lease for `executionId`: already held, taken (over from an ended holder), or a reason to wait. */
+export async function takeRelease(store: LeaseStore, executions: ExecutionLookup, executionId: string, now: () => Date, log: Logger): Promise<Held | LeaseWait> {
+  for (let round = 0; round < ROUNDS; round++) {
+    const lease = await store.read();
+    let claim = claimRelease(lease, executionId, now());
+    if (claim.kind === 'check-holder') claim = claimRelease(lease, executionId, now(), !(await executions.inProgress(claim.holder)));
+    if (claim.kind === 'mine') return { kind: 'held', lease };
+    if (claim.kind === 'wait') return claim;
+    if (claim.kind !== 'take') continue;
+    const next = nextLease(lease, { release: { executionId, since: now().toISOString() } }, randomUUID(), now());
+    if ((await store.write(next)) === 'written') {
+      log.info('release lease taken', { generation: next.generation, takeover: claim.takeover });
+      return { kind: 'held', lease: next };
+    }
+  }
+  return { kind: 'wait', reason: 'other writers kept changing the release lease' };
+}
+
+/**
+ * An exclusive hold on the slots for one swap or rollback. `check` sees the lease (and whether its
+ * release holder is still running) and refuses with a reason, or allows; the release part of the
+ * lease is kept as it is (a swap sets it to its own execution).
+ */
+export async function beginOperation(
+  store: LeaseStore,
+  executions: ExecutionLookup,
+  op: { id: string; kind: OperationKind; timeoutSeconds: number; releaseFor?: string },
+  check: (lease: LeaseRecord, holderRunning: boolean) => string | null,
+  now: () => Date,
+  log: Logger,
+): Promise<Held | { readonly kind: 'busy'; readonly reason: string } | { readonly kind: 'refused'; readonly reason: string }> {
+  for (let round = 0; round < ROUNDS; round++) {
+    const lease = await store.read();
+    const active = activeOperation(lease, now());
+    if (active && active.id !== op.id) return { kind: 'busy', reason: `${describeHolder(lease, now())} holds the slots` };
+    const holder = lease.release?.executionId;
+    const holderRunning = holder !== undefined && holder !== op.releaseFor ? await executions.inProgress(holder) : holder !== undefined;
+    const refusal = check(lease, holderRunning);
+    if (refusal !== null) return { kind: 'refused', reason: refusal };
+    const operation: LeaseOperation = { id: op.id, kind: op.kind, until: operationUntil(now(), op.timeoutSeconds) };
+    const release = op.releaseFor !== undefined ? { release: lease.release?.executionId === op.releaseFor ? lease.release : { executionId: op.releaseFor, since: now().toISOString() } } : {};
+    const next = nextLease(lease, { ...release, operation }, randomUUID(), now());
+    if ((await store.write(next)) === 'written') {
+      log.info('operation lease taken', { generation: next.generation, operation: op.id });
+      return { kind: 'held', lease: next };
+    }
+  }
+  return { kind: 'busy', reason: 'other writers kept changing the release lease' };
+}
+
+/**
+ * Gives back what `held` holds: the operation (always) and, with `dropRelease`, the release. Best
+ * effort: a failure only delays the next operation until the hold lapses, so it is logged, not thrown.
+ */
+export async function endHold(store: LeaseStore, held: LeaseRecord, opts: { dropRelease: boolean }, now: () => Date, log: Logger): Promise<void> {
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const lease = await store.read();
+      const ours = lease.writer === held.writer && lease.generation === held.generation;
+      // Someone else moved the lease on (our hold lapsed and was taken): nothing of ours to give back.
+      if (!ours) return;
+      const change = { operation: null, ...(opts.dropRelease ? { release: null } : {}) };
+      if ((await store.write(nextLease(lease, change, randomUUID(), now()))) === 'written') return;
+    }
+  } catch (err) {
+    log.warn('could not give the lease back; it lapses by itself', { error: (err as Error).message });
+  }
+}
+
+/** Gives back the release lease of `executionId` if it still holds it and no operation runs (bake end, deploy failure). */
+export async function dropRelease(store: LeaseStore, executionId: string, now: () => Date, log: Logger): Promise<void> {
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const lease = await store.read();
+      if (lease.release?.executionId !== executionId || activeOperation(lease, now())) return;
+      if ((await store.write(nextLease(lease, { release: null, operation: null }, randomUUID(), now()))) === 'written') {
+        log.info('release lease given back', { executionId });
+        return;
+      }
+    }
+  } catch (err) {
+    log.warn('could not give the release lease back; the next release takes it over once this execution has ended', { error: (err as Error).message });
+  }
+}
