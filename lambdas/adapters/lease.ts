@@ -19,8 +19,14 @@ const ROUNDS = 4;
 export type LeaseWait = { readonly kind: 'wait'; readonly reason: string };
 export type Held = { readonly kind: 'held'; readonly lease: LeaseRecord };
 
-/** The release lease for `executionId`: already held, taken (over from an ended holder), or a reason to wait. */
-export async function takeRelease(store: LeaseStore, executions: ExecutionLookup, executionId: string, now: () => Date, log: Logger): Promise<Held | LeaseWait> {
+export type Ended = { readonly kind: 'ended'; readonly reason: string };
+
+/**
+ * The release lease for `executionId`: already held, taken (over from an ended holder), or a
+ * reason to wait. An execution that has itself ended (a late duplicate of one of its jobs) never
+ * takes it.
+ */
+export async function takeRelease(store: LeaseStore, executions: ExecutionLookup, executionId: string, now: () => Date, log: Logger): Promise<Held | LeaseWait | Ended> {
   for (let round = 0; round < ROUNDS; round++) {
     const lease = await store.read();
     let claim = claimRelease(lease, executionId, now());
@@ -28,6 +34,7 @@ export async function takeRelease(store: LeaseStore, executions: ExecutionLookup
     if (claim.kind === 'mine') return { kind: 'held', lease };
     if (claim.kind === 'wait') return claim;
     if (claim.kind !== 'take') continue;
+    if (!(await executions.inProgress(executionId))) return { kind: 'ended', reason: `execution ${executionId} has ended, so it takes no lease` };
     const next = nextLease(lease, { release: { executionId, since: now().toISOString() } }, randomUUID(), now());
     if ((await store.write(next)) === 'written') {
       log.info('release lease taken', { generation: next.generation, takeover: claim.takeover });
@@ -56,6 +63,11 @@ export async function beginOperation(
     if (active && active.id !== op.id) return { kind: 'busy', reason: `${describeHolder(lease, now())} holds the slots` };
     const holder = lease.release?.executionId;
     const holderRunning = holder !== undefined && holder !== op.releaseFor ? await executions.inProgress(holder) : holder !== undefined;
+    // A swap for an execution that does not hold the lease yet must itself still be running: a late
+    // duplicate of a finished execution's job never moves anything.
+    if (op.releaseFor !== undefined && holder !== op.releaseFor && !(await executions.inProgress(op.releaseFor))) {
+      return { kind: 'refused', reason: `execution ${op.releaseFor} has ended, so this job changes nothing` };
+    }
     const refusal = check(lease, holderRunning);
     if (refusal !== null) return { kind: 'refused', reason: refusal };
     const operation: LeaseOperation = { id: op.id, kind: op.kind, until: operationUntil(now(), op.timeoutSeconds) };

@@ -156,6 +156,7 @@ export function bakeRollbackEvent(params: { executionId: string; slot: SlotName;
     actor: `bake:${params.executionId}`,
     requestId: `bake:${params.executionId}`,
     expectedLiveSlot: params.slot,
+    forRelease: params.executionId,
   };
 }
 

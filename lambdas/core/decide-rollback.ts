@@ -50,6 +50,9 @@ export function decideRollback(input: RollbackInput): RollbackDecision {
     return { kind: 'refused', reason: `the caller expected slot ${request.expectedLiveSlot} to be live but production is on slot ${liveSlot}, so its view is stale` };
   }
   const holder = input.releaseHolder;
+  if (request.forRelease !== null && holder?.executionId !== request.forRelease) {
+    return { kind: 'refused', reason: `release ${request.forRelease} no longer holds the slots (its bake has ended), so its automatic rollback changes nothing` };
+  }
   // A release that has not swapped yet is deploying onto the very slot a rollback would go to.
   if (holder !== null && holder.running && !hasExecution(state, holder.executionId)) {
     return {

@@ -174,6 +174,8 @@ export interface RollbackRequest {
   readonly actor: string | null;
   readonly requestId: string;
   readonly expectedLiveSlot: SlotName | null;
+  /** A bake's rollback: allowed only while this execution still holds the release lease. */
+  readonly forRelease: string | null;
 }
 
 export function isRollbackEvent(event: unknown): boolean {
@@ -195,8 +197,9 @@ export function parseRollbackEvent(event: unknown, fallbackRequestId: string): R
   if (expected !== undefined && expected !== null && !isSlotName(expected)) {
     p.add(`expectedLiveSlot must be "a" or "b" (got ${describe(expected)})`);
   }
+  const forRelease = p.optionalString('forRelease', /^[A-Za-z0-9._:-]{1,128}$/, 'a pipeline execution id') ?? null;
   p.throwIfAny('The rollback event');
-  return { reason, actor, requestId, expectedLiveSlot: isSlotName(expected) ? expected : null };
+  return { reason, actor, requestId, expectedLiveSlot: isSlotName(expected) ? expected : null, forRelease };
 }
 
 // ---------------------------------------------------------------- CloudFormation custom resources

@@ -110,6 +110,7 @@ async function start(run: Run, release: Pick<DeployGreenParameters, 'imageDigest
     if (!isTransientError(err) || waiting === undefined) throw err;
     return pollOutcome(decideAfterTransientError(lease, deps.now(), errorSummary(err)), serialiseDeployToken(lease), { waiting: 'Waiting', failed: FAILED }, run.log);
   }
+  if (held.kind === 'ended') return failure(`DeployGreen refused and production is untouched: ${held.reason}`);
   if (held.kind === 'wait') return pollOutcome(decideLeaseWait(lease, deps.now(), held.reason), serialiseDeployToken(lease), { waiting: 'Waiting', failed: FAILED }, run.log);
 
   // Read the routes only now, under the lease: no swap or rollback can move them until we let go.
@@ -172,8 +173,8 @@ async function poll(run: Run, token: DeployRollToken): Promise<JobOutcome> {
     progress = decideDeployProgress(run.config, token, obs, run.deps.now());
     if (progress.kind === 'succeed') {
       const lease = await run.ports.lease.read();
-      if (lease.release?.executionId !== run.executionId) {
-        progress = { kind: 'fail', reason: `the release lease passed to ${lease.release?.executionId ?? 'nobody'} while slot ${token.slot} was deploying`, undo: 'tag-and-roll' };
+      if (lease.release !== null && lease.release.executionId !== run.executionId) {
+        progress = { kind: 'fail', reason: `the release lease passed to ${lease.release.executionId} while slot ${token.slot} was deploying`, undo: 'tag-and-roll' };
       }
     }
   } catch (err) {

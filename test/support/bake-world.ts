@@ -65,7 +65,7 @@ export interface BakeWorld {
   readonly handler: LambdaHandler;
   readonly functionName: string;
   /** Runs the Bake job chain of an execution whose Swap succeeded, a tick between polls. */
-  run(release: Release, opts?: { maxPolls?: number; beforePoll?: (poll: number) => Promise<void> | void }): Promise<JobOutcome>;
+  run(release: Release, opts?: { maxPolls?: number; beforePoll?: (poll: number) => Promise<void> | void; check?: boolean }): Promise<JobOutcome>;
   /** Delivers a Bake job again, unchanged (a duplicate delivery). */
   redeliver(jobId: string): Promise<void>;
 }
@@ -80,24 +80,28 @@ export function bakeConfigFor(stack: ReleaseStack, windowSeconds: number): BakeC
 export function addBake(h: ReleaseHarness, opts: { windowSeconds?: number } = {}): BakeWorld {
   const { world, stack } = h;
   const bake = bakeConfigFor(stack, opts.windowSeconds ?? 120);
-  const config: ReleaseConfig = { ...stack.config, bake };
+  const config: ReleaseConfig = { ...stack.config, bakeAfterSwap: true, bake };
   const alarms = new AlarmModel([...bake.alarms.a, ...bake.alarms.b, ...bake.sharedAlarms]);
   world.extend(CLOUDWATCH, 'DescribeAlarms', (input) => alarms.describe(input as { AlarmNames?: string[] }));
   installCloudWatch(world);
   const functionName = `${stack.pipelineName}-bake`;
-  world.codepipeline.pipelines.get(stack.pipelineName)!.stages.push({
-    name: 'Bake',
-    actions: [{ name: 'Bake', category: 'Invoke', provider: 'Lambda', namespace: 'Bake', functionName, userParameters: BAKE_USER_PARAMETERS }],
-  });
+  const action = { name: 'Bake', category: 'Invoke' as const, provider: 'Lambda', namespace: 'Bake', functionName, userParameters: BAKE_USER_PARAMETERS };
+  const stages = world.codepipeline.pipelines.get(stack.pipelineName)!.stages;
+  // The last action of the Release stage, as the construct builds it (or a stage of its own).
+  const releaseStage = stages.find((st) => st.name === 'Release');
+  if (releaseStage) releaseStage.actions.push({ ...action, runOrder: releaseStage.actions.length + 1 });
+  else stages.push({ name: 'Bake', actions: [action] });
+  // With a bake, the swap leaves the release lease to Bake, which gives it back when the window ends.
+  process.env.BLUEGREEN_CONFIG = JSON.stringify({ ...stack.config, bakeAfterSwap: true });
   const logSink = (line: string) => void h.logs.push(line);
   // Only Bake's copy of the configuration carries the bake section, as the construct does it.
   const handler = createBakeHandler({ loadConfig: () => config, logSink });
   world.lambda.register(functionName, handler);
+  h.driver.registerHandler(functionName, handler);
 
+  // CodePipeline invokes Lambda actions asynchronously: a handler that throws gets Lambda's retries.
   const deliver = async (jobId: string) => {
-    const event = world.codepipeline.deliver(jobId);
-    h.driver.deliveries.push({ kind: 'job', functionName, jobId, event });
-    await handler(event, {});
+    await h.driver.deliverJob(functionName, handler, jobId);
   };
 
   return {
@@ -113,7 +117,7 @@ export function addBake(h: ReleaseHarness, opts: { windowSeconds?: number } = {}
         await runOpts.beforePoll?.(poll);
         await deliver(jobId);
         jobIds.push(jobId);
-        h.check();
+        if (runOpts.check ?? true) h.check();
         const job = world.codepipeline.job(jobId);
         if (!job.result) return { status: 'no-result', jobIds };
         if (job.result.kind === 'failure') return { status: 'failed', message: job.result.failure?.message, jobIds };

@@ -2,7 +2,7 @@
 // `assertInvariants` throws them all at once.
 import type { AwsWorld } from './aws-model';
 import type { JobState } from './model/codepipeline';
-import { LABEL, ReleaseStack, SLOTS, releaseStackOf } from './release-stack';
+import { LABEL, ReleaseStack, SLOTS, SlotName, releaseStackOf } from './release-stack';
 
 export interface InvariantOptions {
   /** Invariant 2 applies once anything went live; default: `anythingReleased(stack)`. */
@@ -126,4 +126,57 @@ export function releaseSnapshot(world: AwsWorld, stack = releaseStackOf(world)):
 export function labelsMatchRoutes(stack: ReleaseStack): boolean {
   const live = stack.liveSlot();
   return Object.values(stack.labels()).every((tags) => tags[LABEL.liveSlot] === live);
+}
+
+/**
+ * 8. The slot that production left keeps the previous digest, able to take production back,
+ * until the new release's bake has ended: nothing re-tags it or runs anything else on it.
+ *
+ * Tracked from outside the product: when an execution's Swap moves production from slot X to Y,
+ * X's serving digest and tag at that moment are protected until that execution has ended (its
+ * Bake is its last action); a move of production back to X (a rollback) lifts the protection.
+ */
+export class PreviousSlotGuard {
+  private protectedSlot: { slot: SlotName; digest: string; executionId: string } | null = null;
+  private lastLive: SlotName | undefined;
+
+  constructor(private readonly world: AwsWorld, private readonly stack: ReleaseStack) {
+    this.lastLive = stack.liveSlot();
+  }
+
+  /** Call after every handler invocation (and any time between). */
+  check(): string[] {
+    const live = this.stack.liveSlot();
+    if (live !== undefined && this.lastLive !== undefined && live !== this.lastLive) {
+      const swapOf = live === undefined ? undefined : this.swappedTo(live);
+      const left = this.lastLive;
+      const serving = [...new Set(this.stack.servingDigests(left))];
+      this.protectedSlot =
+        swapOf !== undefined && serving.length === 1 && serving[0] !== null ? { slot: left, digest: serving[0], executionId: swapOf } : null;
+    }
+    if (live !== undefined) this.lastLive = live;
+    const guard = this.protectedSlot;
+    if (guard === null) return [];
+    if (guard.slot === live || this.world.codepipeline.execution(guard.executionId).status !== 'InProgress') {
+      this.protectedSlot = null;
+      return [];
+    }
+    const out: string[] = [];
+    const serving = this.stack.servingDigests(guard.slot);
+    if (serving.length === 0 || serving.some((d) => d !== guard.digest)) {
+      out.push(`Invariant 8: slot ${guard.slot}, which production left for release ${guard.executionId}, serves ${[...new Set(serving)].join(', ') || 'nothing'} instead of ${guard.digest} before that release's bake ended.`);
+    }
+    const tag = this.world.ecr.tagOf(this.stack.config.repositoryName, this.stack.config.slots[guard.slot].imageTag);
+    if (tag !== guard.digest) out.push(`Invariant 8: slot ${guard.slot}'s tag names ${tag ?? 'nothing'} instead of ${guard.digest} before release ${guard.executionId}'s bake ended.`);
+    return out;
+  }
+
+  /** The running execution whose Swap made `slot` live (CodePipeline's record, not the product's). */
+  private swappedTo(slot: SlotName): string | undefined {
+    return [...this.world.codepipeline.executions.values()].find((e) => {
+      if (e.status !== 'InProgress') return false;
+      const swap = [...e.actions].reverse().find((a) => a.actionName === 'Swap');
+      return swap?.status === 'Succeeded' && swap.outputVariables?.LIVE_SLOT === slot;
+    })?.id;
+  }
 }

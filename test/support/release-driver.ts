@@ -6,7 +6,7 @@ import type { AwsWorld } from './aws-model';
 import type { CodePipelineJobEvent, ExecutionState, JobState } from './model/codepipeline';
 import type { LambdaHandler } from './model/small-services';
 import type { RollbackResult } from '../../lambdas/core/events';
-import type { BuiltImage, ReleaseStack, SlotName } from './release-stack';
+import { stageOfAction, type BuiltImage, type ReleaseStack, type SlotName } from './release-stack';
 
 export type { RollbackResult };
 
@@ -56,7 +56,8 @@ export interface Release {
 }
 
 export interface JobOutcome {
-  status: 'succeeded' | 'failed' | 'in-progress' | 'no-result';
+  /** 'queued': the action is not running (its stage is locked by another execution, or the execution ended). */
+  status: 'succeeded' | 'failed' | 'in-progress' | 'no-result' | 'queued';
   /** Every job of the chain, first to last. */
   jobIds: string[];
   outputs?: Record<string, string>;
@@ -75,6 +76,12 @@ export class ReleaseDriver {
   inFlight = 0;
   private readonly opts: Required<Omit<DriverOptions, 'afterInvocation'>> & Pick<DriverOptions, 'afterInvocation'>;
   private rollbackSeq = 0;
+  private readonly otherHandlers = new Map<string, LambdaHandler>();
+
+  /** Another job handler (Bake), so that `redeliver` reaches it. */
+  registerHandler(functionName: string, handler: LambdaHandler): void {
+    this.otherHandlers.set(functionName, handler);
+  }
 
   constructor(
     readonly world: AwsWorld,
@@ -111,32 +118,23 @@ export class ReleaseDriver {
 
   /**
    * Runs (or continues) the DeployGreen chain until a terminal result, `maxPolls` deliveries, or a
-   * delivery that left no result.
+   * delivery that left no result. 'queued' when CodePipeline has not started the action (another
+   * execution holds its stage).
    */
   async deploy(release: Release, opts: { maxPolls?: number } = {}): Promise<JobOutcome> {
     const chain = release.deploy?.status === 'in-progress' ? release.deploy.jobIds : [];
-    let jobId = release.pendingDeployJob ?? this.world.codepipeline.createJob(release.execution.id, 'DeployGreen').id;
-    const maxPolls = opts.maxPolls ?? this.opts.maxPolls;
-    for (let polls = 0; ; polls++) {
-      const outcome = await this.deliverJob(this.stack.ids.deployFunctionName, this.handlers.deployGreen, jobId);
-      chain.push(jobId);
-      const job = this.world.codepipeline.job(jobId);
-      if (!job.result || job.result.kind === 'failure' || !job.continuedBy) {
-        release.pendingDeployJob = undefined;
-        release.deploy = { ...resultOf(job, outcome.thrown), jobIds: chain };
-        return release.deploy;
-      }
-      jobId = job.continuedBy;
-      release.pendingDeployJob = jobId;
-      if (polls + 1 >= maxPolls) {
-        release.deploy = { status: 'in-progress', jobIds: chain };
-        return release.deploy;
-      }
-      this.world.tick(this.opts.ticksBetweenPolls);
+    const first = release.pendingDeployJob ?? this.pendingOrRetried(release, 'DeployGreen')?.id;
+    if (first === undefined) {
+      release.deploy = { status: 'queued', jobIds: chain };
+      return release.deploy;
     }
+    const outcome = await this.runChain(this.stack.ids.deployFunctionName, this.handlers.deployGreen, first, chain, opts.maxPolls ?? this.opts.maxPolls);
+    release.pendingDeployJob = outcome.status === 'in-progress' ? this.nextJob(outcome) : undefined;
+    release.deploy = outcome;
+    return outcome;
   }
 
-  /** Puts the approval in progress (if needed) and approves it; the digest becomes approved. */
+  /** Approves the execution's pending approval; the digest becomes approved. */
   approve(release: Release, by = DEFAULT_APPROVER): void {
     this.decide(release, 'Approved', by);
     this.approved.add(release.deploy?.outputs?.IMAGE_DIGEST ?? release.image.digest);
@@ -146,12 +144,18 @@ export class ReleaseDriver {
     this.decide(release, 'Rejected', by);
   }
 
-  /** Delivers a new Swap job of an approved release (call again for a stage retry). */
-  async swap(release: Release): Promise<JobOutcome> {
+  /**
+   * Delivers the Swap job CodePipeline sends after the approval, and its continuations (a Swap
+   * that waits for the slots). Called again after a failed Swap, it retries the stage.
+   */
+  async swap(release: Release, opts: { maxPolls?: number } = {}): Promise<JobOutcome> {
     if (release.approval !== 'Approved') throw new Error('ReleaseDriver: swap before approval');
-    const job = this.world.codepipeline.createJob(release.execution.id, 'Swap');
-    const { thrown } = await this.deliverJob(this.stack.ids.swapFunctionName, this.handlers.swap, job.id);
-    release.swap = { ...resultOf(this.world.codepipeline.job(job.id), thrown), jobIds: [job.id] };
+    const job = this.pendingOrRetried(release, 'Swap');
+    if (!job) {
+      release.swap = { status: 'queued', jobIds: [] };
+      return release.swap;
+    }
+    release.swap = await this.runChain(this.stack.ids.swapFunctionName, this.handlers.swap, job.id, [], opts.maxPolls ?? this.opts.maxPolls);
     return release.swap;
   }
 
@@ -183,7 +187,8 @@ export class ReleaseDriver {
   async redeliver(delivery: Delivery | undefined = this.lastDelivery): Promise<JobOutcome | RollbackResult | undefined> {
     if (!delivery) throw new Error('ReleaseDriver: nothing delivered yet');
     if (delivery.kind === 'rollback') return this.deliverRollback(delivery.event);
-    const handler = delivery.functionName === this.stack.ids.swapFunctionName ? this.handlers.swap : this.handlers.deployGreen;
+    const handler =
+      this.otherHandlers.get(delivery.functionName) ?? (delivery.functionName === this.stack.ids.swapFunctionName ? this.handlers.swap : this.handlers.deployGreen);
     const { thrown } = await this.deliverJob(delivery.functionName, handler, delivery.jobId);
     return { ...resultOf(this.world.codepipeline.job(delivery.jobId), thrown), jobIds: [delivery.jobId] };
   }
@@ -192,13 +197,43 @@ export class ReleaseDriver {
 
   private decide(release: Release, status: 'Approved' | 'Rejected', by: string): void {
     if (release.deploy?.status !== 'succeeded') throw new Error('ReleaseDriver: approval before a successful deploy');
-    this.world.codepipeline.requestApproval(release.execution.id);
     this.world.codepipeline.decide(release.execution.id, status, by);
     release.approval = status;
   }
 
+  /** The action's running job; after the action failed, the job of a retry of its stage (RetryStageExecution). */
+  private pendingOrRetried(release: Release, action: 'DeployGreen' | 'Swap'): JobState | undefined {
+    const cp = this.world.codepipeline;
+    const job = cp.pendingJob(release.execution.id, action);
+    if (job || cp.execution(release.execution.id).status !== 'Failed') return job;
+    const failed = [...cp.execution(release.execution.id).actions].reverse().find((a) => a.status === 'Failed');
+    if (failed?.actionName !== action) return undefined;
+    cp.retryStage(release.execution.id, stageOfAction(this.stack.layout, action));
+    return cp.pendingJob(release.execution.id, action);
+  }
+
+  /** Delivers a job and its continuations (a tick between polls) until a terminal result or `maxPolls`. */
+  private async runChain(functionName: string, handler: LambdaHandler, first: string, chain: string[], maxPolls: number): Promise<JobOutcome> {
+    let jobId = first;
+    for (let polls = 0; ; polls++) {
+      const outcome = await this.deliverJob(functionName, handler, jobId);
+      chain.push(jobId);
+      const job = this.world.codepipeline.job(jobId);
+      if (!job.result || job.result.kind === 'failure' || !job.continuedBy) return { ...resultOf(job, outcome.thrown), jobIds: chain };
+      jobId = job.continuedBy;
+      if (polls + 1 >= maxPolls) return { status: 'in-progress', jobIds: chain };
+      this.world.tick(this.opts.ticksBetweenPolls);
+    }
+  }
+
+  /** The job a chain that is still in progress continues with. */
+  private nextJob(outcome: JobOutcome): string | undefined {
+    const last = outcome.jobIds[outcome.jobIds.length - 1];
+    return last === undefined ? undefined : this.world.codepipeline.job(last).continuedBy;
+  }
+
   /** One asynchronous invocation: the first delivery plus Lambda's retries while the handler throws. */
-  private async deliverJob(functionName: string, handler: LambdaHandler, jobId: string): Promise<{ thrown?: unknown }> {
+  async deliverJob(functionName: string, handler: LambdaHandler, jobId: string): Promise<{ thrown?: unknown }> {
     let thrown: unknown;
     let delivery: Delivery | undefined;
     for (let attempt = 0; attempt <= this.opts.asyncRetries; attempt++) {

@@ -1,9 +1,11 @@
 // The real DeployGreen and Swap handlers wired to a fresh world: what the simulation and
 // property suites (and the benchmark) start from.
-import { createDeployGreenHandler } from '../../lambdas/deploy-green';
-import { createSwapHandler } from '../../lambdas/swap';
+import { createDeployGreenHandler, deployPorts } from '../../lambdas/deploy-green';
+import { createSwapHandler, swapPorts } from '../../lambdas/swap';
+import { freeLease } from '../../lambdas/core/lease';
+import type { LeaseStore } from '../../lambdas/core/ports';
 import { AwsWorld } from './aws-model';
-import { assertInvariants, invariantViolations } from './invariants';
+import { PreviousSlotGuard, assertInvariants, invariantViolations } from './invariants';
 import { Delivery, DriverOptions, ReleaseDriver } from './release-driver';
 import { ReleaseStack, SeedOptions, seedReleaseStack } from './release-stack';
 
@@ -13,9 +15,9 @@ export interface ReleaseHarness {
   readonly driver: ReleaseDriver;
   /** The handlers' log lines (one JSON object each). */
   readonly logs: string[];
-  /** Violations of invariants 1, 2, 3 and 5 found after any handler returned. */
+  /** Violations of invariants 1, 2, 3, 5 and 8 found after any handler returned. */
   readonly violations: string[];
-  /** Throws unless invariants 1, 2, 3 and 5 hold now and held after every handler returned. */
+  /** Throws unless invariants 1, 2, 3 and 5 hold now and they and 8 held after every handler returned. */
   check(opts?: { settled?: boolean }): void;
 }
 
@@ -24,7 +26,15 @@ export interface HarnessOptions extends SeedOptions, Omit<DriverOptions, 'afterI
   clock?: (world: AwsWorld) => void;
   /** Check invariants after every handler invocation (default true). */
   checkEachInvocation?: boolean;
+  /**
+   * Run the handlers with a lease that is always free: the control plane as it was before the
+   * release lease, to show what the lease prevents. Never for a test of the product's behaviour.
+   */
+  withoutLease?: boolean;
 }
+
+/** A lease store that grants every claim: no serialisation beyond CodePipeline's. */
+export const unguardedLease: LeaseStore = { read: async () => freeLease(), write: async () => 'written' };
 
 export function createReleaseHarness(opts: HarnessOptions = {}): ReleaseHarness {
   const world = new AwsWorld();
@@ -32,13 +42,18 @@ export function createReleaseHarness(opts: HarnessOptions = {}): ReleaseHarness 
   opts.clock?.(world);
   const logs: string[] = [];
   const logSink = (line: string) => void logs.push(line);
-  const handlers = { deployGreen: createDeployGreenHandler({ logSink }), swap: createSwapHandler({ logSink }) };
+  const lease = opts.withoutLease ? { lease: unguardedLease } : {};
+  const handlers = {
+    deployGreen: createDeployGreenHandler({ logSink, ports: (config) => ({ ...deployPorts(config), ...lease }) }),
+    swap: createSwapHandler({ logSink, ports: (config) => ({ ...swapPorts(config), ...lease }) }),
+  };
   const stack = seedReleaseStack(world, { ...opts, handlers });
   const violations: string[] = [];
+  const previousSlot = new PreviousSlotGuard(world, stack);
   const afterInvocation = (d: Delivery) => {
     // While a raced invocation is still running, its job has no result yet and routes may be mid-swap.
     if (opts.checkEachInvocation === false || driver.inFlight > 0) return;
-    for (const v of invariantViolations(world, driver.approved, { stack })) {
+    for (const v of [...invariantViolations(world, driver.approved, { stack }), ...previousSlot.check()]) {
       violations.push(`after ${describeDelivery(d)}: ${v}`);
     }
   };
@@ -50,6 +65,7 @@ export function createReleaseHarness(opts: HarnessOptions = {}): ReleaseHarness 
     logs,
     violations,
     check: (o = {}) => {
+      violations.push(...previousSlot.check().map((v) => `at check: ${v}`));
       if (violations.length) throw new Error(violations.join('\n'));
       assertInvariants(world, driver.approved, { stack, settled: o.settled });
     },

@@ -4,6 +4,7 @@
 // config, and `process.env.BLUEGREEN_CONFIG`. Every ARN is deterministic, so a config parsed
 // once at module load stays valid for every world seeded afterwards.
 import type { AwsWorld } from './aws-model';
+import type { ActionDefinition } from './model/codepipeline';
 import { forward, pathPatternAll } from './model/elbv2';
 import type { LambdaHandler } from './model/small-services';
 import { otherSlot, type ReleaseConfig, type SlotName } from '../../lambdas/core/config';
@@ -30,6 +31,23 @@ export interface SeedOptions {
   handlers?: { deployGreen?: LambdaHandler; swap?: LambdaHandler };
   /** Set `process.env.BLUEGREEN_CONFIG` (default true). */
   setEnv?: boolean;
+  /**
+   * 'release-stage' (default): DeployGreen, Approve and Swap are actions of one Release stage, as
+   * the construct builds it. 'stage-per-action': each in its own stage, as the construct did before
+   * the release lease: CodePipeline then lets a second execution deploy while the first waits for
+   * its approval, so only the control plane's lease keeps them apart.
+   */
+  layout?: PipelineLayout;
+}
+
+export type PipelineLayout = 'release-stage' | 'stage-per-action';
+
+/** The fake KMS key that seals the state record and the lease. */
+export const STATE_KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/0b0e4e6d-5ea1-4000-8000-000000000001';
+
+/** The stage an action runs in, under a layout. */
+export function stageOfAction(layout: PipelineLayout, action: string): string {
+  return layout === 'release-stage' && ['DeployGreen', 'Approve', 'Swap', 'Bake'].includes(action) ? 'Release' : action;
 }
 
 export const LABEL = {
@@ -43,6 +61,7 @@ export class ReleaseStack {
   constructor(
     readonly world: AwsWorld,
     readonly config: ReleaseConfig,
+    readonly layout: PipelineLayout,
     readonly ids: {
       loadBalancerArn: string;
       productionListenerArn: string;
@@ -186,44 +205,44 @@ export function seedReleaseStack(world: AwsWorld, opts: SeedOptions = {}): Relea
     testRuleArn,
     testUrl: `http://app-alb-1234567890.${region}.elb.amazonaws.com:8080`,
     stateParameterName: `/bluegreen/${pipelineName}/state`,
+    leaseParameterPath: `/bluegreen/${pipelineName}/lease`,
+    stateKeyArn: STATE_KEY_ARN,
+    operationTimeoutSeconds: 120,
     desiredCount: opts.desiredCount ?? 2,
     deployTimeoutSeconds: opts.deployTimeoutSeconds ?? 1800,
+    bakeAfterSwap: false,
     ...(opts.withoutNotifications ? {} : { notificationTopicArn }),
   };
 
+  const layout = opts.layout ?? 'release-stage';
+  const releaseActions: ActionDefinition[] = [
+    {
+      name: 'DeployGreen',
+      category: 'Invoke',
+      provider: 'Lambda',
+      namespace: 'Deploy',
+      functionName: deployFunctionName,
+      userParameters: '{"imageUri":"#{Build.IMAGE_URI}","imageDigest":"#{Build.IMAGE_DIGEST}","commit":"#{Build.COMMIT}"}',
+    },
+    { name: 'Approve', category: 'Approval', provider: 'Manual' },
+    {
+      name: 'Swap',
+      category: 'Invoke',
+      provider: 'Lambda',
+      namespace: 'Swap',
+      functionName: swapFunctionName,
+      userParameters:
+        '{"greenSlot":"#{Deploy.GREEN_SLOT}","imageDigest":"#{Deploy.IMAGE_DIGEST}","commit":"#{Deploy.COMMIT}","executionId":"#{codepipeline.PipelineExecutionId}"}',
+    },
+  ];
   world.codepipeline.addPipeline({
     name: pipelineName,
     stages: [
       { name: 'Source', actions: [{ name: 'Source', category: 'Source', provider: 'CodeStarSourceConnection', namespace: 'SourceVariables' }] },
       { name: 'BuildAndScan', actions: [{ name: 'BuildAndScan', category: 'Build', provider: 'CodeBuild', namespace: 'Build' }] },
-      {
-        name: 'DeployGreen',
-        actions: [
-          {
-            name: 'DeployGreen',
-            category: 'Invoke',
-            provider: 'Lambda',
-            namespace: 'Deploy',
-            functionName: deployFunctionName,
-            userParameters: '{"imageUri":"#{Build.IMAGE_URI}","imageDigest":"#{Build.IMAGE_DIGEST}","commit":"#{Build.COMMIT}"}',
-          },
-        ],
-      },
-      { name: 'Approve', actions: [{ name: 'Approve', category: 'Approval', provider: 'Manual' }] },
-      {
-        name: 'Swap',
-        actions: [
-          {
-            name: 'Swap',
-            category: 'Invoke',
-            provider: 'Lambda',
-            namespace: 'Swap',
-            functionName: swapFunctionName,
-            userParameters:
-              '{"greenSlot":"#{Deploy.GREEN_SLOT}","imageDigest":"#{Deploy.IMAGE_DIGEST}","commit":"#{Deploy.COMMIT}","executionId":"#{codepipeline.PipelineExecutionId}"}',
-          },
-        ],
-      },
+      ...(layout === 'release-stage'
+        ? [{ name: 'Release', actions: releaseActions.map((a, i) => ({ ...a, runOrder: i + 1 })) }]
+        : releaseActions.map((a) => ({ name: a.name, actions: [a] }))),
     ],
   });
 
@@ -244,7 +263,7 @@ export function seedReleaseStack(world: AwsWorld, opts: SeedOptions = {}): Relea
     process.env.AWS_REGION = region;
   }
 
-  const stack = new ReleaseStack(world, config, {
+  const stack = new ReleaseStack(world, config, layout, {
     loadBalancerArn,
     productionListenerArn,
     testListenerArn,

@@ -126,7 +126,7 @@ export async function rollback(ctx: Context, opts: RollbackOptions): Promise<num
     : null;
   const preview = decideRollback({
     config: pipeline.config,
-    request: event,
+    request: { ...event, forRelease: null },
     routes: obs.routes.observed,
     target: obs.observed[target],
     // The CLI cannot read the registry; a tag that disagrees is the function's to repair or refuse.

@@ -117,12 +117,18 @@ describe('the Bake stage', () => {
 
   test('a refused automatic rollback (previous slot scaled down) fails with that reason and production stays', async () => {
     const { h, bake, second } = await twoReleases();
+    // Someone outside the control plane scales the previous slot down: exactly what invariant 8 forbids.
     h.world.ecs.commands.UpdateService({ cluster: h.stack.config.clusterArn, service: h.stack.config.slots.b.serviceArn, desiredCount: 0 });
     h.world.tick(4);
     expect(h.stack.servingDigests('b')).toEqual([]);
+    expect(() => h.check()).toThrow(/Invariant 8: slot b, which production left for release .*, serves nothing/);
+    h.violations.length = 0;
     const before = releaseSnapshot(h.world);
 
-    const outcome = await bake.run(second, { beforePoll: (poll) => fireAt(poll, 1, () => bake.alarms.set('app-slot-a-unhealthy', 'ALARM')) });
+    const outcome = await bake.run(second, { check: false, beforePoll: (poll) => fireAt(poll, 1, () => bake.alarms.set('app-slot-a-unhealthy', 'ALARM')) });
+    // The violation is the test's own doing (the scale-down above), seen after every bake poll.
+    expect(h.violations.every((v) => /Invariant 8: slot b/.test(v))).toBe(true);
+    h.violations.length = 0;
 
     expect(outcome.status).toBe('failed');
     expect(outcome.message).toMatch(
@@ -152,6 +158,103 @@ describe('the Bake stage', () => {
     const job = h.world.codepipeline.job(last);
     expect(job.attempts.filter((a) => a.accepted)).toHaveLength(1);
     expect(job.result?.failure?.message).toBe(outcome.message);
+    h.check({ settled: true });
+  });
+});
+
+describe('a later release while one bakes (invariant 8)', () => {
+  /** v1 live and baked; v2 swapped and baking, v1 warm on slot b; v3 built. */
+  async function bakingWithNext(opts: { layout: 'release-stage' | 'stage-per-action'; withoutLease?: boolean }) {
+    const h = createReleaseHarness({ clock: useWorldClock, ...opts });
+    const bake = addBake(h, { windowSeconds: 120 });
+    const first = await h.driver.release('v1');
+    expect(await bake.run(first)).toMatchObject({ status: 'succeeded' });
+    const second = await h.driver.release('v2');
+    const next = h.driver.start('v3');
+    return { h, bake, first, second, next };
+  }
+
+  test.each(['release-stage', 'stage-per-action'] as const)(
+    '%s: the next release cannot touch the slot production left until the bake ends, so the alarm\'s rollback finds v1 there',
+    async (layout) => {
+      const { h, bake, first, second, next } = await bakingWithNext({ layout });
+      let nextDeploy: string | undefined;
+      const outcome = await bake.run(second, {
+        beforePoll: async (poll) => {
+          if (poll === 2) nextDeploy = (await h.driver.deploy(next, { maxPolls: 3 })).status;
+          fireAt(poll, 4, () => bake.alarms.set('app-slot-a-5xx', 'ALARM'));
+        },
+      });
+
+      // Held off by the stage lock (release-stage) or by the release lease (stage-per-action).
+      expect(nextDeploy).toBe(layout === 'release-stage' ? 'queued' : 'in-progress');
+      expect(outcome.status).toBe('failed');
+      expect(outcome.message).toMatch(/rolled back: production is on slot b/);
+      expect(h.stack.servingDigests('b')).toEqual([first.image.digest, first.image.digest]);
+      expect(h.world.ecr.tagOf('app', 'slot-b')).toBe(first.image.digest);
+      h.check();
+      // v2's release is over: v3 now deploys, to the slot that is idle after the rollback (a).
+      expect(await h.driver.deploy(next)).toMatchObject({ status: 'succeeded', outputs: { GREEN_SLOT: 'a' } });
+      h.check();
+    },
+  );
+
+  test('without the lease (stage per action) the next release overwrites the rollback target and the automatic rollback is refused', async () => {
+    const { h, bake, second, next } = await bakingWithNext({ layout: 'stage-per-action', withoutLease: true });
+    const outcome = await bake.run(second, {
+      check: false,
+      beforePoll: async (poll) => {
+        if (poll === 2) await h.driver.deploy(next);
+        fireAt(poll, 4, () => bake.alarms.set('app-slot-a-5xx', 'ALARM'));
+      },
+    });
+
+    expect(h.violations.some((v) => /Invariant 8: slot b/.test(v))).toBe(true);
+    expect(outcome.status).toBe('failed');
+    expect(outcome.message).toMatch(/automatic rollback was refused/);
+    expect(h.stack.liveSlot()).toBe('a');
+  });
+});
+
+describe('late duplicates of a finished release\'s jobs change nothing', () => {
+  test('the last Bake job delivered again after an alarm fires, once the release ended, does not roll back', async () => {
+    const { h, bake, second } = await twoReleases();
+    const outcome = await bake.run(second);
+    expect(outcome.status).toBe('succeeded');
+    const last = outcome.jobIds[outcome.jobIds.length - 1];
+    bake.alarms.set('app-slot-a-5xx', 'ALARM');
+    const before = releaseSnapshot(h.world);
+
+    await bake.redeliver(last);
+
+    expect(releaseSnapshot(h.world)).toEqual(before);
+    expect(swapInvocations(h).every((i) => (i.result as { outcome?: string } | undefined)?.outcome !== 'rolled-back')).toBe(true);
+    h.check({ settled: true });
+  });
+
+  test('a finished release\'s Swap job delivered again after a rollback does not swap again', async () => {
+    const { h, bake, second } = await twoReleases();
+    expect((await bake.run(second)).status).toBe('succeeded');
+    const swapDelivery = h.driver.deliveries.find((d) => d.kind === 'job' && d.functionName === h.stack.ids.swapFunctionName && h.world.codepipeline.job(d.jobId).executionId === second.execution.id)!;
+    expect((await h.driver.rollback({ reason: 'operator' }))!.outcome).toBe('rolled-back');
+    const before = releaseSnapshot(h.world);
+
+    await h.driver.redeliver(swapDelivery);
+
+    expect(releaseSnapshot(h.world)).toEqual(before);
+    expect(h.stack.liveSlot()).toBe('b');
+    h.check({ settled: true });
+  });
+
+  test('a finished release\'s DeployGreen start delivered again takes no lease and rolls nothing', async () => {
+    const { h, bake, second } = await twoReleases();
+    expect((await bake.run(second)).status).toBe('succeeded');
+    const start = h.driver.deliveries.find((d) => d.kind === 'job' && d.functionName === h.stack.ids.deployFunctionName && h.world.codepipeline.job(d.jobId).executionId === second.execution.id)!;
+    const before = releaseSnapshot(h.world);
+
+    await h.driver.redeliver(start);
+
+    expect(releaseSnapshot(h.world)).toEqual(before);
     h.check({ settled: true });
   });
 });

@@ -58,7 +58,7 @@ describe('a release through the pipeline', () => {
       expect(tags).toMatchObject({ [LABEL.liveSlot]: 'b', [LABEL.liveDigest]: release.image.digest, [LABEL.changedBy]: release.execution.id });
     }
     expect(h.stack.state()).toMatchObject({
-      schema: 1,
+      schema: 2,
       liveSlot: 'b',
       liveDigest: release.image.digest,
       previousDigest: null,
@@ -153,41 +153,118 @@ describe('a green slot that never becomes healthy', () => {
   });
 });
 
-describe('a stale approval', () => {
-  test('a digest overwritten by a later execution between deploy and swap is refused', async () => {
+describe('two and three executions in flight', () => {
+  const inbound = (h: ReleaseHarness, stage: string) => h.world.codepipeline.inboundOf(h.stack.pipelineName, stage);
+
+  test('the Release stage holds one execution: a later one waits inbound while the first waits for its approval', async () => {
     const h = harness();
     const first = await h.driver.release('v1');
-    const stale = await approved(h, 'v2');
+    const pending = h.driver.start('v2');
+    expect((await h.driver.deploy(pending)).status).toBe('succeeded');
     const later = h.driver.start('v3');
-    expect((await h.driver.deploy(later)).outputs!.GREEN_SLOT).toBe(stale.deploy!.outputs!.GREEN_SLOT);
-    const before = releaseSnapshot(h.world);
 
-    const swap = await h.driver.swap(stale);
-    expect(swap.status).toBe('failed');
-    expect(swap.message).toMatch(/old state/);
-    expect(swap.message).toContain(stale.image.digest.slice(0, 15));
-    expect(isOneSentence(swap.message)).toBe(true);
-    expect(releaseSnapshot(h.world)).toEqual(before);
-    expect(h.stack.state()!.liveDigest).toBe(first.image.digest);
+    // CodePipeline keeps v3 out of the stage: it never deploys, the approver tests exactly v2.
+    expect(await h.driver.deploy(later)).toMatchObject({ status: 'queued' });
+    expect(h.world.codepipeline.lockHolder(h.stack.pipelineName, 'Release')).toBe(pending.execution.id);
+    expect(inbound(h, 'Release')).toEqual([later.execution.id]);
+    expect(h.stack.servingDigests('a')).toEqual([pending.image.digest, pending.image.digest]);
+    expect(h.world.ecr.tagOf('app', 'slot-a')).toBe(pending.image.digest);
 
-    h.driver.approve(later);
-    expect((await h.driver.swap(later)).status).toBe('succeeded');
-    expect(h.stack.state()).toMatchObject({ liveSlot: 'a', liveDigest: later.image.digest });
+    h.driver.approve(pending);
+    expect((await h.driver.swap(pending)).status).toBe('succeeded');
+    // v2 ended, so v3 entered the stage and deploys to the slot that is idle now (v1's).
+    expect(inbound(h, 'Release')).toEqual([]);
+    const deploy = await h.driver.deploy(later);
+    expect(deploy).toMatchObject({ status: 'succeeded', outputs: { GREEN_SLOT: 'b' } });
+    expect(h.stack.state()).toMatchObject({ liveSlot: 'a', liveDigest: pending.image.digest, previousDigest: first.image.digest });
+    h.check();
+  });
+
+  test('three executions: rejecting the pending one lets the queue move on, in order (the hotfix path)', async () => {
+    const h = harness();
+    await h.driver.release('v1');
+    const stuck = h.driver.start('v2');
+    await h.driver.deploy(stuck);
+    const second = h.driver.start('v3');
+    const hotfix = h.driver.start('v4-hotfix');
+    expect(inbound(h, 'Release')).toEqual([second.execution.id, hotfix.execution.id]);
+
+    h.driver.reject(stuck);
+    expect(h.world.codepipeline.lockHolder(h.stack.pipelineName, 'Release')).toBe(second.execution.id);
+    expect(inbound(h, 'Release')).toEqual([hotfix.execution.id]);
+    expect((await h.driver.deploy(hotfix)).status).toBe('queued');
+    expect((await h.driver.deploy(second)).status).toBe('succeeded');
+    h.world.codepipeline.expireApproval(second.execution.id);
+    expect((await h.driver.deploy(hotfix)).status).toBe('succeeded');
+    h.driver.approve(hotfix);
+    expect((await h.driver.swap(hotfix)).status).toBe('succeeded');
+    expect(h.stack.state()!.liveDigest).toBe(hotfix.image.digest);
     h.check({ settled: true });
   });
 
-  test('a swap while a later execution is still rolling the green slot is refused', async () => {
+  test('GetPipelineState reports the waiting executions as the Release stage\'s inbound executions', async () => {
     const h = harness();
-    await h.driver.release('v1');
-    const stale = await approved(h, 'v2');
-    const later = h.driver.start('v3');
-    expect((await h.driver.deploy(later, { maxPolls: 1 })).status).toBe('in-progress');
+    const first = h.driver.start('v1');
+    await h.driver.deploy(first);
+    const second = h.driver.start('v2');
+    const state = (await h.world.dispatch('codepipeline', 'GetPipelineState', { name: h.stack.pipelineName })) as {
+      stageStates: { stageName: string; latestExecution?: { pipelineExecutionId: string; status: string }; inboundExecutions?: { pipelineExecutionId: string }[] }[];
+    };
+    const release = state.stageStates.find((st) => st.stageName === 'Release')!;
+    expect(release.latestExecution).toEqual({ pipelineExecutionId: first.execution.id, status: 'InProgress' });
+    expect(release.inboundExecutions!.map((e) => e.pipelineExecutionId)).toEqual([second.execution.id]);
+  });
+});
 
-    const swap = await h.driver.swap(stale);
-    expect(swap.status).toBe('failed');
-    expect(swap.message).toMatch(/old state/);
-    expect(routes(h)).toEqual({ production: 'b', test: 'a' });
+describe('the release lease, when pipeline semantics alone would let two releases overlap', () => {
+  // One stage per action: CodePipeline locks DeployGreen, Approve and Swap separately, so a later
+  // execution reaches DeployGreen while an earlier one waits for its approval.
+  const overlapping = (opts: HarnessOptions = {}) => harness({ layout: 'stage-per-action', ...opts });
+
+  test('a later DeployGreen waits for the lease instead of rolling the slot the approver is testing', async () => {
+    const h = overlapping();
+    await h.driver.release('v1');
+    const pending = await approved(h, 'v2');
+    const later = h.driver.start('v3');
+    const waiting = await h.driver.deploy(later, { maxPolls: 5 });
+
+    expect(waiting.status).toBe('in-progress');
+    expect(h.world.codepipeline.job(waiting.jobIds[0]).result!.executionDetails!.summary).toMatch(/release lease.*release .* holds the slots/);
+    expect(h.world.ecr.tagOf('app', 'slot-a')).toBe(pending.image.digest);
+    expect(h.stack.servingDigests('a')).toEqual([pending.image.digest, pending.image.digest]);
+
+    expect((await h.driver.swap(pending)).status).toBe('succeeded');
+    // The swap ended v2's release (no bake here); v3 takes the lease over and deploys to the slot v2 left.
+    expect(await h.driver.deploy(later)).toMatchObject({ status: 'succeeded', outputs: { GREEN_SLOT: 'b' } });
+    expect(h.stack.state()!.liveDigest).toBe(pending.image.digest);
+    h.check({ settled: true });
+  });
+
+  test('without the lease, the later DeployGreen re-tags the slot under review and the approved swap is refused', async () => {
+    const h = overlapping({ withoutLease: true });
+    await h.driver.release('v1');
+    const pending = await approved(h, 'v2');
+    const later = h.driver.start('v3');
     expect((await h.driver.deploy(later)).status).toBe('succeeded');
+    expect(h.world.ecr.tagOf('app', 'slot-a')).toBe(later.image.digest);
+    const swap = await h.driver.swap(pending);
+    expect(swap.status).toBe('failed');
+    expect(swap.message).toMatch(/not .*sha256|runs sha256/);
+  });
+
+  test('a later DeployGreen that keeps waiting for the lease fails at its deadline, having touched nothing', async () => {
+    const h = overlapping({ deployTimeoutSeconds: 300 });
+    await h.driver.release('v1');
+    const holder = h.driver.start('v2');
+    await h.driver.deploy(holder);
+    const before = releaseSnapshot(h.world);
+    const later = h.driver.start('v3');
+    const deploy = await h.driver.deploy(later);
+
+    expect(deploy.status).toBe('failed');
+    expect(deploy.message).toMatch(/release lease was not free by the deadline \S+: release .* holds the slots and is still in progress/);
+    expect(isOneSentence(deploy.message)).toBe(true);
+    expect(releaseSnapshot(h.world)).toEqual(before);
     h.check({ settled: true });
   });
 });
@@ -226,17 +303,20 @@ describe('duplicates and races', () => {
     h.check({ settled: true });
   });
 
-  test('a retried Swap stage after success finishes without a route write', async () => {
+  test('a retried Swap stage after a failure past the commit point finishes without another production write', async () => {
     const h = harness();
     const release = await approved(h, 'v1');
-    await h.driver.swap(release);
-    const before = releaseSnapshot(h.world);
+    h.world.faults.failNext('tagging', 'TagResources', 'unavailable');
+    const failed = await h.driver.swap(release);
+    expect(failed.status).toBe('failed');
+    expect(failed.message).toMatch(/new state/);
+    expect(routes(h)).toEqual({ production: 'b', test: 'a' });
     const from = h.world.calls.length;
 
     const retry = await h.driver.swap(release);
     expect(retry).toMatchObject({ status: 'succeeded', outputs: { LIVE_SLOT: 'b', LIVE_DIGEST: release.image.digest } });
     expect(h.world.countCalls(from).routeWrites).toBe(0);
-    expect(releaseSnapshot(h.world)).toEqual(before);
+    expect(labelsMatchRoutes(h.stack)).toBe(true);
     h.check({ settled: true });
   });
 
@@ -256,22 +336,6 @@ describe('duplicates and races', () => {
     h.check({ settled: true });
   });
 
-  test('two executions racing to swap: the one whose digest the green slot no longer runs is refused', async () => {
-    const h = harness();
-    await h.driver.release('v1');
-    const older = await approved(h, 'v2');
-    const newer = await approved(h, 'v3');
-
-    const [a, b] = await Promise.all([h.driver.swap(older), h.driver.swap(newer)]);
-
-    expect(a.status).toBe('failed');
-    expect(a.message).toMatch(/old state/);
-    expect(b.status).toBe('succeeded');
-    expect(routes(h)).toEqual({ production: 'a', test: 'b' });
-    expect(h.stack.servingDigests('a').every((d) => d === newer.image.digest)).toBe(true);
-    expect(h.stack.state()!.liveDigest).toBe(newer.image.digest);
-    h.check({ settled: true });
-  });
 });
 
 describe('rollback', () => {

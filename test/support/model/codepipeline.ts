@@ -1,6 +1,14 @@
 // CodePipeline as the release control plane sees it: pipelines with stages and actions,
 // executions, Lambda jobs (every PutJob*Result attempt recorded, the accepted one being the job's
 // result, continuations creating a new job like CodePipeline does), and manual approvals.
+//
+// Executions move through the stages as CodePipeline moves them: "an execution enters one stage
+// at a time and locks the stage while all action executions in the stage are running" (User
+// Guide, "Stop a pipeline execution"); in QUEUED mode "executions are processed one by one in the
+// order that they are queued" (User Guide, "Set or change the pipeline execution mode"), so an
+// execution that finds the next stage locked waits as one of that stage's inbound executions
+// (API reference, StageState.inboundExecutions). Actions of a stage run in runOrder; a failed
+// action fails the execution and unlocks its stage.
 import type {
   ActionExecutionDetail,
   GetJobDetailsCommandOutput,
@@ -21,6 +29,8 @@ export interface ActionDefinition {
   category: ActionCategory;
   provider: string;
   namespace?: string;
+  /** Actions of a stage run in ascending runOrder (default 1). */
+  runOrder?: number;
   /** Invoke actions: the Lambda function and the UserParameters template (`#{Ns.VAR}`). */
   functionName?: string;
   userParameters?: string;
@@ -31,9 +41,10 @@ export interface PipelineDefinition {
   stages: { name: string; actions: ActionDefinition[] }[];
 }
 
-export type ExecutionStatus = 'InProgress' | 'Succeeded' | 'Failed' | 'Stopped' | 'Superseded';
+export type ExecutionStatus = 'InProgress' | 'Stopping' | 'Succeeded' | 'Failed' | 'Stopped' | 'Superseded';
 
 export interface ActionExecutionState {
+  seq: number;
   actionExecutionId: string;
   executionId: string;
   stageName: string;
@@ -56,6 +67,9 @@ export interface ExecutionState {
   lastUpdateTime: number;
   commit: string;
   actions: ActionExecutionState[];
+  buildVariables: Record<string, string>;
+  /** Where the execution is: in a stage (holding its lock) at a run order, or inbound to it. */
+  position: { stage: number; runOrder: number; inbound: false } | { stage: number; inbound: true } | null;
 }
 
 export interface JobResult {
@@ -114,6 +128,9 @@ export interface CodePipelineJobEvent {
   };
 }
 
+const runOrderOf = (a: ActionDefinition): number => a.runOrder ?? 1;
+const lockKey = (pipelineName: string, stageName: string): string => `${pipelineName}/${stageName}`;
+
 const FAILURE_TYPES = ['JobFailed', 'ConfigurationError', 'PermissionError', 'RevisionOutOfSync', 'RevisionUnavailable', 'SystemUnavailable'];
 const err = (name: string, message: string) => awsError('codepipeline', name, message);
 
@@ -137,9 +154,12 @@ export class CodePipelineModel implements ServiceModel {
     return `arn:aws:codepipeline:${this.world.region}:${this.world.account}:${name}`;
   }
 
-  /** Starts an execution; Source and every Build action succeed at once with `buildVariables`. */
+  /**
+   * Starts an execution: Source and every Build action succeed at once with `buildVariables`, then
+   * it enters the next stage, or waits inbound while another execution holds that stage.
+   */
   startExecution(pipelineName: string, opts: { commit: string; buildVariables?: Record<string, string> }): ExecutionState {
-    const def = this.pipeline(pipelineName);
+    this.pipeline(pipelineName);
     const id = `5f2c1b9e-0000-4000-8000-${this.ids.hex(12)}`;
     const exec: ExecutionState = {
       id,
@@ -149,17 +169,11 @@ export class CodePipelineModel implements ServiceModel {
       lastUpdateTime: this.world.now(),
       commit: opts.commit,
       actions: [],
+      buildVariables: opts.buildVariables ?? {},
+      position: null,
     };
     this.executions.set(id, exec);
-    for (const stage of def.stages) {
-      for (const action of stage.actions) {
-        if (action.category === 'Source') {
-          this.actionSucceeded(this.startAction(exec, stage.name, action.name), { CommitId: opts.commit });
-        } else if (action.category === 'Build') {
-          this.actionSucceeded(this.startAction(exec, stage.name, action.name), opts.buildVariables ?? {});
-        }
-      }
-    }
+    this.enter(exec, 0);
     return exec;
   }
 
@@ -169,13 +183,40 @@ export class CodePipelineModel implements ServiceModel {
     return exec;
   }
 
-  /** Creates the job CodePipeline would send for an Invoke action (UserParameters resolved). */
-  createJob(executionId: string, actionName: string): JobState {
+  /** The stage (name) an execution holds, or waits for; null once it has ended. */
+  stageOf(executionId: string): { stage: string; inbound: boolean } | null {
     const exec = this.execution(executionId);
-    const { stage, action } = this.action(exec.pipelineName, actionName);
-    if (action.category !== 'Invoke') throw new Error(`AwsWorld: ${actionName} is not a Lambda invoke action`);
-    const actionExec = this.startAction(exec, stage.name, action.name);
-    return this.newJob(exec, stage.name, action, actionExec.actionExecutionId, this.resolveVariables(exec, action.userParameters ?? ''));
+    if (exec.position === null || (exec.status !== 'InProgress' && exec.status !== 'Stopping')) return null;
+    return { stage: this.pipeline(exec.pipelineName).stages[exec.position.stage].name, inbound: exec.position.inbound };
+  }
+
+  /** The execution holding a stage's lock, if any. */
+  lockHolder(pipelineName: string, stageName: string): string | undefined {
+    return this.locks.get(lockKey(pipelineName, stageName));
+  }
+
+  /**
+   * The job CodePipeline sent for an Invoke action of the execution that is running now (the last
+   * of its continuation chain without a result). Throws when the action is not running: its stage
+   * is locked by another execution, or an earlier action has not finished.
+   */
+  createJob(executionId: string, actionName: string): JobState {
+    const job = this.pendingJob(executionId, actionName);
+    if (!job) {
+      const where = this.stageOf(executionId);
+      throw new Error(
+        `AwsWorld: action ${actionName} of execution ${executionId} is not running (${where === null ? 'the execution has ended' : where.inbound ? `it waits to enter ${where.stage}` : `it is in ${where.stage}`})`,
+      );
+    }
+    return job;
+  }
+
+  /** The newest unanswered job of the action's running execution, or undefined. */
+  pendingJob(executionId: string, actionName: string): JobState | undefined {
+    const exec = this.execution(executionId);
+    const running = [...exec.actions].reverse().find((a) => a.actionName === actionName && a.status === 'InProgress');
+    if (!running) return undefined;
+    return [...this.jobs.values()].filter((j) => j.actionExecutionId === running.actionExecutionId && !j.result).pop();
   }
 
   job(id: string): JobState {
@@ -219,13 +260,11 @@ export class CodePipelineModel implements ServiceModel {
     };
   }
 
-  /** Puts a manual approval action of the execution in progress and returns its token. */
+  /** The token of the execution's pending manual approval (it starts when its run order comes). */
   requestApproval(executionId: string, actionName = 'Approve'): string {
-    const exec = this.execution(executionId);
-    const { stage, action } = this.action(exec.pipelineName, actionName);
-    const a = this.startAction(exec, stage.name, action.name);
-    a.token = `7a1d3c5e-0000-4000-8000-${this.ids.hex(12)}`;
-    return a.token;
+    const pending = this.execution(executionId).actions.find((a) => a.actionName === actionName && a.status === 'InProgress' && a.token);
+    if (!pending) throw new Error(`AwsWorld: execution ${executionId} has no pending approval ${actionName}`);
+    return pending.token!;
   }
 
   /** Approves or rejects the pending approval of an execution as `by` (not an API call). */
@@ -236,10 +275,21 @@ export class CodePipelineModel implements ServiceModel {
     this.completeApproval(exec, pending, status, by, summary);
   }
 
+  /** The approval's timeout passed: the action fails (User Guide, "Manual approval actions"). */
+  expireApproval(executionId: string): void {
+    const exec = this.execution(executionId);
+    const pending = exec.actions.find((a) => a.token && a.status === 'InProgress');
+    if (!pending) throw new Error(`AwsWorld: execution ${executionId} has no pending approval`);
+    pending.token = undefined;
+    this.actionFailed(pending, 'The approval action timed out.');
+  }
+
+  /** Ends an execution from outside (a test shortcut; StopPipelineExecution is the API). */
   finishExecution(executionId: string, status: ExecutionStatus): void {
     const exec = this.execution(executionId);
     exec.status = status;
     exec.lastUpdateTime = this.world.now();
+    if (status !== 'InProgress' && status !== 'Stopping') this.release(exec);
   }
 
   /** Every job the functions received (delivered at least once). */
@@ -247,7 +297,17 @@ export class CodePipelineModel implements ServiceModel {
     return [...this.jobs.values()].filter((j) => j.deliveries > 0);
   }
 
-  // ---- internals -------------------------------------------------------------------------------
+  // ---- the execution engine --------------------------------------------------------------------
+
+  private readonly locks = new Map<string, string>();
+  /** Start order of action executions (world time does not move between calls). */
+  private actionSeq = 0;
+  private readonly inbound = new Map<string, string[]>();
+
+  /** Executions waiting to enter a stage, first in line first. */
+  inboundOf(pipelineName: string, stageName: string): string[] {
+    return [...(this.inbound.get(lockKey(pipelineName, stageName)) ?? [])];
+  }
 
   private pipeline(name: string): PipelineDefinition {
     const def = this.pipelines.get(name);
@@ -263,8 +323,96 @@ export class CodePipelineModel implements ServiceModel {
     throw new Error(`AwsWorld: pipeline ${pipelineName} has no action ${actionName}`);
   }
 
+  /** Enters stage `index` if nobody holds it, else waits inbound; past the last stage the execution succeeded. */
+  private enter(exec: ExecutionState, index: number): void {
+    const stages = this.pipeline(exec.pipelineName).stages;
+    if (index >= stages.length) {
+      exec.position = null;
+      exec.status = 'Succeeded';
+      exec.lastUpdateTime = this.world.now();
+      return;
+    }
+    const key = lockKey(exec.pipelineName, stages[index].name);
+    if (this.locks.has(key)) {
+      exec.position = { stage: index, inbound: true };
+      this.inbound.set(key, [...(this.inbound.get(key) ?? []), exec.id]);
+      return;
+    }
+    this.locks.set(key, exec.id);
+    exec.position = { stage: index, runOrder: Math.min(...stages[index].actions.map(runOrderOf)), inbound: false };
+    this.runActions(exec);
+  }
+
+  /** Starts every action of the current run order; Source and Build actions succeed at once. */
+  private runActions(exec: ExecutionState): void {
+    const position = exec.position;
+    if (position === null || position.inbound) return;
+    const stage = this.pipeline(exec.pipelineName).stages[position.stage];
+    for (const action of stage.actions.filter((a) => runOrderOf(a) === position.runOrder)) {
+      const a = this.startAction(exec, stage.name, action.name);
+      if (action.category === 'Source') this.markSucceeded(a, { CommitId: exec.commit });
+      else if (action.category === 'Build') this.markSucceeded(a, exec.buildVariables);
+      else if (action.category === 'Approval') a.token = `7a1d3c5e-0000-4000-8000-${this.ids.hex(12)}`;
+      else this.newJob(exec, stage.name, action, a.actionExecutionId, this.resolveVariables(exec, action.userParameters ?? ''));
+    }
+    this.advance(exec);
+  }
+
+  /** When every action of the current run order succeeded: the next run order, or the next stage. */
+  private advance(exec: ExecutionState): void {
+    const position = exec.position;
+    if (position === null || position.inbound || (exec.status !== 'InProgress' && exec.status !== 'Stopping')) return;
+    const stage = this.pipeline(exec.pipelineName).stages[position.stage];
+    const current = stage.actions.filter((a) => runOrderOf(a) === position.runOrder);
+    const latest = (name: string) => [...exec.actions].reverse().find((a) => a.actionName === name && a.stageName === stage.name);
+    if (!current.every((a) => latest(a.name)?.status === 'Succeeded')) return;
+    if (exec.status === 'Stopping') {
+      this.finishExecution(exec.id, 'Stopped');
+      return;
+    }
+    const later = stage.actions.map(runOrderOf).filter((r) => r > position.runOrder);
+    if (later.length > 0) {
+      exec.position = { stage: position.stage, runOrder: Math.min(...later), inbound: false };
+      this.runActions(exec);
+      return;
+    }
+    exec.position = null;
+    this.unlock(exec.pipelineName, stage.name, exec.id);
+    this.enter(exec, position.stage + 1);
+  }
+
+  /** Leaves the stage an execution holds (or waits for) and lets the next inbound one in. */
+  private release(exec: ExecutionState): void {
+    const position = exec.position;
+    if (position === null) return;
+    const stageName = this.pipeline(exec.pipelineName).stages[position.stage].name;
+    if (position.inbound) {
+      const key = lockKey(exec.pipelineName, stageName);
+      this.inbound.set(key, (this.inbound.get(key) ?? []).filter((id) => id !== exec.id));
+      exec.position = null;
+      return;
+    }
+    // A failed execution stays where it failed, so that its stage can be retried.
+    exec.position = exec.status === 'Failed' ? position : null;
+    this.unlock(exec.pipelineName, stageName, exec.id);
+  }
+
+  private unlock(pipelineName: string, stageName: string, executionId: string): void {
+    const key = lockKey(pipelineName, stageName);
+    if (this.locks.get(key) !== executionId) return;
+    this.locks.delete(key);
+    const queue = this.inbound.get(key) ?? [];
+    const next = queue.shift();
+    this.inbound.set(key, queue);
+    if (next !== undefined) {
+      const exec = this.execution(next);
+      this.enter(exec, (exec.position as { stage: number }).stage);
+    }
+  }
+
   private startAction(exec: ExecutionState, stageName: string, actionName: string): ActionExecutionState {
     const a: ActionExecutionState = {
+      seq: ++this.actionSeq,
       actionExecutionId: `9c8e7f6a-0000-4000-8000-${this.ids.hex(12)}`,
       executionId: exec.id,
       stageName,
@@ -277,29 +425,79 @@ export class CodePipelineModel implements ServiceModel {
     return a;
   }
 
-  private actionSucceeded(a: ActionExecutionState, outputVariables: Record<string, string>, summary?: string): void {
+  private markSucceeded(a: ActionExecutionState, outputVariables: Record<string, string>, summary?: string): void {
     a.status = 'Succeeded';
     a.outputVariables = outputVariables;
     a.summary = summary;
     a.lastUpdateTime = this.world.now();
+  }
+
+  private actionSucceeded(a: ActionExecutionState, outputVariables: Record<string, string>, summary?: string): void {
+    this.markSucceeded(a, outputVariables, summary);
     const exec = this.execution(a.executionId);
-    const stages = this.pipeline(exec.pipelineName).stages;
-    if (stages[stages.length - 1].name === a.stageName) this.finishExecution(exec.id, 'Succeeded');
+    exec.lastUpdateTime = this.world.now();
+    this.advance(exec);
   }
 
   private actionFailed(a: ActionExecutionState, summary: string): void {
     a.status = 'Failed';
     a.summary = summary;
     a.lastUpdateTime = this.world.now();
-    this.finishExecution(a.executionId, 'Failed');
+    const exec = this.execution(a.executionId);
+    if (exec.status === 'InProgress' || exec.status === 'Stopping') this.finishExecution(exec.id, 'Failed');
   }
 
   private completeApproval(exec: ExecutionState, a: ActionExecutionState, status: 'Approved' | 'Rejected', by: string, summary: string): void {
     a.updatedBy = by;
     a.token = undefined;
+    exec.lastUpdateTime = this.world.now();
     if (status === 'Approved') this.actionSucceeded(a, {}, summary || `Approved by ${by}`);
     else this.actionFailed(a, summary || `Rejected by ${by}`);
+  }
+
+  /** RetryStageExecution (FAILED_ACTIONS): the failed actions of the execution's failed stage run again. */
+  retryStage(executionId: string, stageName: string): void {
+    const exec = this.execution(executionId);
+    const position = exec.position;
+    const stages = this.pipeline(exec.pipelineName).stages;
+    if (exec.status !== 'Failed' || position === null || position.inbound || stages[position.stage].name !== stageName) {
+      throw err('StageNotRetryableException', 'Unable to retry. The pipeline structure or stage state might have changed while actions awaited retry, or the stage contains no failed actions.');
+    }
+    const key = lockKey(exec.pipelineName, stageName);
+    const lastIn = (e: ExecutionState) => Math.max(-1, ...e.actions.filter((a) => a.stageName === stageName).map((a) => a.seq));
+    const latest = [...this.executions.values()].filter((e) => e.pipelineName === exec.pipelineName).sort((x, y) => lastIn(y) - lastIn(x))[0];
+    if (this.locks.has(key) || latest?.id !== exec.id) {
+      throw err('NotLatestPipelineExecutionException', 'The stage has failed in a later run of the pipeline and the pipelineExecutionId associated with the request is out of date.');
+    }
+    this.locks.set(key, exec.id);
+    exec.status = 'InProgress';
     exec.lastUpdateTime = this.world.now();
+    const stage = stages[position.stage];
+    for (const def of stage.actions) {
+      if ([...exec.actions].reverse().find((a) => a.actionName === def.name)?.status !== 'Failed') continue;
+      const a = this.startAction(exec, stage.name, def.name);
+      if (def.category === 'Approval') a.token = `7a1d3c5e-0000-4000-8000-${this.ids.hex(12)}`;
+      else if (def.category === 'Invoke') this.newJob(exec, stage.name, def, a.actionExecutionId, this.resolveVariables(exec, def.userParameters ?? ''));
+    }
+  }
+
+  /** StopPipelineExecution: abandon stops at once; otherwise the execution stops once its running actions finish. */
+  stopExecution(executionId: string, abandon: boolean): void {
+    const exec = this.execution(executionId);
+    if (exec.status !== 'InProgress') {
+      throw err('PipelineExecutionNotStoppableException', 'Unable to stop the pipeline execution. The execution might already be in a Stopped state, or it might no longer be in progress.');
+    }
+    if (!abandon && exec.position !== null && !exec.position.inbound) {
+      exec.status = 'Stopping';
+      return;
+    }
+    for (const a of exec.actions) {
+      if (a.status === 'InProgress') {
+        a.status = 'Abandoned';
+        a.token = undefined;
+      }
+    }
+    this.finishExecution(exec.id, 'Stopped');
   }
 
   private newJob(exec: ExecutionState, stageName: string, action: ActionDefinition, actionExecutionId: string, userParameters: string): JobState {
@@ -468,15 +666,23 @@ export class CodePipelineModel implements ServiceModel {
     GetPipelineState: (input: { name: string }): GetPipelineStateCommandOutput => {
       const def = this.pipeline(input.name);
       const executions = [...this.executions.values()].filter((e) => e.pipelineName === def.name);
+      const stageStatus = (exec: ExecutionState, stageName: string): 'InProgress' | 'Succeeded' | 'Failed' | 'Stopped' | 'Stopping' => {
+        const runs = exec.actions.filter((a) => a.stageName === stageName);
+        if (runs.some((a) => a.status === 'Failed') && exec.status === 'Failed') return 'Failed';
+        if (exec.status === 'Stopped' && runs.some((a) => a.status === 'Abandoned' || a.status === 'InProgress')) return 'Stopped';
+        if (this.lockHolder(def.name, stageName) === exec.id) return exec.status === 'Stopping' ? 'Stopping' : 'InProgress';
+        return 'Succeeded';
+      };
       const stageStates: StageState[] = def.stages.map((stage) => {
         const runs = executions.flatMap((e) => e.actions).filter((a) => a.stageName === stage.name);
-        const latest = runs.sort((x, y) => y.startTime - x.startTime)[0];
+        const holder = this.lockHolder(def.name, stage.name);
+        const latestId = holder ?? runs.sort((x, y) => y.startTime - x.startTime)[0]?.executionId;
+        const inbound = this.inboundOf(def.name, stage.name).map((pipelineExecutionId) => ({ pipelineExecutionId, status: 'InProgress' as const, type: 'STANDARD' as const }));
         return {
           stageName: stage.name,
           inboundTransitionState: { enabled: true },
-          ...(latest
-            ? { latestExecution: { pipelineExecutionId: latest.executionId, status: latest.status === 'Succeeded' ? 'Succeeded' : latest.status === 'Failed' ? 'Failed' : 'InProgress' } }
-            : {}),
+          ...(latestId ? { latestExecution: { pipelineExecutionId: latestId, status: stageStatus(this.execution(latestId), stage.name) } } : {}),
+          ...(inbound.length ? { inboundExecution: inbound[0], inboundExecutions: inbound } : {}),
           actionStates: stage.actions.map((action) => {
             const a = runs.filter((r) => r.actionName === action.name).sort((x, y) => y.startTime - x.startTime)[0];
             return {
@@ -505,6 +711,20 @@ export class CodePipelineModel implements ServiceModel {
         updated: new Date(0),
         $metadata: {},
       };
+    },
+
+    RetryStageExecution: (input: { pipelineName: string; stageName: string; pipelineExecutionId: string; retryMode: string }) => {
+      if (input.retryMode !== 'FAILED_ACTIONS' && input.retryMode !== 'ALL_ACTIONS') throw err('ValidationException', 'retryMode must be FAILED_ACTIONS or ALL_ACTIONS');
+      this.retryStage(input.pipelineExecutionId, input.stageName);
+      return { pipelineExecutionId: input.pipelineExecutionId, $metadata: {} };
+    },
+
+    StopPipelineExecution: (input: { pipelineName: string; pipelineExecutionId: string; abandon?: boolean; reason?: string }) => {
+      this.pipeline(input.pipelineName);
+      const e = this.executions.get(input.pipelineExecutionId);
+      if (!e || e.pipelineName !== input.pipelineName) throw err('PipelineExecutionNotFoundException', `Pipeline execution ${input.pipelineExecutionId} not found`);
+      this.stopExecution(e.id, Boolean(input.abandon));
+      return { pipelineExecutionId: e.id, $metadata: {} };
     },
 
     PutApprovalResult: (input: {

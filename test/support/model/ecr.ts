@@ -159,6 +159,27 @@ export class EcrModel implements ServiceModel {
       };
     },
 
+    // API reference, BatchDeleteImage: removing a tag removes only the tag; "when you remove the
+    // last tag from an image, the image is deleted from your repository"; unknown ids are failures.
+    BatchDeleteImage: (input: { repositoryName: string; imageIds: ImageIdentifier[] }) => {
+      const repo = this.repo(input.repositoryName);
+      if (!input.imageIds?.length || input.imageIds.length > 100) throw err('InvalidParameterException', 'imageIds must contain between 1 and 100 items.');
+      const imageIds: ImageIdentifier[] = [];
+      const failures: { imageId: ImageIdentifier; failureCode: string; failureReason: string }[] = [];
+      for (const id of input.imageIds) {
+        const image = this.find(repo, id);
+        if (!image) {
+          failures.push({ imageId: { ...id }, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' });
+          continue;
+        }
+        if (id.imageTag !== undefined) repo.tags.delete(id.imageTag);
+        else for (const [tag, digest] of [...repo.tags]) if (digest === image.digest) repo.tags.delete(tag);
+        if (![...repo.tags.values()].includes(image.digest)) repo.images.delete(image.digest);
+        imageIds.push({ imageDigest: image.digest, ...(id.imageTag !== undefined ? { imageTag: id.imageTag } : {}) });
+      }
+      return { imageIds, failures, $metadata: {} };
+    },
+
     DescribeImages: (input: { repositoryName: string; imageIds?: ImageIdentifier[] }): DescribeImagesCommandOutput => {
       const repo = this.repo(input.repositoryName);
       let images: ImageState[];

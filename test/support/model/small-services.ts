@@ -98,7 +98,15 @@ interface ParameterState {
   version: number;
   lastModified: number;
   tier: 'Standard' | 'Advanced';
+  /** SecureString only: the KMS key as the writer named it. */
+  keyId?: string;
 }
+
+/** SSM's default key for SecureString parameters when PutParameter names none (API reference, PutParameter KeyId). */
+export const SSM_DEFAULT_KEY = 'alias/aws/ssm';
+
+/** Standard and advanced tier value limits (SSM User Guide, "Managing parameter tiers"). */
+const TIER_LIMIT = { Standard: 4096, Advanced: 8192 } as const;
 
 export class SsmModel implements ServiceModel {
   readonly parameters = new Map<string, ParameterState>();
@@ -110,15 +118,17 @@ export class SsmModel implements ServiceModel {
     return this.parameters.get(name)?.value;
   }
 
+  /** Test shortcut: writes a String parameter (as anyone with ssm:PutParameter could). */
   put(name: string, value: string): void {
-    this.commands.PutParameter({ Name: name, Value: value, Type: 'String', Overwrite: true });
+    this.commands.PutParameter({ Name: name, Value: value, Type: 'String', Overwrite: true, Tier: 'Intelligent-Tiering' });
   }
 
-  private shape(p: ParameterState): Parameter {
+  private shape(p: ParameterState, decrypt: boolean): Parameter {
     return {
       Name: p.name,
       Type: p.type,
-      Value: p.value,
+      // Without WithDecryption a SecureString comes back as its ciphertext (API reference, GetParameter).
+      Value: p.type === 'SecureString' && !decrypt ? Buffer.from(`ciphertext:${p.keyId}:${p.value}`).toString('base64') : p.value,
       Version: p.version,
       LastModifiedDate: new Date(p.lastModified),
       ARN: `arn:aws:ssm:${this.world.region}:${this.world.account}:parameter${p.name.startsWith('/') ? '' : '/'}${p.name}`,
@@ -127,22 +137,59 @@ export class SsmModel implements ServiceModel {
   }
 
   readonly commands: Record<string, CommandFn> = {
-    GetParameter: (input: { Name: string }): GetParameterCommandOutput => {
+    GetParameter: (input: { Name: string; WithDecryption?: boolean }): GetParameterCommandOutput => {
       const p = this.parameters.get(input.Name);
       if (!p) throw awsError('ssm', 'ParameterNotFound', '');
-      return { Parameter: this.shape(p), $metadata: {} };
+      return { Parameter: this.shape(p, Boolean(input.WithDecryption)), $metadata: {} };
     },
 
-    GetParameters: (input: { Names: string[] }): GetParametersCommandOutput => ({
-      Parameters: input.Names.filter((n) => this.parameters.has(n)).map((n) => this.shape(this.parameters.get(n)!)),
+    GetParameters: (input: { Names: string[]; WithDecryption?: boolean }): GetParametersCommandOutput => ({
+      Parameters: input.Names.filter((n) => this.parameters.has(n)).map((n) => this.shape(this.parameters.get(n)!, Boolean(input.WithDecryption))),
       InvalidParameters: input.Names.filter((n) => !this.parameters.has(n)),
       $metadata: {},
     }),
+
+    // API reference, GetParametersByPath: MaxResults 1-10 (default 10), NextToken pages; without
+    // Recursive only the parameters directly under the path.
+    GetParametersByPath: (input: { Path: string; Recursive?: boolean; WithDecryption?: boolean; MaxResults?: number; NextToken?: string }) => {
+      const size = input.MaxResults ?? 10;
+      if (size < 1 || size > 10) throw awsError('ssm', 'ValidationException', 'MaxResults must be between 1 and 10');
+      const prefix = input.Path.endsWith('/') ? input.Path : `${input.Path}/`;
+      const matching = [...this.parameters.values()]
+        .filter((p) => p.name.startsWith(prefix) && (input.Recursive || !p.name.slice(prefix.length).includes('/')))
+        .sort((x, y) => x.name.localeCompare(y.name));
+      const start = input.NextToken ? Number(Buffer.from(input.NextToken, 'base64').toString()) : 0;
+      const page = matching.slice(start, start + size);
+      return {
+        Parameters: page.map((p) => this.shape(p, Boolean(input.WithDecryption))),
+        ...(start + size < matching.length ? { NextToken: Buffer.from(String(start + size)).toString('base64') } : {}),
+        $metadata: {},
+      };
+    },
+
+    // API reference, DescribeParameters: metadata only, KeyId for SecureString parameters.
+    DescribeParameters: (input: { ParameterFilters?: { Key: string; Option?: string; Values?: string[] }[] }) => {
+      const names = input.ParameterFilters?.find((f) => f.Key === 'Name' && (f.Option ?? 'Equals') === 'Equals')?.Values;
+      const selected = [...this.parameters.values()].filter((p) => names === undefined || names.includes(p.name));
+      return {
+        Parameters: selected.map((p) => ({
+          Name: p.name,
+          Type: p.type,
+          ...(p.keyId !== undefined ? { KeyId: p.keyId } : {}),
+          Version: p.version,
+          Tier: p.tier,
+          LastModifiedDate: new Date(p.lastModified),
+          DataType: 'text',
+        })),
+        $metadata: {},
+      };
+    },
 
     PutParameter: (input: {
       Name: string;
       Value: string;
       Type?: ParameterState['type'];
+      KeyId?: string;
       Overwrite?: boolean;
       Tier?: 'Standard' | 'Advanced' | 'Intelligent-Tiering';
     }): PutParameterCommandOutput => {
@@ -150,22 +197,39 @@ export class SsmModel implements ServiceModel {
         throw awsError('ssm', 'ValidationException', "1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1");
       }
       const existing = this.parameters.get(input.Name);
-      const tier = input.Tier === 'Advanced' ? 'Advanced' : existing?.tier ?? 'Standard';
-      const limit = tier === 'Advanced' ? 8192 : 4096;
-      if (Buffer.byteLength(input.Value) > limit) {
-        throw awsError('ssm', 'ValidationException', `Standard tier parameters support a maximum parameter value of ${limit} characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier.`);
-      }
       if (existing && !input.Overwrite) {
         throw awsError('ssm', 'ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
       }
+      const size = Buffer.byteLength(input.Value);
+      // API reference, PutParameter Tier: you can't revert an advanced parameter to a standard
+      // parameter; with no tier in the request the default tier (Standard) applies; Intelligent-
+      // Tiering picks Standard unless the value needs Advanced, and keeps an advanced parameter so.
+      let tier: ParameterState['tier'];
+      if (input.Tier === 'Advanced') tier = 'Advanced';
+      else if (input.Tier === 'Intelligent-Tiering') tier = existing?.tier === 'Advanced' || size > TIER_LIMIT.Standard ? 'Advanced' : 'Standard';
+      else tier = 'Standard';
+      if (existing?.tier === 'Advanced' && tier === 'Standard') {
+        throw awsError('ssm', 'ValidationException', "You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier.");
+      }
+      if (size > TIER_LIMIT[tier]) {
+        throw awsError(
+          'ssm',
+          'ValidationException',
+          tier === 'Standard'
+            ? `Standard tier parameters support a maximum parameter value of ${TIER_LIMIT.Standard} characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier.`
+            : `Advanced tier parameters support a maximum parameter value of ${TIER_LIMIT.Advanced} characters.`,
+        );
+      }
+      const type = input.Type ?? existing?.type ?? 'String';
       const version = (existing?.version ?? 0) + 1;
       this.parameters.set(input.Name, {
         name: input.Name,
-        type: input.Type ?? existing?.type ?? 'String',
+        type,
         value: input.Value,
         version,
         lastModified: this.world.now(),
         tier,
+        ...(type === 'SecureString' ? { keyId: input.KeyId ?? SSM_DEFAULT_KEY } : {}),
       });
       return { Version: version, Tier: tier, $metadata: {} };
     },
