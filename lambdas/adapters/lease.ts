@@ -82,19 +82,15 @@ export async function beginOperation(
 }
 
 /**
- * Gives back what `held` holds: the operation (always) and, with `dropRelease`, the release. Best
- * effort: a failure only delays the next operation until the hold lapses, so it is logged, not thrown.
+ * Gives back what `held` holds: the operation (always) and, with `dropRelease`, the release. No
+ * read first: the next generation after ours can only be ours while we hold the operation, and if
+ * someone else wrote it (our hold lapsed and was taken) there is nothing of ours left to give
+ * back. Best effort: a failure only delays the next operation until the hold lapses.
  */
 export async function endHold(store: LeaseStore, held: LeaseRecord, opts: { dropRelease: boolean }, now: () => Date, log: Logger): Promise<void> {
+  const change = { operation: null, ...(opts.dropRelease ? { release: null } : {}) };
   try {
-    for (let round = 0; round < ROUNDS; round++) {
-      const lease = await store.read();
-      const ours = lease.writer === held.writer && lease.generation === held.generation;
-      // Someone else moved the lease on (our hold lapsed and was taken): nothing of ours to give back.
-      if (!ours) return;
-      const change = { operation: null, ...(opts.dropRelease ? { release: null } : {}) };
-      if ((await store.write(nextLease(lease, change, randomUUID(), now()))) === 'written') return;
-    }
+    if ((await store.write(nextLease(held, change, randomUUID(), now()))) === 'lost') log.warn('the lease moved on while the operation ran (its hold lapsed)');
   } catch (err) {
     log.warn('could not give the lease back; it lapses by itself', { error: (err as Error).message });
   }

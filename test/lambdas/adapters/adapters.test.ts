@@ -10,19 +10,24 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetResourcesCommand, ResourceGroupsTaggingAPIClient, TagResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  DeleteParameterCommand, DescribeParametersCommand, GetParameterCommand, GetParametersByPathCommand, ParameterAlreadyExists, ParameterNotFound,
+  PutParameterCommand, SSMClient,
+} from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { findApprover, jobReporter, listActionExecutions } from '../../../lambdas/adapters/codepipeline';
 import { MANIFEST_MEDIA_TYPES, tagImage } from '../../../lambdas/adapters/ecr';
 import { createSlotService, deleteSlotService, observeSlot, rollSlot, updateSlotService } from '../../../lambdas/adapters/ecs';
 import { createRouteRule, deleteRule, forwardRule, listListenerRules, readRoutes } from '../../../lambdas/adapters/elb';
 import { snsNotifier } from '../../../lambdas/adapters/sns';
-import { readState, writeState } from '../../../lambdas/adapters/ssm';
+import { readState, ssmLeaseStore, writeState } from '../../../lambdas/adapters/ssm';
+import { freeLease, nextLease } from '../../../lambdas/core/lease';
 import { readLabels, writeLabels } from '../../../lambdas/adapters/tagging';
 import { SlotServiceProperties } from '../../../lambdas/core/events';
 import { ImageNotFoundError } from '../../../lambdas/core/ports';
 import { D1, D2, config, stateRecord, tg } from '../core/fixtures';
 
+const NOW_ = new Date('2026-02-01T12:00:00.000Z');
 const elbv2 = mockClient(ElasticLoadBalancingV2Client);
 const ecs = mockClient(ECSClient);
 const ecr = mockClient(ECRClient);
@@ -102,7 +107,7 @@ describe('ECS adapter', () => {
       tasks: [{ taskArn: 't1', lastStatus: 'RUNNING', containers: [{ name: 'app', image: 'x/shop/web:slot-b', imageDigest: D1 }] }],
       targets: [{ id: '10.0.0.1', port: 8080, state: 'healthy', reason: null }],
     });
-    expect(ecs.commandCalls(ListTasksCommand)[0].args[0].input).toEqual({ cluster: config.clusterArn, serviceName: 'shop-b', desiredStatus: 'RUNNING' });
+    expect(ecs.commandCalls(ListTasksCommand)[0].args[0].input).toEqual({ cluster: config.clusterArn, serviceName: 'shop-b', desiredStatus: 'RUNNING', maxResults: 100 });
     expect(elbv2.commandCalls(DescribeTargetHealthCommand)[0].args[0].input).toEqual({ TargetGroupArn: tg('b') });
   });
 
@@ -182,17 +187,76 @@ describe('ECR adapter', () => {
 });
 
 describe('SSM state store', () => {
-  test('absent is null; present is parsed; malformed is an InputError', async () => {
+  const name = '/bluegreen/shop/state';
+  const sealed = { Parameters: [{ Name: name, Type: 'SecureString' as const, KeyId: config.stateKeyArn }] };
+
+  test('absent is null; present and sealed is parsed; malformed is an InputError', async () => {
+    ssm.on(DescribeParametersCommand).resolves(sealed);
     ssm.on(GetParameterCommand).rejectsOnce(new ParameterNotFound({ message: 'none', ...meta })).resolvesOnce({ Parameter: { Value: JSON.stringify(stateRecord()) } }).resolvesOnce({ Parameter: { Value: '{' } });
-    expect(await readState(c, '/bluegreen/shop/state')).toBeNull();
-    expect(await readState(c, '/bluegreen/shop/state')).toEqual(stateRecord());
-    await expect(readState(c, '/bluegreen/shop/state')).rejects.toThrow(/not valid JSON/);
+    expect(await readState(c, name, config.stateKeyArn)).toBeNull();
+    expect(await readState(c, name, config.stateKeyArn)).toEqual(stateRecord());
+    await expect(readState(c, name, config.stateKeyArn)).rejects.toThrow(/not valid JSON/);
+    expect(ssm.commandCalls(GetParameterCommand)[0].args[0].input).toEqual({ Name: name, WithDecryption: true });
   });
 
-  test('writes a Standard String, overwriting', async () => {
+  test.each([
+    ['a plain String (anyone with ssm:PutParameter can write one)', { Name: name, Type: 'String' as const }, /not trusted: it is a String parameter/],
+    ['a SecureString under another key', { Name: name, Type: 'SecureString' as const, KeyId: 'arn:aws:kms:eu-west-1:999999999999:key/ffffffff-0000-4000-8000-000000000000' }, /not trusted: it is encrypted with .*ffffffff/],
+    ['a SecureString under the account default key', { Name: name, Type: 'SecureString' as const, KeyId: 'alias/aws/ssm' }, /not trusted/],
+  ])('a record that is %s is not trusted', async (_n, meta2, reason) => {
+    ssm.on(DescribeParametersCommand).resolves({ Parameters: [meta2] });
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(stateRecord()) } });
+    await expect(readState(c, name, config.stateKeyArn)).rejects.toThrow(reason);
+  });
+
+  test('the seal matches the key however SSM names it (ARN or key id)', async () => {
+    ssm.on(DescribeParametersCommand).resolves({ Parameters: [{ Name: name, Type: 'SecureString', KeyId: config.stateKeyArn.split('/')[1] }] });
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(stateRecord()) } });
+    expect(await readState(c, name, config.stateKeyArn)).toEqual(stateRecord());
+  });
+
+  test('writes a SecureString sealed with the control plane key, in whatever tier it is (Intelligent-Tiering)', async () => {
     ssm.on(PutParameterCommand).resolves({});
-    await writeState(c, '/bluegreen/shop/state', stateRecord());
-    expect(ssm.commandCalls(PutParameterCommand)[0].args[0].input).toEqual({ Name: '/bluegreen/shop/state', Value: JSON.stringify(stateRecord()), Type: 'String', Overwrite: true, Tier: 'Standard' });
+    await writeState(c, name, config.stateKeyArn, stateRecord());
+    expect(ssm.commandCalls(PutParameterCommand)[0].args[0].input).toEqual({
+      Name: name, Value: JSON.stringify(stateRecord()), Type: 'SecureString', KeyId: config.stateKeyArn, Overwrite: true, Tier: 'Intelligent-Tiering',
+    });
+  });
+});
+
+describe('SSM lease store', () => {
+  const path = config.leaseParameterPath;
+  const gen = (n: number) => `${path}/${String(n).padStart(10, '0')}`;
+
+  test('reads the newest generation across pages; none is the free lease', async () => {
+    const l1 = nextLease(freeLease(), { release: { executionId: 'e1', since: 't' } }, 'w1', NOW_);
+    const l2 = nextLease(l1, { release: null }, 'w2', NOW_);
+    ssm.on(GetParametersByPathCommand)
+      .resolvesOnce({ Parameters: [] })
+      .resolvesOnce({ Parameters: [{ Name: gen(2), Value: JSON.stringify(l2) }], NextToken: 'p2' })
+      .resolvesOnce({ Parameters: [{ Name: gen(1), Value: JSON.stringify(l1) }] });
+    const store = ssmLeaseStore(c, path, config.stateKeyArn);
+    expect(await store.read()).toEqual(freeLease());
+    expect(await store.read()).toEqual(l2);
+    expect(ssm.commandCalls(GetParametersByPathCommand)[2].args[0].input).toMatchObject({ Path: path, NextToken: 'p2', WithDecryption: true });
+  });
+
+  test('a write creates the next generation without overwriting, and prunes old ones', async () => {
+    ssm.on(PutParameterCommand).resolves({});
+    ssm.on(DeleteParameterCommand).resolves({});
+    const next = { ...nextLease(freeLease(), {}, 'w', NOW_), generation: 5 };
+    expect(await ssmLeaseStore(c, path, config.stateKeyArn).write(next)).toBe('written');
+    expect(ssm.commandCalls(PutParameterCommand)[0].args[0].input).toMatchObject({ Name: gen(5), Type: 'SecureString', KeyId: config.stateKeyArn, Overwrite: false });
+    expect(ssm.commandCalls(DeleteParameterCommand)[0].args[0].input).toEqual({ Name: gen(3) });
+  });
+
+  test('ParameterAlreadyExists is a lost race, unless the existing generation is our own (a retried, lost response)', async () => {
+    const ours = nextLease(freeLease(), {}, 'mine', NOW_);
+    ssm.on(PutParameterCommand).rejects(new ParameterAlreadyExists({ message: 'exists', ...meta }));
+    ssm.on(GetParameterCommand).resolvesOnce({ Parameter: { Value: JSON.stringify({ ...ours, writer: 'rival' }) } }).resolvesOnce({ Parameter: { Value: JSON.stringify(ours) } });
+    const store = ssmLeaseStore(c, path, config.stateKeyArn);
+    expect(await store.write(ours)).toBe('lost');
+    expect(await store.write(ours)).toBe('written');
   });
 });
 

@@ -61,7 +61,7 @@ describe('StateRecord', () => {
 
   test.each([
     ['nope', /not valid JSON/],
-    ['{"schema":2}', /schema must be 1/],
+    ['{"schema":3}', /schema must be 2/],
     [JSON.stringify({ ...stateRecord(), liveSlot: 'c' }), /liveSlot must be "a" or "b"/],
     [JSON.stringify({ ...stateRecord(), liveDigest: 'latest' }), /liveDigest must be a sha256 digest/],
     [JSON.stringify({ ...stateRecord(), history: [{ operation: 'swap' }] }), /history\[0\]/],
@@ -74,6 +74,7 @@ describe('StateRecord', () => {
     for (let i = 0; i < 60; i++) {
       record = nextStateRecord(record, {
         operation: 'swap', executionId: `execution-${i}-${'x'.repeat(40)}`, fromSlot: 'a', toSlot: 'b', liveDigest: D2, previousDigest: D1,
+        liveReleaseId: `execution-${i}`, previousReleaseId: `execution-${i - 1}`,
         commit: 'c'.repeat(40), at: new Date(0).toISOString(), by: 'arn:aws:iam::123456789012:role/release-manager', reason: 'r'.repeat(30),
       });
     }
@@ -84,6 +85,21 @@ describe('StateRecord', () => {
     expect(kept.history.length).toBeLessThan(MAX_HISTORY);
     expect(kept.history[0].executionId).toMatch(/^execution-59-/);
     expect(kept.lastExecutionId).toMatch(/^execution-59-/);
+  });
+
+  test('free text from callers is clipped, so one huge reason or actor cannot push the record past the standard tier', () => {
+    const record = nextStateRecord(stateRecord(), {
+      operation: 'rollback', executionId: 'rollback:r1', fromSlot: 'a', toSlot: 'b', liveDigest: D2, previousDigest: D1,
+      liveReleaseId: 'exec-0', previousReleaseId: 'exec-1', commit: 'c', at: new Date(0).toISOString(), by: 'b'.repeat(100_000), reason: 'r'.repeat(100_000),
+    });
+    expect(record.changedBy.length).toBeLessThanOrEqual(256);
+    expect(record.history[0].reason!.length).toBeLessThanOrEqual(256);
+    expect(Buffer.byteLength(serialiseStateRecord(record))).toBeLessThanOrEqual(MAX_STATE_BYTES);
+  });
+
+  test('a record written before releases carried their execution ids (schema 1) reads with the ids unknown', () => {
+    const { liveReleaseId: _l, previousReleaseId: _p, ...legacy } = stateRecord({ previousDigest: D2 });
+    expect(parseStateRecord(JSON.stringify({ ...legacy, schema: 1 }))).toMatchObject({ schema: 2, previousDigest: D2, liveReleaseId: null, previousReleaseId: null });
   });
 });
 
@@ -105,10 +121,16 @@ describe('event parsers', () => {
     expect(() => parseDeployGreenParameters(JSON.stringify({ imageUri: `r/x@${D2}`, imageDigest: D1, commit: 'c' }))).toThrow(/does not reference imageDigest/);
   });
 
-  test('the continuation token round-trips and rejects tampering', () => {
-    const token = { slot: 'b' as const, digest: D1, commit: 'c', startedAt: 's', deadline: '2026-01-01T00:00:00Z', deploymentId: 'ecs-svc/1' };
+  test('the continuation token round-trips (waiting for the lease, and rolling) and rejects tampering', () => {
+    const token = {
+      phase: 'rolling' as const, slot: 'b' as const, digest: D1, commit: 'c', startedAt: 's', deadline: '2026-01-01T00:00:00Z', deploymentId: 'ecs-svc/1', previousDigest: D2, previousDesiredCount: 3,
+    };
     expect(parseDeployToken(serialiseDeployToken(token))).toEqual(token);
-    expect(() => parseDeployToken('{"slot":"c"}')).toThrow(/slot must be "a" or "b"/);
+    const waiting = { phase: 'lease' as const, digest: D1, commit: 'c', startedAt: 's', deadline: '2026-01-01T00:00:00Z' };
+    expect(parseDeployToken(serialiseDeployToken(waiting))).toEqual(waiting);
+    expect(() => parseDeployToken(JSON.stringify({ ...token, slot: 'c' }))).toThrow(/slot must be "a" or "b"/);
+    expect(() => parseDeployToken(JSON.stringify({ ...token, phase: 'done' }))).toThrow(/phase must be "lease" or "rolling"/);
+    expect(() => parseDeployToken(JSON.stringify({ ...token, previousDigest: 'latest' }))).toThrow(/previousDigest must be a sha256 digest/);
     expect(() => parseDeployToken(JSON.stringify({ ...token, deadline: 'soon' }))).toThrow(/deadline must be an ISO-8601/);
   });
 
@@ -119,8 +141,8 @@ describe('event parsers', () => {
   });
 
   test('rollback events need a reason; the Lambda request id stands in for a missing requestId', () => {
-    expect(parseRollbackEvent({ action: 'rollback', reason: 'errors' }, 'req-1')).toEqual({ reason: 'errors', actor: null, requestId: 'req-1', expectedLiveSlot: null });
-    expect(parseRollbackEvent({ action: 'rollback', reason: 'r', actor: 'bob', requestId: 'u1', expectedLiveSlot: 'b' }, 'x')).toEqual({ reason: 'r', actor: 'bob', requestId: 'u1', expectedLiveSlot: 'b' });
+    expect(parseRollbackEvent({ action: 'rollback', reason: 'errors' }, 'req-1')).toEqual({ reason: 'errors', actor: null, requestId: 'req-1', expectedLiveSlot: null, forRelease: null });
+    expect(parseRollbackEvent({ action: 'rollback', reason: 'r', actor: 'bob', requestId: 'u1', expectedLiveSlot: 'b', forRelease: 'e1' }, 'x')).toEqual({ reason: 'r', actor: 'bob', requestId: 'u1', expectedLiveSlot: 'b', forRelease: 'e1' });
     expect(() => parseRollbackEvent({ action: 'rollback' }, 'x')).toThrow(/reason must be a non-empty string/);
     expect(() => parseRollbackEvent({ action: 'rollback', reason: 'r', expectedLiveSlot: 'c' }, 'x')).toThrow(/expectedLiveSlot/);
     expect(() => parseRollbackEvent('rollback', 'x')).toThrow(/must be a JSON object/);

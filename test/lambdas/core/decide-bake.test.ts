@@ -42,7 +42,7 @@ describe('the bake section of BLUEGREEN_CONFIG', () => {
   });
 
   test.each([
-    ['a window of zero seconds', { windowSeconds: 0 }, /bake\.windowSeconds must be an integer from 1 to 86400 \(got number 0\)/],
+    ['a window of zero seconds', { windowSeconds: 0 }, /bake\.windowSeconds must be an integer from 1 to 82800 \(got number 0\)/],
     ['a fractional window', { windowSeconds: 1.5 }, /bake\.windowSeconds must be an integer/],
     ['a missing swap function', { swapFunctionName: undefined }, /bake\.swapFunctionName must be a non-empty string \(got nothing\)/],
     ['a swap function with a space', { swapFunctionName: 'my swap' }, /bake\.swapFunctionName must be a Lambda function name or ARN/],
@@ -174,6 +174,7 @@ describe('the automatic rollback', () => {
       actor: 'bake:e-1',
       requestId: 'bake:e-1',
       expectedLiveSlot: 'b',
+      forRelease: 'e-1',
     });
   });
 

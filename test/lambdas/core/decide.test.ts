@@ -1,15 +1,16 @@
 // The decision core on plain data: no mocks.
-import { decideAfterTransientError, decideDeployProgress, planDeployStart, reusableRollout } from '../../../lambdas/core/decide-deploy';
+import { ApprovalProof, proveApproved } from '../../../lambdas/core/approval';
+import { decideAfterTransientError, decideDeployProgress, decideLeaseWait, planDeployStart, reusableRollout } from '../../../lambdas/core/decide-deploy';
 import { decideRollback, releaseView } from '../../../lambdas/core/decide-rollback';
 import { decideSwap, recordedPreviousDigest } from '../../../lambdas/core/decide-swap';
 import { errorSummary, isTransientError } from '../../../lambdas/core/errors';
-import { DeployToken, RollbackRequest, SwapParameters } from '../../../lambdas/core/events';
+import { DeployLeaseToken, DeployRollToken, RollbackRequest, SwapParameters } from '../../../lambdas/core/events';
 import { TAG_CHANGED_BY_EXECUTION, TAG_LIVE_DIGEST, TAG_LIVE_SLOT, labelDrift, labelledResources, liveLabels } from '../../../lambdas/core/labels';
 import { SlotObservation } from '../../../lambdas/core/ports';
 import { resolveRoutes, writesToMakeLive } from '../../../lambdas/core/routes';
 import { slotNotReadyReason, uniformDigest } from '../../../lambdas/core/slot';
 import { StateRecord } from '../../../lambdas/core/state';
-import { D1, D2, D3, NOW, config, readySlot, routes, service, stateRecord, targets, task, tg } from './fixtures';
+import { D1, D2, D3, NOW, approvedRelease, config, readySlot, routes, service, stateRecord, targets, task, tg } from './fixtures';
 
 describe('routes', () => {
   test('the live slot is the production rule target; the test rule must forward to the other', () => {
@@ -77,7 +78,7 @@ describe('DeployGreen decisions', () => {
   test('deploys to the idle slot at run time, sized like the busier slot', () => {
     const plan = planDeployStart(config, routes('b', 'a'), { a: service('a', { desiredCount: 0, runningCount: 0 }), b: service('b', { desiredCount: 3 }) }, NOW);
     expect(plan).toEqual({
-      kind: 'deploy', slot: 'a', imageTag: 'slot-a', desiredCount: 3, repairTestRoute: null,
+      kind: 'deploy', slot: 'a', imageTag: 'slot-a', desiredCount: 3, previousDesiredCount: 0, repairTestRoute: null,
       startedAt: NOW.toISOString(), deadline: new Date(NOW.getTime() + 1800_000).toISOString(),
     });
   });
@@ -97,7 +98,17 @@ describe('DeployGreen decisions', () => {
     expect(plan.kind === 'refused' && plan.reason).toMatch(reason);
   });
 
-  const token: DeployToken = { slot: 'b', digest: D2, commit: 'c2', startedAt: NOW.toISOString(), deadline: new Date(NOW.getTime() + 60_000).toISOString(), deploymentId: 'ecs-svc/b1' };
+  const token: DeployRollToken = {
+    phase: 'rolling',
+    slot: 'b',
+    digest: D2,
+    commit: 'c2',
+    startedAt: NOW.toISOString(),
+    deadline: new Date(NOW.getTime() + 60_000).toISOString(),
+    deploymentId: 'ecs-svc/b1',
+    previousDigest: D1,
+    previousDesiredCount: 2,
+  };
   const later = new Date(NOW.getTime() + 120_000);
 
   test('succeeds with the output variables once the slot is ready', () => {
@@ -110,15 +121,27 @@ describe('DeployGreen decisions', () => {
   test('waits while rolling, fails at the deadline with what is missing', () => {
     const rolling = { ...readySlot('b', D2), service: service('b', {}, 'IN_PROGRESS') };
     expect(decideDeployProgress(config, token, rolling, NOW)).toEqual({ kind: 'continue', reason: expect.stringMatching(/IN_PROGRESS/) });
-    expect(decideDeployProgress(config, token, rolling, later)).toEqual({ kind: 'fail', reason: expect.stringMatching(/not ready by the deadline .*IN_PROGRESS/) });
+    // The candidate never became ready: its tag goes back and the slot rolls back to what it ran.
+    expect(decideDeployProgress(config, token, rolling, later)).toEqual({ kind: 'fail', reason: expect.stringMatching(/not ready by the deadline .*IN_PROGRESS/), undo: 'tag-and-roll' });
   });
 
-  test.each<[string, SlotObservation, RegExp]>([
-    ['the circuit breaker failed the rollout', { ...readySlot('b', D2), service: { ...service('b', {}, 'FAILED'), deployments: [{ ...service('b').deployments[0], rolloutState: 'FAILED', rolloutStateReason: 'tasks failed to start' }] } }, /circuit breaker stopped slot b's rollout ecs-svc\/b1 \(tasks failed to start\)/],
-    ['another deployment replaced ours', { ...readySlot('b', D2), service: { ...service('b'), deployments: [{ ...service('b').deployments[0], id: 'ecs-svc/other' }] } }, /was replaced by another deployment/],
-    ['the service vanished', { ...readySlot('b', D2), service: null }, /no longer exists/],
-  ])('fails at once when %s', (_n, obs, reason) => {
-    expect(decideDeployProgress(config, token, obs, NOW)).toEqual({ kind: 'fail', reason: expect.stringMatching(reason) });
+  test.each<[string, SlotObservation, RegExp, string]>([
+    // ECS rolled back to the pinned previous digest by itself: only the tag is left to put back.
+    ['the circuit breaker failed the rollout', { ...readySlot('b', D2), service: { ...service('b', {}, 'FAILED'), deployments: [{ ...service('b').deployments[0], rolloutState: 'FAILED', rolloutStateReason: 'tasks failed to start' }] } }, /circuit breaker stopped slot b's rollout ecs-svc\/b1 \(tasks failed to start\)/, 'tag'],
+    ['another deployment replaced ours', { ...readySlot('b', D2), service: { ...service('b'), deployments: [{ ...service('b').deployments[0], id: 'ecs-svc/other' }] } }, /was replaced by another deployment/, 'tag-and-roll'],
+    ['the service vanished', { ...readySlot('b', D2), service: null }, /no longer exists/, 'none'],
+  ])('fails at once when %s', (_n, obs, reason, undo) => {
+    expect(decideDeployProgress(config, token, obs, NOW)).toEqual({ kind: 'fail', reason: expect.stringMatching(reason), undo });
+  });
+
+  test('waiting for the release lease continues until the deadline, then fails having touched nothing', () => {
+    const waiting: DeployLeaseToken = { phase: 'lease', digest: D2, commit: 'c2', startedAt: token.startedAt, deadline: token.deadline };
+    expect(decideLeaseWait(waiting, NOW, 'release exec-1 holds the slots')).toEqual({ kind: 'continue', reason: 'waiting for the release lease: release exec-1 holds the slots' });
+    expect(decideLeaseWait(waiting, later, 'release exec-1 holds the slots')).toEqual({
+      kind: 'fail',
+      reason: `the release lease was not free by the deadline ${token.deadline}: release exec-1 holds the slots`,
+      undo: 'none',
+    });
   });
 
   test('a repeated start reuses a rollout in progress or a slot already running the digest', () => {
@@ -132,13 +155,24 @@ describe('DeployGreen decisions', () => {
 
   test('a transient error is another poll until the deadline', () => {
     expect(decideAfterTransientError(token, NOW, 'ThrottlingException: slow down')).toEqual({ kind: 'continue', reason: expect.stringMatching(/transient/) });
-    expect(decideAfterTransientError(token, later, 'ThrottlingException: slow down')).toEqual({ kind: 'fail', reason: expect.stringMatching(/deadline/) });
+    expect(decideAfterTransientError(token, later, 'ThrottlingException: slow down')).toEqual({ kind: 'fail', reason: expect.stringMatching(/deadline/), undo: 'tag-and-roll' });
   });
 });
 
 describe('swap decisions', () => {
   const request: SwapParameters = { greenSlot: 'b', imageDigest: D2, commit: 'c2', executionId: 'exec-2' };
-  const base = { config, request, routes: routes('a', 'b'), green: readySlot('b', D2), state: stateRecord(), previousDigest: D1, approver: 'alice', now: NOW };
+  const base = {
+    config,
+    request,
+    routes: routes('a', 'b'),
+    green: readySlot('b', D2),
+    state: stateRecord(),
+    previousDigest: D1,
+    previousReleaseId: 'exec-1' as string | null,
+    greenTag: D2 as string | null,
+    approver: 'alice',
+    now: NOW,
+  };
 
   test('plans production then test, labels, the next record and the output variables', () => {
     const plan = decideSwap(base);
@@ -148,7 +182,19 @@ describe('swap decisions', () => {
     expect(plan.revert).toMatchObject({ rule: 'production', targetGroupArn: tg('a') });
     expect(plan.labelArns).toEqual(labelledResources(config));
     expect(plan.labels).toEqual({ [TAG_LIVE_SLOT]: 'b', [TAG_LIVE_DIGEST]: D2, [TAG_CHANGED_BY_EXECUTION]: 'exec-2' });
-    expect(plan.nextState).toMatchObject({ liveSlot: 'b', liveDigest: D2, previousDigest: D1, lastExecutionId: 'exec-2', lastOperation: 'swap', commit: 'c2', changedBy: 'alice', changedAt: NOW.toISOString() });
+    expect(plan.nextState).toMatchObject({
+      liveSlot: 'b',
+      liveDigest: D2,
+      previousDigest: D1,
+      liveReleaseId: 'exec-2',
+      previousReleaseId: 'exec-1',
+      lastExecutionId: 'exec-2',
+      lastOperation: 'swap',
+      commit: 'c2',
+      changedBy: 'alice',
+      changedAt: NOW.toISOString(),
+    });
+    expect(plan.repairTag).toBeNull();
     expect(plan.nextState?.history[0]).toEqual({ operation: 'swap', executionId: 'exec-2', fromSlot: 'a', toSlot: 'b', digest: D2, commit: 'c2', at: NOW.toISOString(), by: 'alice' });
     expect(plan.outputs).toEqual({ LIVE_SLOT: 'b', LIVE_DIGEST: D2, PREVIOUS_DIGEST: D1 });
   });
@@ -179,28 +225,50 @@ describe('swap decisions', () => {
     expect(plan.kind !== 'refused' && plan.writes.map((w) => w.rule)).toEqual(['test']);
   });
 
-  test('the previous digest comes from the record only when the record agrees', () => {
-    expect(recordedPreviousDigest(stateRecord(), request)).toEqual({ known: true, digest: D1 });
-    expect(recordedPreviousDigest(null, request)).toEqual({ known: true, digest: null });
+  test('the previous digest (and the execution that released it) comes from the record only when the record agrees', () => {
+    expect(recordedPreviousDigest(stateRecord(), request)).toEqual({ known: true, digest: D1, releaseId: 'exec-1' });
+    expect(recordedPreviousDigest(null, request)).toEqual({ known: true, digest: null, releaseId: null });
     expect(recordedPreviousDigest(null, { ...request, greenSlot: 'a' })).toEqual({ known: false });
     expect(recordedPreviousDigest(stateRecord({ liveSlot: 'b' }), request)).toEqual({ known: false });
-    expect(recordedPreviousDigest(stateRecord({ liveSlot: 'b', lastExecutionId: 'exec-2', previousDigest: D3 }), request)).toEqual({ known: true, digest: D3 });
+    expect(recordedPreviousDigest(stateRecord({ liveSlot: 'b', lastExecutionId: 'exec-2', previousDigest: D3, previousReleaseId: 'exec-0' }), request)).toEqual({ known: true, digest: D3, releaseId: 'exec-0' });
+  });
+
+  test('a green tag that names another digest than the green tasks run is put right before production moves', () => {
+    const plan = decideSwap({ ...base, greenTag: D3 });
+    expect(plan).toMatchObject({ kind: 'swap', repairTag: { tag: 'slot-b', digest: D2 } });
+    expect(decideSwap({ ...base, greenTag: null })).toMatchObject({ repairTag: { tag: 'slot-b', digest: D2 } });
+  });
+
+  test('a previous digest observed (not recorded) carries no release id, so no rollback can prove it', () => {
+    const plan = decideSwap({ ...base, state: null, previousDigest: D1, previousReleaseId: null });
+    expect(plan).toMatchObject({ nextState: { previousDigest: D1, previousReleaseId: null } });
   });
 });
 
 describe('rollback decisions', () => {
-  const request: RollbackRequest = { reason: '5xx spike', actor: 'bob', requestId: 'r1', expectedLiveSlot: null };
-  const afterSwap = stateRecord({ liveSlot: 'b', liveDigest: D2, previousDigest: D1, lastExecutionId: 'exec-2', commit: 'c2', history: [
+  const request: RollbackRequest = { reason: '5xx spike', actor: 'bob', requestId: 'r1', expectedLiveSlot: null, forRelease: null };
+  const afterSwap = stateRecord({ liveSlot: 'b', liveDigest: D2, previousDigest: D1, liveReleaseId: 'exec-2', previousReleaseId: 'exec-1', lastExecutionId: 'exec-2', commit: 'c2', history: [
     { operation: 'swap', executionId: 'exec-2', fromSlot: 'a', toSlot: 'b', digest: D2, commit: 'c2', at: 't2', by: 'alice' },
     { operation: 'swap', executionId: 'exec-1', fromSlot: 'b', toSlot: 'a', digest: D1, commit: 'c1', at: 't1', by: 'alice' },
   ] });
-  const base = { config, request, routes: routes('b', 'a'), target: readySlot('a', D1), state: afterSwap as StateRecord | null, now: NOW };
+  const proven: ApprovalProof = { proven: true, how: 'execution exec-1 approved and swapped it' };
+  const base = {
+    config,
+    request,
+    routes: routes('b', 'a'),
+    target: readySlot('a', D1),
+    targetTag: D1 as string | null,
+    state: afterSwap as StateRecord | null,
+    releaseHolder: null as { executionId: string; running: boolean } | null,
+    proof: proven as ApprovalProof | null,
+    now: NOW,
+  };
 
   test('re-swaps to the previous slot and records who and why', () => {
     const plan = decideRollback(base);
     if (plan.kind !== 'rollback') throw new Error(JSON.stringify(plan));
     expect(plan.writes.map((w) => [w.rule, w.slot])).toEqual([['production', 'a'], ['test', 'b']]);
-    expect(plan.nextState).toMatchObject({ liveSlot: 'a', liveDigest: D1, previousDigest: D2, lastExecutionId: 'rollback:r1', lastOperation: 'rollback', commit: 'c1', changedBy: 'bob' });
+    expect(plan.nextState).toMatchObject({ liveSlot: 'a', liveDigest: D1, previousDigest: D2, liveReleaseId: 'exec-1', previousReleaseId: 'exec-2', lastExecutionId: 'rollback:r1', lastOperation: 'rollback', commit: 'c1', changedBy: 'bob' });
     expect(plan.nextState?.history[0]).toMatchObject({ operation: 'rollback', reason: '5xx spike', fromSlot: 'b', toSlot: 'a' });
     expect(plan.labels[TAG_CHANGED_BY_EXECUTION]).toBe('rollback:r1');
   });
@@ -208,7 +276,7 @@ describe('rollback decisions', () => {
   test('a rollback of a rollback goes forward again', () => {
     const first = decideRollback(base);
     if (first.kind !== 'rollback') throw new Error('expected a plan');
-    const second = decideRollback({ ...base, request: { ...request, requestId: 'r2' }, routes: routes('a', 'b'), target: readySlot('b', D2), state: first.nextState });
+    const second = decideRollback({ ...base, request: { ...request, requestId: 'r2' }, routes: routes('a', 'b'), target: readySlot('b', D2), targetTag: D2, state: first.nextState });
     expect(second).toMatchObject({ kind: 'rollback', toSlot: 'b', liveDigest: D2, previousDigest: D1, nextState: { commit: 'c2', liveSlot: 'b' } });
   });
 
@@ -227,10 +295,25 @@ describe('rollback decisions', () => {
     ['the target has been scaled in', { target: { ...readySlot('a', D1), service: service('a', { desiredCount: 0, runningCount: 0 }) } }, /no tasks/],
     ['the target is unhealthy', { target: { ...readySlot('a', D1), targets: targets(['unhealthy', 'unhealthy']) } }, /0 healthy target/],
     ['the routes are unreadable', { routes: routes([], 'a') }, /does not forward to any target group/],
+    ['the previous digest is not proven approved', { proof: { proven: false, reason: 'execution exec-1 has no succeeded approval' } }, /is not proven approved: execution exec-1 has no succeeded approval/],
+    ['no proof could be made', { proof: null }, /not proven approved/],
+    ['a release that has not swapped holds the lease (it deploys onto the target)', { releaseHolder: { executionId: 'exec-3', running: true } }, /release exec-3 holds the slots and is deploying to slot a, the rollback target/],
+    ['a bake rollback for a release that no longer holds the lease', { request: { ...request, forRelease: 'exec-2' } }, /release exec-2 no longer holds the slots/],
   ])('refuses when %s', (_n, over, reason) => {
     const d = decideRollback({ ...base, ...over });
     expect(d.kind).toBe('refused');
     expect(d.kind === 'refused' && d.reason).toMatch(reason);
+  });
+
+  test('a rollback during a release\'s bake (it swapped, it holds the lease) is allowed, as is a holder that has ended', () => {
+    expect(decideRollback({ ...base, releaseHolder: { executionId: 'exec-2', running: true } }).kind).toBe('rollback');
+    expect(decideRollback({ ...base, releaseHolder: { executionId: 'exec-2', running: true }, request: { ...request, forRelease: 'exec-2' } }).kind).toBe('rollback');
+    expect(decideRollback({ ...base, releaseHolder: { executionId: 'exec-3', running: false } }).kind).toBe('rollback');
+  });
+
+  test('a target tag that names another digest is repaired as part of the rollback', () => {
+    expect(decideRollback({ ...base, targetTag: D3 })).toMatchObject({ kind: 'rollback', repairTag: { tag: 'slot-a', digest: D1 } });
+    expect(decideRollback(base)).toMatchObject({ kind: 'rollback', repairTag: null });
   });
 
   test('the release view reports digests only when record and routes agree', () => {
@@ -269,5 +352,27 @@ describe('transient errors', () => {
 
   test('errors summarise without a trailing period', () => {
     expect(errorSummary(new TypeError('bad.'))).toBe('TypeError: bad');
+  });
+});
+
+describe('approval proof of a rollback target', () => {
+  test('CodePipeline\'s record of the releasing execution proves it: approval succeeded and its Swap made the digest live', () => {
+    expect(proveApproved(D1, 'exec-1', approvedRelease(D1))).toEqual({ proven: true, how: `execution exec-1 approved and swapped ${D1}` });
+  });
+
+  test.each<[string, string | null, ReturnType<typeof approvedRelease> | 'not-found', RegExp]>([
+    ['no release id is recorded', null, approvedRelease(D1), /no release execution is recorded/],
+    ['the approval was rejected', 'exec-1', approvedRelease(D1).map((a) => (a.category === 'Approval' ? { ...a, status: 'Failed' } : a)), /has no succeeded approval/],
+    ['the execution never reached its approval', 'exec-1', approvedRelease(D1).filter((a) => a.category !== 'Approval'), /has no succeeded approval/],
+    ['the execution swapped another digest (the record was edited)', 'exec-1', approvedRelease(D2), /was approved but its swap did not make/],
+    ['the swap failed', 'exec-1', approvedRelease(D1).map((a) => (a.actionName === 'Swap' ? { ...a, status: 'Failed' } : a)), /did not make/],
+  ])('refuses when %s', (_n, releaseId, history, reason) => {
+    const proof = proveApproved(D1, releaseId, history);
+    expect(proof.proven).toBe(false);
+    expect(!proof.proven && proof.reason).toMatch(reason);
+  });
+
+  test('an execution past CodePipeline\'s history leaves the sealed record as the proof', () => {
+    expect(proveApproved(D1, 'exec-1', 'not-found')).toMatchObject({ proven: true, how: expect.stringMatching(/sealed state record/) });
   });
 });

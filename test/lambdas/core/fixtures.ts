@@ -1,4 +1,5 @@
 // Plain-data builders shared by the control-plane tests.
+import { ObservedActionExecution } from '../../../lambdas/core/approval';
 import { ReleaseConfig, SlotName } from '../../../lambdas/core/config';
 import { ObservedRoutes, ObservedService, ObservedTask, ObservedTarget, SlotObservation } from '../../../lambdas/core/ports';
 import { StateRecord } from '../../../lambdas/core/state';
@@ -19,8 +20,12 @@ export const config: ReleaseConfig = {
   testRuleArn: `${elb}:listener-rule/app/shop/abc/test/2`,
   testUrl: 'http://shop-alb.example.com:8080',
   stateParameterName: '/bluegreen/shop/state',
+  leaseParameterPath: '/bluegreen/shop/lease',
+  stateKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/0b0e4e6d-5ea1-4000-8000-000000000001`,
+  operationTimeoutSeconds: 120,
   desiredCount: 2,
   deployTimeoutSeconds: 1800,
+  bakeAfterSwap: false,
 };
 
 export const configWithTopic: ReleaseConfig = { ...config, notificationTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:shop-audit` };
@@ -78,10 +83,12 @@ export function readySlot(slot: SlotName, digest: string, count = 2): SlotObserv
 
 export function stateRecord(over: Partial<StateRecord> = {}): StateRecord {
   return {
-    schema: 1,
+    schema: 2,
     liveSlot: 'a',
     liveDigest: D1,
     previousDigest: null,
+    liveReleaseId: 'exec-1',
+    previousReleaseId: null,
     lastExecutionId: 'exec-1',
     lastOperation: 'swap',
     commit: 'c1',
@@ -93,3 +100,12 @@ export function stateRecord(over: Partial<StateRecord> = {}): StateRecord {
 }
 
 export const NOW = new Date('2026-02-01T12:00:00.000Z');
+
+/** CodePipeline's record of an execution whose approval succeeded and whose Swap made `digest` live. */
+export function approvedRelease(digest: string): ObservedActionExecution[] {
+  return [
+    { actionName: 'DeployGreen', category: 'Invoke', status: 'Succeeded', outputVariables: { IMAGE_DIGEST: digest } },
+    { actionName: 'Approve', category: 'Approval', status: 'Succeeded', outputVariables: {} },
+    { actionName: 'Swap', category: 'Invoke', status: 'Succeeded', outputVariables: { LIVE_DIGEST: digest } },
+  ];
+}

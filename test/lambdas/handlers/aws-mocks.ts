@@ -1,12 +1,16 @@
 // aws-sdk-client-mock set-up for handler tests: every client the handlers use, and helpers that
 // answer the reads for a given routes / slots / state picture.
-import { CodePipelineClient, ListActionExecutionsCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
-import { ECRClient } from '@aws-sdk/client-ecr';
+import {
+  CodePipelineClient, GetPipelineExecutionCommand, ListActionExecutionsCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand,
+} from '@aws-sdk/client-codepipeline';
+import { BatchGetImageCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { DescribeServicesCommand, DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { DescribeRulesCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ResourceGroupsTaggingAPIClient, TagResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  DeleteParameterCommand, DescribeParametersCommand, GetParameterCommand, GetParametersByPathCommand, ParameterNotFound, PutParameterCommand, SSMClient,
+} from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ReleaseConfig, SlotName } from '../../../lambdas/core/config';
 import { SlotObservation } from '../../../lambdas/core/ports';
@@ -31,9 +35,41 @@ export function resetAws(cfg: ReleaseConfig = config): void {
   aws.elbv2.on(ModifyRuleCommand).resolves({});
   aws.tagging.on(TagResourcesCommand).resolves({});
   aws.ssm.on(PutParameterCommand).resolves({});
+  aws.ecr.on(PutImageCommand).resolves({});
   aws.sns.on(PublishCommand).resolves({});
   aws.codepipeline.on(ListActionExecutionsCommand).resolves({ actionExecutionDetails: [] });
+  // The release lease: free, every write wins; every execution asked about is running.
+  aws.ssm.on(GetParametersByPathCommand).resolves({ Parameters: [] });
+  aws.ssm.on(DeleteParameterCommand).resolves({});
+  aws.ssm.on(DescribeParametersCommand).resolves({ Parameters: [{ Name: cfg.stateParameterName, Type: 'SecureString', KeyId: cfg.stateKeyArn }] });
+  aws.codepipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { status: 'InProgress' } });
 }
+
+/** The release lease as DeployGreen of `executionId` left it: held by that execution. */
+export function givenLeaseHeldBy(executionId: string, generation = 1): void {
+  const lease = { schema: 1, generation, release: { executionId, since: '2026-01-01T00:00:00.000Z' }, operation: null, writer: 'deploy', at: '2026-01-01T00:00:00.000Z' };
+  aws.ssm.on(GetParametersByPathCommand).resolves({ Parameters: [{ Name: `${config.leaseParameterPath}/${String(generation).padStart(10, '0')}`, Value: JSON.stringify(lease) }] });
+}
+
+/** CodePipeline's record of `executionId`: its approval succeeded and its Swap made `digest` live. */
+export function givenReleaseRecord(executionId: string, digest: string): void {
+  const approval = { category: 'Approval' as const, owner: 'AWS' as const, provider: 'Manual', version: '1' };
+  const invoke = { category: 'Invoke' as const, owner: 'AWS' as const, provider: 'Lambda', version: '1' };
+  aws.codepipeline.on(ListActionExecutionsCommand, { filter: { pipelineExecutionId: executionId } }).resolves({
+    actionExecutionDetails: [
+      { actionName: 'Approve', status: 'Succeeded', updatedBy: 'arn:aws:iam::123456789012:user/alice', input: { actionTypeId: approval } },
+      { actionName: 'Swap', status: 'Succeeded', input: { actionTypeId: invoke }, output: { outputVariables: { LIVE_DIGEST: digest } } },
+    ],
+  });
+}
+
+/** The state record's writes (not the lease's), newest last. */
+export function stateWrites(cfg: ReleaseConfig = config): string[] {
+  return aws.ssm.commandCalls(PutParameterCommand).map((c) => c.args[0].input).filter((i) => i.Name === cfg.stateParameterName).map((i) => i.Value!);
+}
+
+/** The execution id jobEvent's pipeline context carries unless told otherwise. */
+export const EXECUTION_ID = 'exec-2';
 
 export function rulesOutput(production: SlotName, test: SlotName) {
   return {
@@ -64,6 +100,12 @@ export function givenSlots(...slots: SlotObservation[]): void {
       TargetHealthDescriptions: o.targets.map((t) => ({ Target: { Id: t.id, Port: t.port ?? undefined }, TargetHealth: { State: t.state as 'healthy' } })),
     });
   }
+  // Each slot's tag names the digest its tasks run (the slot-tag rule).
+  for (const o of slots) {
+    const digest = o.tasks[0]?.containers[0]?.imageDigest;
+    const tag = config.slots[o.slot].imageTag;
+    aws.ecr.on(BatchGetImageCommand, { imageIds: [{ imageTag: tag }] }).resolves(digest ? { images: [{ imageId: { imageDigest: digest, imageTag: tag }, imageManifest: '{}' }] } : { images: [] });
+  }
   aws.ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => ({
     tasks: slots.flatMap((o) => o.tasks.filter((t) => input.tasks.includes(t.taskArn + o.slot)).map((t) => ({ ...t, containers: t.containers.map((c) => ({ ...c, imageDigest: c.imageDigest ?? undefined, image: c.image ?? undefined })) }))),
   }));
@@ -79,7 +121,11 @@ export function jobEvent(userParameters: unknown, extra: Record<string, unknown>
     'CodePipeline.job': {
       id: 'job-1',
       accountId: '123456789012',
-      data: { actionConfiguration: { configuration: { FunctionName: 'f', UserParameters: typeof userParameters === 'string' ? userParameters : JSON.stringify(userParameters) } }, ...extra },
+      data: {
+        actionConfiguration: { configuration: { FunctionName: 'f', UserParameters: typeof userParameters === 'string' ? userParameters : JSON.stringify(userParameters) } },
+        pipelineContext: { pipelineName: 'shop', pipelineExecutionId: EXECUTION_ID },
+        ...extra,
+      },
     },
   };
 }

@@ -104,6 +104,8 @@ describe('Bake handler', () => {
       actor: 'bake:exec-7',
       requestId: 'bake:exec-7',
       expectedLiveSlot: 'b',
+      // Only while exec-7 still holds the release lease (a late duplicate Bake job changes nothing).
+      forRelease: 'exec-7',
     });
     expect(onlyResult()).toEqual({
       kind: 'failure',

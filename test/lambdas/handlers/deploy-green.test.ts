@@ -1,14 +1,26 @@
-import { BatchGetImageCommand, ImageAlreadyExistsException, PutImageCommand } from '@aws-sdk/client-ecr';
+import { BatchDeleteImageCommand, BatchGetImageCommand, ImageAlreadyExistsException, PutImageCommand } from '@aws-sdk/client-ecr';
+import { GetParametersByPathCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import { GetPipelineExecutionCommand } from '@aws-sdk/client-codepipeline';
 import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { createDeployGreenHandler, handler } from '../../../lambdas/deploy-green/index';
-import { serialiseDeployToken } from '../../../lambdas/core/events';
+import { DeployRollToken, serialiseDeployToken } from '../../../lambdas/core/events';
 import { D1, D2, NOW, config, readySlot, service, tg } from '../core/fixtures';
 import { aws, callCounts, givenRoutes, givenSlots, jobEvent, jobResults, logCapture, resetAws } from './aws-mocks';
 
 const params = { imageUri: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/web@${D2}`, imageDigest: D2, commit: 'c2' };
-const token = { slot: 'b' as const, digest: D2, commit: 'c2', startedAt: NOW.toISOString(), deadline: new Date(NOW.getTime() + 600_000).toISOString(), deploymentId: 'ecs-svc/b1' };
+const token: DeployRollToken = {
+  phase: 'rolling',
+  slot: 'b',
+  digest: D2,
+  commit: 'c2',
+  startedAt: NOW.toISOString(),
+  deadline: new Date(NOW.getTime() + 600_000).toISOString(),
+  deploymentId: 'ecs-svc/b1',
+  previousDigest: D1,
+  previousDesiredCount: 0,
+};
 const continuation = (t = token) => jobEvent(params, { continuationToken: serialiseDeployToken(t) });
 
 let logs: ReturnType<typeof logCapture>;
@@ -21,6 +33,8 @@ beforeEach(() => {
   now = NOW;
   run = createDeployGreenHandler({ logSink: logs.sink, now: () => now });
   aws.ecr.on(BatchGetImageCommand).resolves({ images: [{ imageId: { imageDigest: D2 }, imageManifest: '{}', imageManifestMediaType: 'application/vnd.oci.image.manifest.v1+json' }] });
+  // The slot's tag names what it runs (D1) until DeployGreen moves it.
+  aws.ecr.on(BatchGetImageCommand, { imageIds: [{ imageTag: 'slot-b' }] }).resolves({ images: [{ imageId: { imageDigest: D1, imageTag: 'slot-b' }, imageManifest: '{}' }] });
   aws.ecr.on(PutImageCommand).resolves({});
   aws.ecs.on(UpdateServiceCommand).resolves({ service: { deployments: [{ id: 'ecs-svc/b1', status: 'PRIMARY' }] } });
 });
@@ -36,13 +50,18 @@ describe('DeployGreen handler', () => {
     const { successes, failures } = jobResults();
     expect(failures).toEqual([]);
     expect(successes).toHaveLength(1);
-    expect(JSON.parse(successes[0].continuationToken!)).toEqual({ ...token, deadline: new Date(NOW.getTime() + 1800_000).toISOString() });
+    // Slot b ran nothing: a failed release puts it back to no tag and no tasks.
+    expect(JSON.parse(successes[0].continuationToken!)).toEqual({ ...token, previousDigest: null, deadline: new Date(NOW.getTime() + 1800_000).toISOString() });
+    // The release lease was taken first, for this execution, as generation 1.
+    expect(aws.ssm.commandCalls(PutParameterCommand)[0].args[0].input).toMatchObject({ Name: `${config.leaseParameterPath}/0000000001`, Overwrite: false, Type: 'SecureString' });
+    expect(JSON.parse(aws.ssm.commandCalls(PutParameterCommand)[0].args[0].input.Value!)).toMatchObject({ release: { executionId: 'exec-2' } });
     expect(aws.elbv2.commandCalls(ModifyRuleCommand)).toHaveLength(0);
   });
 
   test('a repeated start whose tag is already in place does not restart a rollout in progress', async () => {
     givenRoutes('a', 'b');
     givenSlots(readySlot('a', D1), { ...readySlot('b', D1), service: service('b', {}, 'IN_PROGRESS') });
+    aws.ecr.on(BatchGetImageCommand, { imageIds: [{ imageTag: 'slot-b' }] }).resolves({ images: [{ imageId: { imageDigest: D2, imageTag: 'slot-b' }, imageManifest: '{}' }] });
     aws.ecr.on(PutImageCommand).rejects(new ImageAlreadyExistsException({ message: 'exists', $metadata: {} }));
     await run(jobEvent(params));
     expect(aws.ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
@@ -62,7 +81,7 @@ describe('DeployGreen handler', () => {
     await run(continuation());
     expect(jobResults()).toEqual({
       failures: [],
-      successes: [{ jobId: 'job-1', outputVariables: { GREEN_SLOT: 'b', IMAGE_DIGEST: D2, TEST_URL: config.testUrl, COMMIT: 'c2' }, executionDetails: { summary: expect.stringContaining('Slot b runs') } }],
+      successes: [{ jobId: 'job-1', outputVariables: { GREEN_SLOT: 'b', IMAGE_DIGEST: D2, TEST_URL: config.testUrl, COMMIT: 'c2' }, executionDetails: { summary: expect.stringContaining('Slot b runs'), externalExecutionId: 'exec-2' } }],
     });
   });
 

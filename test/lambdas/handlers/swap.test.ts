@@ -3,11 +3,13 @@ import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { DescribeRulesCommand, ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { TagResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { GetParametersByPathCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { createSwapHandler, handler } from '../../../lambdas/swap/index';
 import { parseStateRecord } from '../../../lambdas/core/state';
 import { D1, D2, D3, NOW, config, configWithTopic, readySlot, stateRecord, tg } from '../core/fixtures';
-import { aws, callCounts, givenRoutes, rulesOutput, givenSlots, givenState, jobEvent, jobResults, logCapture, resetAws } from './aws-mocks';
+import {
+  aws, callCounts, givenLeaseHeldBy, givenReleaseRecord, givenRoutes, rulesOutput, givenSlots, givenState, jobEvent, jobResults, logCapture, resetAws, stateWrites,
+} from './aws-mocks';
 
 const params = { greenSlot: 'b', imageDigest: D2, commit: 'c2', executionId: 'exec-2' };
 const approver = 'arn:aws:iam::123456789012:user/alice';
@@ -15,7 +17,7 @@ let logs: ReturnType<typeof logCapture>;
 let run: ReturnType<typeof createSwapHandler>;
 
 const modifyRules = () => aws.elbv2.commandCalls(ModifyRuleCommand).map((c) => [c.args[0].input.RuleArn, c.args[0].input.Actions?.[0].TargetGroupArn]);
-const writtenState = () => parseStateRecord(aws.ssm.commandCalls(PutParameterCommand)[0]?.args[0].input.Value);
+const writtenState = () => parseStateRecord(stateWrites()[0]);
 const failureMessage = () => jobResults().failures[0]?.failureDetails?.message;
 
 beforeEach(() => {
@@ -28,10 +30,12 @@ beforeEach(() => {
   givenRoutes('a', 'b');
   givenSlots(readySlot('a', D1), readySlot('b', D2));
   givenState(stateRecord());
+  // DeployGreen of exec-2 took the release lease.
+  givenLeaseHeldBy('exec-2');
 });
 
 describe('Swap job', () => {
-  test('moves production then test, labels all four resources, records the change, 12 AWS calls', async () => {
+  test('moves production then test, labels all four resources, records the change, under the release lease: 18 AWS calls', async () => {
     await run(jobEvent(params));
     expect(modifyRules()).toEqual([[config.productionRuleArn, tg('b')], [config.testRuleArn, tg('a')]]);
     expect(aws.tagging.commandCalls(TagResourcesCommand)[0].args[0].input).toEqual({
@@ -44,12 +48,22 @@ describe('Swap job', () => {
       successes: [{ jobId: 'job-1', outputVariables: { LIVE_SLOT: 'b', LIVE_DIGEST: D2, PREVIOUS_DIGEST: D1 }, executionDetails: { summary: expect.stringMatching(/from slot a to slot b/), externalExecutionId: 'exec-2' } }],
     });
     expect(callCounts()).toEqual({
-      total: 12,
+      total: 18,
       byCommand: {
+        // The lease: one read, the operation taken and given back (with the release: no bake
+        // follows), and the generation before last pruned.
+        GetParametersByPathCommand: 1, DeleteParameterCommand: 1,
+        // The tag check (slot-tag rule) and the record's seal check.
+        BatchGetImageCommand: 1, DescribeParametersCommand: 1,
         DescribeRulesCommand: 1, DescribeServicesCommand: 1, ListTasksCommand: 1, DescribeTasksCommand: 1, DescribeTargetHealthCommand: 1,
-        GetParameterCommand: 1, ListActionExecutionsCommand: 1, ModifyRuleCommand: 2, TagResourcesCommand: 1, PutParameterCommand: 1, PutJobSuccessResultCommand: 1,
+        GetParameterCommand: 1, ListActionExecutionsCommand: 1, ModifyRuleCommand: 2, TagResourcesCommand: 1, PutParameterCommand: 3, PutJobSuccessResultCommand: 1,
       },
     });
+    const leaseWrites = aws.ssm.commandCalls(PutParameterCommand).map((c) => c.args[0].input).filter((i) => i.Name!.startsWith(config.leaseParameterPath));
+    expect(leaseWrites.map((i) => [i.Name, JSON.parse(i.Value!).operation?.id ?? null, JSON.parse(i.Value!).release?.executionId ?? null])).toEqual([
+      [`${config.leaseParameterPath}/0000000002`, 'swap:exec-2', 'exec-2'],
+      [`${config.leaseParameterPath}/0000000003`, null, null],
+    ]);
     for (const line of logs.lines.slice(1)) expect(line).toMatchObject({ executionId: 'exec-2', operation: 'swap', jobId: 'job-1' });
   });
 
@@ -77,7 +91,7 @@ describe('Swap job', () => {
     expect(modifyRules()).toEqual([[config.productionRuleArn, tg('b')], [config.testRuleArn, tg('a')], [config.productionRuleArn, tg('a')]]);
     expect(failureMessage()).toMatch(/^Swap failed and the system is in the old state: writing the test rule failed .* production was reverted to slot a; retry the Swap stage\.$/);
     expect(aws.tagging.commandCalls(TagResourcesCommand)).toHaveLength(0);
-    expect(aws.ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+    expect(stateWrites()).toHaveLength(0);
   });
 
   test('if the revert fails too, the result says "new state" with a stale test route', async () => {
@@ -123,7 +137,7 @@ describe('Swap job', () => {
     givenState(stateRecord({ liveSlot: 'b', liveDigest: D2, previousDigest: D1, lastExecutionId: 'exec-2' }));
     await run(jobEvent(params));
     expect(modifyRules()).toEqual([]);
-    expect(aws.ssm.commandCalls(PutParameterCommand)).toHaveLength(0);
+    expect(stateWrites()).toHaveLength(0);
     expect(jobResults().successes[0]).toMatchObject({ outputVariables: { LIVE_SLOT: 'b', PREVIOUS_DIGEST: D1 }, executionDetails: { summary: expect.stringMatching(/already served slot b/) } });
   });
 
@@ -138,7 +152,7 @@ describe('Swap job', () => {
 
   test.each([
     ['malformed UserParameters', jobEvent('{not json'), /Swap UserParameters are not valid JSON/],
-    ['no execution id anywhere', jobEvent({ greenSlot: 'b', imageDigest: D2 }), /executionId is missing/],
+    ['no execution id anywhere', jobEvent({ greenSlot: 'b', imageDigest: D2 }, { pipelineContext: {} }), /executionId is missing/],
   ])('%s: exactly one failure result', async (_n, event, reason) => {
     await run(event);
     expect(jobResults().successes).toEqual([]);
@@ -154,17 +168,21 @@ describe('Swap job', () => {
   });
 
   test('the execution id falls back to the pipeline context', async () => {
+    givenLeaseHeldBy('ctx-exec');
     await run(jobEvent({ ...params, executionId: '' }, { pipelineContext: { pipelineExecutionId: 'ctx-exec' } }));
     expect(writtenState()?.lastExecutionId).toBe('ctx-exec');
   });
 });
 
 describe('Rollback invoke', () => {
-  const afterSwap = stateRecord({ liveSlot: 'b', liveDigest: D2, previousDigest: D1, lastExecutionId: 'exec-2' });
+  const afterSwap = stateRecord({ liveSlot: 'b', liveDigest: D2, previousDigest: D1, liveReleaseId: 'exec-2', previousReleaseId: 'exec-1', lastExecutionId: 'exec-2' });
   beforeEach(() => {
     givenRoutes('b', 'a');
     givenSlots(readySlot('a', D1), readySlot('b', D2));
     givenState(afterSwap);
+    // exec-2's bake ended: nobody holds the lease. CodePipeline's record proves exec-1 approved D1.
+    aws.ssm.on(GetParametersByPathCommand).resolves({ Parameters: [] });
+    givenReleaseRecord('exec-1', D1);
   });
 
   test('re-swaps to the previous slot and returns the result', async () => {
@@ -185,6 +203,26 @@ describe('Rollback invoke', () => {
     expect(modifyRules()).toEqual([]);
   });
 
+  test('a rollback target whose releasing execution was not approved is refused (a forged record)', async () => {
+    givenState({ ...afterSwap, previousDigest: D3, previousReleaseId: 'exec-1' });
+    givenSlots(readySlot('a', D3), readySlot('b', D2));
+    expect(await run({ action: 'rollback', reason: 'x' })).toMatchObject({ outcome: 'refused', message: expect.stringMatching(/not proven approved: execution exec-1 was approved but its swap did not make sha256:3+ live/) });
+    expect(modifyRules()).toEqual([]);
+  });
+
+  test('a rollback while a release that has not swapped holds the lease is refused: it deploys to the target', async () => {
+    givenLeaseHeldBy('exec-3');
+    expect(await run({ action: 'rollback', reason: 'x' })).toMatchObject({ outcome: 'refused', message: expect.stringMatching(/release exec-3 holds the slots and is deploying to slot a/) });
+    expect(modifyRules()).toEqual([]);
+  });
+
+  test('a rollback while another operation holds the slots is busy, and changes nothing', async () => {
+    const held = { schema: 1, generation: 4, release: null, operation: { id: 'swap:exec-9', kind: 'swap', until: new Date(NOW.getTime() + 60_000).toISOString() }, writer: 'w', at: NOW.toISOString() };
+    aws.ssm.on(GetParametersByPathCommand).resolves({ Parameters: [{ Name: `${config.leaseParameterPath}/0000000004`, Value: JSON.stringify(held) }] });
+    expect(await run({ action: 'rollback', reason: 'x' })).toMatchObject({ outcome: 'busy', state: 'old', message: expect.stringMatching(/a swap \(swap:exec-9\) until .* holds the slots; ask again/) });
+    expect(modifyRules()).toEqual([]);
+  });
+
   test('a target that no longer runs the previous digest is refused', async () => {
     givenSlots(readySlot('a', D3), readySlot('b', D2));
     expect(await run({ action: 'rollback', reason: 'x' })).toMatchObject({ outcome: 'refused', message: expect.stringMatching(/slot a cannot take production back/) });
@@ -192,7 +230,7 @@ describe('Rollback invoke', () => {
 
   test('the same requestId twice is a no-op', async () => {
     givenRoutes('a', 'b');
-    givenState(stateRecord({ liveSlot: 'a', liveDigest: D1, previousDigest: D2, lastExecutionId: 'rollback:r1' }));
+    givenState(stateRecord({ liveSlot: 'a', liveDigest: D1, previousDigest: D2, previousReleaseId: 'exec-2', lastExecutionId: 'rollback:r1' }));
     expect(await run({ action: 'rollback', reason: 'x', requestId: 'r1' })).toMatchObject({ outcome: 'already-done', liveSlot: 'a', state: 'new' });
     expect(modifyRules()).toEqual([]);
   });
