@@ -972,6 +972,7 @@ export class BlueGreenPipeline extends Construct {
         `${this.deployGreenFunction.functionArn}:*`,
         `${this.swapFunction.functionArn}:*`,
         ...(this.bakeFunction ? [`${this.bakeFunction.functionArn}:*`] : []),
+        ...leaseArns.generations,
         // CodeBuild's own grants on its default log group and report groups, named after the project.
         `${stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/codebuild/${this.buildProject.projectName}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })}:*`,
         stack.formatArn({ service: 'codebuild', resource: 'report-group', resourceName: `${this.buildProject.projectName}-*` }),

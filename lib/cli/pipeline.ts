@@ -6,8 +6,9 @@ import type { AwsClients } from './aws';
 import { listActionExecutions } from './control-plane';
 import { CliError, errorName } from './errors';
 
-/** The manual approval stage of every pipeline the construct builds. */
-export const APPROVAL_STAGE = 'Approve';
+/** The stage that holds the whole release, and its manual approval action, in every pipeline the construct builds. */
+export const RELEASE_STAGE = 'Release';
+export const APPROVAL_ACTION = 'Approve';
 
 /** What a release is: exported by BuildAndScan and DeployGreen as pipeline variables. */
 export interface ReleaseDetails {
@@ -30,6 +31,14 @@ export interface PendingApproval {
 export interface RunningExecution {
   readonly executionId: string;
   readonly stage: string;
+  /** The action running in that stage (DeployGreen, Approve, Swap, Bake), when one is. */
+  readonly action?: string;
+}
+
+/** An execution waiting to enter a stage another execution holds (QUEUED mode). */
+export interface QueuedExecution {
+  readonly executionId: string;
+  readonly stage: string;
 }
 
 const unknownPipeline = (name: string, region: string) =>
@@ -44,24 +53,34 @@ export async function readPipelineState(aws: AwsClients, name: string): Promise<
   }
 }
 
-/** Pure: the executions in progress, with the stage each one is in. */
+/** Pure: the executions in progress, with the stage each one is in and the action running there. */
 export function runningExecutions(state: GetPipelineStateOutput): RunningExecution[] {
   return (state.stageStates ?? [])
     .filter((s) => s.latestExecution?.status === 'InProgress' && s.latestExecution.pipelineExecutionId)
-    .map((s) => ({ executionId: s.latestExecution!.pipelineExecutionId!, stage: s.stageName ?? '?' }));
+    .map((s) => {
+      const action = (s.actionStates ?? []).find((a) => a.latestExecution?.status === 'InProgress')?.actionName;
+      return { executionId: s.latestExecution!.pipelineExecutionId!, stage: s.stageName ?? '?', ...(action ? { action } : {}) };
+    });
+}
+
+/** Pure: the executions waiting to enter a stage, in queue order (StageState.inboundExecutions). */
+export function queuedExecutions(state: GetPipelineStateOutput): QueuedExecution[] {
+  return (state.stageStates ?? []).flatMap((s) =>
+    (s.inboundExecutions ?? []).filter((e) => e.pipelineExecutionId).map((e) => ({ executionId: e.pipelineExecutionId!, stage: s.stageName ?? '?' })),
+  );
 }
 
 /** Pure: the approval waiting for an answer, without its release details. */
 export function findPendingApproval(state: GetPipelineStateOutput): Omit<PendingApproval, 'release'> | null {
-  const stage = (state.stageStates ?? []).find((s) => s.stageName === APPROVAL_STAGE);
+  const stage = (state.stageStates ?? []).find((s) => s.stageName === RELEASE_STAGE);
   const executionId = stage?.latestExecution?.pipelineExecutionId;
   if (!stage || !executionId) return null;
   for (const action of stage.actionStates ?? []) {
     const latest = action.latestExecution;
-    if (latest?.status === 'InProgress' && latest.token && action.actionName) {
+    if (action.actionName === APPROVAL_ACTION && latest?.status === 'InProgress' && latest.token) {
       return {
         executionId,
-        stageName: APPROVAL_STAGE,
+        stageName: RELEASE_STAGE,
         actionName: action.actionName,
         token: latest.token,
         since: latest.lastStatusChange?.toISOString(),

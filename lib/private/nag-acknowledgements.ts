@@ -33,8 +33,8 @@ export const NAG_ACKNOWLEDGEMENTS = {
       'These actions have no resource-level permissions (IAM service authorization reference), so "*" is the only ' +
       'valid resource: ELB Describe*, ECS ListTasks/DescribeTasks (conditioned on the cluster ARN), Resource Groups ' +
       'Tagging TagResources/GetResources (the ecs:TagResource and elasticloadbalancing:AddTags grants scope what can be ' +
-      'tagged), CodePipeline PutJob*Result, ECR GetAuthorizationToken, lambda:ListFunctions, and the EC2 network ' +
-      'interface actions Lambda needs to run a function in the VPC.',
+      'tagged), CodePipeline PutJob*Result, ECR GetAuthorizationToken, lambda:ListFunctions, SSM DescribeParameters ' +
+      '(the state record\'s seal check), and the EC2 network interface actions Lambda needs to run a function in the VPC.',
   },
   grantActionGroups: {
     rules: ['AwsSolutions-IAM5'],
@@ -52,7 +52,8 @@ export const NAG_ACKNOWLEDGEMENTS = {
     reason:
       'Each wildcard stays under one parent resource this construct owns and whose children have run-time names: the ' +
       'listener rules of its own two listeners (created by the control plane), the objects of its artifact bucket, the ' +
-      'versions of its own functions (CodePipeline invoke grant), and the log streams and reports of its own build project.',
+      'versions of its own functions (CodePipeline invoke grant), the log streams and reports of its own build project, ' +
+      'and the generations of its own release lease (one parameter per generation, under /bluegreen/<pipeline>/lease).',
   },
   containerEnvironment: {
     rules: ['AwsSolutions-ECS2'],
@@ -155,6 +156,8 @@ export const ACTIONS_WITHOUT_RESOURCE_SCOPE: readonly string[] = [
   'codepipeline:PutJobFailureResult',
   'ecr:GetAuthorizationToken',
   'lambda:ListFunctions',
+  // The state record's seal check (its type and key); a List action without resource types.
+  'ssm:DescribeParameters',
   ...VPC_FUNCTION_ACTIONS,
 ];
 

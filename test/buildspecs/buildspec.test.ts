@@ -335,7 +335,7 @@ describe('buildspec.yml run phase by phase with stand-in docker, trivy and aws',
         projectEnv: { ...pinnedArchive(), BG_STATE_PARAMETER: '/bluegreen/shop/state' },
       });
       expect(run.succeeded).toBe(true);
-      expect(run.calls).toContainEqual(expect.stringMatching(/^aws ssm get-parameter --name \/bluegreen\/shop\/state /));
+      expect(run.calls).toContainEqual(expect.stringMatching(/^aws ssm get-parameter --with-decryption --name \/bluegreen\/shop\/state /));
       expect(run.calls).toContainEqual(expect.stringMatching(new RegExp(`^trivy image .*--image-src remote ${REPO}@${LIVE_DIGEST}$`)));
       expect(run.exported.SCAN_SUMMARY).toBe('0 critical, 0 high, 4 medium, 1 low; 0 secrets; 1 new since live');
       expect(readFileSync(out(run, 'gate-summary.md'), 'utf8')).toContain('CVE-2019-18276');

@@ -3,7 +3,7 @@ import type { GetPipelineStateOutput } from '@aws-sdk/client-codepipeline';
 import { mergeHistory } from '../../lib/cli/commands/history';
 import { describeHealth, fields, shortDigest, table, when } from '../../lib/cli/format';
 import { routeSlotsOf, summariseSlot } from '../../lib/cli/observe';
-import { findPendingApproval, runningExecutions } from '../../lib/cli/pipeline';
+import { findPendingApproval, queuedExecutions, runningExecutions } from '../../lib/cli/pipeline';
 import type { ReleaseConfig } from '../../lambdas/core/config';
 
 const D1 = `sha256:${'1'.repeat(64)}`;
@@ -47,9 +47,10 @@ describe('findPendingApproval', () => {
   const state = (status: string, token?: string): GetPipelineStateOutput => ({
     pipelineName: 'shop',
     stageStates: [
-      { stageName: 'Swap', latestExecution: { pipelineExecutionId: 'e1', status: 'InProgress' } },
+      { stageName: 'BuildAndScan', latestExecution: { pipelineExecutionId: 'e1', status: 'InProgress' } },
       {
-        stageName: 'Approve',
+        stageName: 'Release',
+        inboundExecutions: [{ pipelineExecutionId: 'e1', status: 'InProgress' }],
         latestExecution: { pipelineExecutionId: 'e2', status: 'InProgress' },
         actionStates: [{ actionName: 'Approve', latestExecution: { status: status as 'InProgress', token, lastStatusChange: new Date('2026-01-01T10:00:00Z') } }],
       },
@@ -58,7 +59,7 @@ describe('findPendingApproval', () => {
 
   test('finds the in-progress approval action with a token', () => {
     expect(findPendingApproval(state('InProgress', 'tok-1'))).toEqual({
-      executionId: 'e2', stageName: 'Approve', actionName: 'Approve', token: 'tok-1', since: '2026-01-01T10:00:00.000Z',
+      executionId: 'e2', stageName: 'Release', actionName: 'Approve', token: 'tok-1', since: '2026-01-01T10:00:00.000Z',
     });
   });
 
@@ -68,11 +69,15 @@ describe('findPendingApproval', () => {
     expect(findPendingApproval({ stageStates: [] })).toBeNull();
   });
 
-  test('lists every execution in progress with its stage (QUEUED mode runs one per stage)', () => {
+  test('lists every execution in progress with its stage and running action (QUEUED mode runs one per stage)', () => {
     expect(runningExecutions(state('InProgress', 't'))).toEqual([
-      { executionId: 'e1', stage: 'Swap' },
-      { executionId: 'e2', stage: 'Approve' },
+      { executionId: 'e1', stage: 'BuildAndScan' },
+      { executionId: 'e2', stage: 'Release', action: 'Approve' },
     ]);
+  });
+
+  test('lists the executions waiting to enter a stage, in queue order', () => {
+    expect(queuedExecutions(state('InProgress', 't'))).toEqual([{ executionId: 'e1', stage: 'Release' }]);
   });
 });
 

@@ -147,9 +147,9 @@ describe('bluegreen rollback', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe(
       'rolling back through app-pipeline-swap…\n' +
-        'another swap is running; retrying in 2 s…\n' +
+        'another swap or rollback holds the slots; retrying in 2 s…\n' +
         'rolling back through app-pipeline-swap…\n' +
-        'another swap is running; retrying in 4 s…\n' +
+        'another swap or rollback holds the slots; retrying in 4 s…\n' +
         'rolling back through app-pipeline-swap…\n',
     );
     const invokes = w.world.callsSince(0, { service: 'lambda', command: 'Invoke' });
@@ -166,7 +166,7 @@ describe('bluegreen rollback', () => {
     const r = await w.run(['rollback', '--pipeline', w.pipeline, '--yes']);
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n').slice(-2)[0]).toBe(
-      'bluegreen: another swap is running for this pipeline (the swap function stayed busy for 30 s); nothing was changed, retry in a minute',
+      'bluegreen: another swap or rollback holds the slots of this pipeline (still busy after 30 s: the swap function is running another swap); nothing was changed, retry in a minute',
     );
     expect(w.world.callsSince(0, { service: 'lambda', command: 'Invoke' })).toHaveLength(5);
     expect(w.stack.liveSlot()).toBe('a');

@@ -20,6 +20,7 @@ describe('bluegreen status', () => {
         '  test URL     http://app-alb-1234567890.us-east-1.elb.amazonaws.com:8080\n' +
         '  labels       agree with the routes\n' +
         '  execution    none yet\n' +
+        '  lease        the slots are held by nobody\n' +
         '  approval     none pending\n',
     );
   });
@@ -35,12 +36,30 @@ describe('bluegreen status', () => {
     expect(lines[1]).toBe(`  live (blue)  slot a  ${short(v2.image.digest)}  commit ${v2.image.commit.slice(0, 10)}  2/2 targets healthy, steady`);
     expect(lines[2]).toBe(`  green        slot b  ${short(v3.image.digest)}  2/2 targets healthy, steady`);
     expect(r.stdout).toContain('  labels       agree with the routes\n');
-    expect(r.stdout).toContain(`  execution    ${v3.execution.id} in stage Approve\n`);
+    expect(r.stdout).toContain(`  execution    ${v3.execution.id} in stage Release (Approve)\n`);
+    expect(r.stdout).toMatch(new RegExp(`  lease        the slots are held by release ${v3.execution.id} \\(since `));
     expect(r.stdout).toContain(`  approval     pending since 2025-01-01 `);
     expect(r.stdout).toContain(`for execution ${v3.execution.id}\n`);
     expect(r.stdout).toContain(`               commit ${v3.image.commit.slice(0, 10)}  digest ${short(v3.image.digest)}\n`);
     expect(r.stdout).toContain('               scan: 0 critical, 0 high, 2 medium; 0 secrets\n');
     expect(r.stdout).toContain('               answer with: bluegreen approve|reject --pipeline app-pipeline\n');
+  });
+
+  test('the hotfix path: releases queued behind a pending approval are listed, with how to let them through', async () => {
+    const w = new CliWorld();
+    await w.twoReleases();
+    const stuck = await w.pendingRelease('v3');
+    const hotfix = w.driver.start('v4-hotfix');
+    const r = await w.run(['status', '--pipeline', w.pipeline]);
+    expect(r.stdout).toContain(`  queued       ${hotfix.execution.id} waits to enter Release\n`);
+    expect(r.stdout).toContain('1 release(s) wait behind this approval: for a hotfix, reject it (bluegreen reject --pipeline app-pipeline) and the next one deploys');
+    const json = JSON.parse((await w.run(['status', '--pipeline', w.pipeline, '--json'])).stdout);
+    expect(json.queued).toEqual([{ executionId: hotfix.execution.id, stage: 'Release' }]);
+
+    expect((await w.run(['reject', '--pipeline', w.pipeline, '--yes'])).code).toBe(0);
+    expect(w.world.codepipeline.execution(stuck.execution.id).status).toBe('Failed');
+    expect(w.world.codepipeline.lockHolder(w.pipeline, 'Release')).toBe(hotfix.execution.id);
+    expect(JSON.parse((await w.run(['status', '--pipeline', w.pipeline, '--json'])).stdout).queued).toEqual([]);
   });
 
   test('drift: a production rule moved by hand is reported loudly, line by line, and the routes win', async () => {
@@ -91,10 +110,12 @@ describe('bluegreen status', () => {
       routes: { production: 'a', test: 'b' },
       labelsAgree: true,
       drift: [],
-      executions: [{ executionId: v3.execution.id, stage: 'Approve' }],
+      executions: [{ executionId: v3.execution.id, stage: 'Release', action: 'Approve' }],
+      queued: [],
+      lease: { release: { executionId: v3.execution.id }, operation: null, holder: expect.stringMatching(new RegExp(`^release ${v3.execution.id}`)) },
       approval: {
         executionId: v3.execution.id,
-        stage: 'Approve',
+        stage: 'Release',
         action: 'Approve',
         commit: v3.image.commit,
         digest: v3.image.digest,

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Synthesized, only, resourcesOf, statementWith, statementsOf, synth } from './fixtures';
+import { Synthesized, only, resourcesOf, statementWith, statementsOf, synth, text } from './fixtures';
 
 function stages(template: Template): Array<{ Name: string; Actions: Array<Record<string, any>> }> {
   return only(template, 'AWS::CodePipeline::Pipeline')[1].Properties.Stages;
@@ -26,10 +26,11 @@ describe('BlueGreenPipeline bake', () => {
   });
 
   describe('the Bake stage', () => {
-    test('it follows Swap, reads the Swap outputs and the execution id, and exports under Bake', () => {
-      const all = stages(t);
-      expect(all.map((s) => s.Name).slice(-2)).toEqual(['Swap', 'Bake']);
-      const [action] = all[all.length - 1].Actions;
+    test('it follows Swap in the Release stage, reads the Swap outputs and the execution id, and exports under Bake', () => {
+      const release = stages(t).find((s) => s.Name === 'Release')!;
+      expect(release.Actions.map((a) => a.Name).slice(-2)).toEqual(['Swap', 'Bake']);
+      const action = release.Actions[release.Actions.length - 1];
+      expect(action.RunOrder).toBeGreaterThan(release.Actions.find((a) => a.Name === 'Swap')!.RunOrder);
       expect(action).toMatchObject({ Name: 'Bake', Namespace: 'Bake', ActionTypeId: { Category: 'Invoke', Provider: 'Lambda' } });
       expect(JSON.parse(action.Configuration.UserParameters)).toEqual({
         liveSlot: '#{Swap.LIVE_SLOT}',
@@ -48,13 +49,19 @@ describe('BlueGreenPipeline bake', () => {
     test('only the bake function\'s configuration names the swap function, so swap never depends on bake', () => {
       const swapId = logicalIds(t, 'AWS::Lambda::Function', 'ReleaseSwapFunction')[0];
       expect(functionEnvironment(t, 'ReleaseBakeFunction')).toContain(`"Ref":"${swapId}"`);
-      expect(functionEnvironment(t, 'ReleaseSwapFunction')).not.toContain('bake');
-      expect(functionEnvironment(t, 'ReleaseDeployGreenFunction')).not.toContain('bake');
+      // Swap learns only that a bake follows (so it leaves the release lease to Bake), never the bake section.
+      for (const fn of ['ReleaseSwapFunction', 'ReleaseDeployGreenFunction']) {
+        expect(functionEnvironment(t, fn)).not.toContain('\\"bake\\"');
+        expect(functionEnvironment(t, fn)).not.toContain('swapFunctionName');
+        expect(functionEnvironment(t, fn)).toContain('\\"bakeAfterSwap\\":true');
+      }
     });
 
     test('bakeTime 0 turns the stage, its function and its alarms off', () => {
       const { template, construct } = synth({ bakeTime: Duration.seconds(0) });
-      expect(stages(template).map((s) => s.Name)).toEqual(['Source', 'BuildAndScan', 'DeployGreen', 'Approve', 'Swap']);
+      expect(stages(template).find((s) => s.Name === 'Release')!.Actions.map((a) => a.Name)).toEqual(['DeployGreen', 'Approve', 'Swap']);
+      // Without a bake, the swap ends the release and gives the lease back.
+      expect(functionEnvironment(template, 'ReleaseSwapFunction')).toContain('\\"bakeAfterSwap\\":false');
       expect(logicalIds(template, 'AWS::Lambda::Function', 'ReleaseBakeFunction')).toEqual([]);
       template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
       expect(construct.bakeFunction).toBeUndefined();
@@ -67,9 +74,10 @@ describe('BlueGreenPipeline bake', () => {
     });
 
     test.each([
-      ['a bake time under a minute', { bakeTime: Duration.seconds(30) }, /bakeTime \(or 0 to turn the Bake stage off\) must be from 1 minute to 1 day \(got 30 seconds\)/],
+      ['a bake time under a minute', { bakeTime: Duration.seconds(30) }, /bakeTime \(or 0 to turn the Bake action off\) must be from 1 minute to 23 hours \(got 30 seconds\)/],
       ['a bake time of a fraction of a second', { bakeTime: Duration.millis(90_500) }, /bakeTime must be a whole number of seconds \(got 90500 ms\)/],
-      ['a bake time over a day', { bakeTime: Duration.hours(25) }, /bakeTime .* must be from 1 minute to 1 day \(got 1 day 1 hour\)/],
+      // CodePipeline fails a Lambda action after 24 hours: the window stops an hour short of it.
+      ['a bake time of a full day', { bakeTime: Duration.hours(24) }, /bakeTime .* must be from 1 minute to 23 hours \(got 1 day\)/],
       ['a 5xx threshold of 0', { bake5xxThreshold: 0 }, /bake5xxThreshold must be a whole number of 5xx responses per minute, at least 1 \(got 0\)/],
       ['a fractional 5xx threshold', { bake5xxThreshold: 2.5 }, /bake5xxThreshold must be a whole number/],
       ['a latency threshold of 0', { bakeLatencyThreshold: Duration.millis(0) }, /bakeLatencyThreshold must be from 1 millisecond to 1 hour/],
@@ -142,15 +150,17 @@ describe('BlueGreenPipeline bake', () => {
       expect(functionEnvironment(template, 'ReleaseBakeFunction')).toContain('\\"sharedAlarms\\":[\\"shop-errors\\"]');
     });
 
-    test('it may invoke only the swap function, read rules, and nothing that changes routes or state', () => {
+    test('it may invoke only the swap function, read rules, give the release lease back, and change no route or state record', () => {
       const statements = statementsOf(t, 'ReleaseBakeRole');
       const swapId = logicalIds(t, 'AWS::Lambda::Function', 'ReleaseSwapFunction')[0];
       expect(resourcesOf(statementWith(statements, 'lambda:InvokeFunction'))).toEqual([{ 'Fn::GetAtt': [swapId, 'Arn'] }]);
       expect(resourcesOf(statementWith(statements, 'elasticloadbalancing:DescribeRules'))).toEqual(['*']);
       const actions = statements.flatMap((s) => ([] as string[]).concat(s.Action));
-      for (const forbidden of ['elasticloadbalancing:ModifyRule', 'ssm:PutParameter', 'ecs:UpdateService', 'tag:TagResources', 'sns:Publish']) {
+      for (const forbidden of ['elasticloadbalancing:ModifyRule', 'ecs:UpdateService', 'tag:TagResources', 'sns:Publish']) {
         expect(actions).not.toContain(forbidden);
       }
+      // Its only SSM writes are the lease's generations, never the state record.
+      expect(resourcesOf(statementWith(statements, 'ssm:PutParameter')).map(text)).toEqual(['arn:aws:ssm:eu-west-1:123456789012:parameter/bluegreen/shop/lease/*']);
     });
 
     test('a given audit topic still receives the alarms, with its own policies left alone', () => {

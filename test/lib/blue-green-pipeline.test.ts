@@ -29,19 +29,15 @@ describe('BlueGreenPipeline', () => {
       });
     });
 
-    test('its stages run Source, BuildAndScan, DeployGreen, Approve, Swap, Bake in that order with the expected action types', () => {
+    test('the whole release is one stage, so CodePipeline\'s stage lock covers deploy, approve, swap and bake', () => {
       const [, pipeline] = only(t, 'AWS::CodePipeline::Pipeline');
       const stages = pipeline.Properties.Stages as Array<{ Name: string; Actions: Array<Record<string, any>> }>;
-      expect(stages.map((s) => s.Name)).toEqual(['Source', 'BuildAndScan', 'DeployGreen', 'Approve', 'Swap', 'Bake']);
-      expect(stages.map((s) => s.Actions.map((a) => `${a.ActionTypeId.Category}/${a.ActionTypeId.Provider}`))).toEqual([
-        ['Source/CodeStarSourceConnection'],
-        ['Build/CodeBuild'],
-        ['Invoke/Lambda'],
-        ['Approval/Manual'],
-        ['Invoke/Lambda'],
-        ['Invoke/Lambda'],
+      expect(stages.map((s) => s.Name)).toEqual(['Source', 'BuildAndScan', 'Release']);
+      expect(stages.map((s) => s.Actions.map((a) => `${a.Name}:${a.RunOrder}:${a.ActionTypeId.Category}/${a.ActionTypeId.Provider}:${a.Namespace ?? '-'}`))).toEqual([
+        ['Source:1:Source/CodeStarSourceConnection:Source'],
+        ['BuildAndScan:1:Build/CodeBuild:Build'],
+        ['DeployGreen:1:Invoke/Lambda:Deploy', 'Approve:2:Approval/Manual:-', 'Swap:3:Invoke/Lambda:Swap', 'Bake:4:Invoke/Lambda:Bake'],
       ]);
-      expect(stages.map((s) => s.Actions[0].Namespace)).toEqual(['Source', 'Build', 'Deploy', undefined, 'Swap', 'Bake']);
     });
 
     test('the build exports the variables that DeployGreen receives', () => {
@@ -268,6 +264,38 @@ describe('BlueGreenPipeline', () => {
       expect(functionResource(t, 'ReleaseSwapFunction').Properties.ReservedConcurrentExecutions).toBe(1);
     });
 
+    test('reservedConcurrency: false reserves nothing, for accounts whose limit leaves no room (the lease still serialises)', () => {
+      const { template } = synth({ reservedConcurrency: false });
+      for (const prefix of ['ReleaseDeployGreenFunction', 'ReleaseSwapFunction', 'ReleaseBakeFunction', 'ReleaseInfraOwnerFunction']) {
+        expect(functionResource(template, prefix).Properties.ReservedConcurrentExecutions).toBeUndefined();
+      }
+    });
+
+    test('the state key lets only the control-plane roles encrypt, and anyone allowed by IAM decrypt through SSM only', () => {
+      const keys = Object.entries(t.findResources('AWS::KMS::Key')).filter(([id]) => id.startsWith('ReleaseStateKey'));
+      expect(keys).toHaveLength(1);
+      const [, key] = keys[0] as [string, any];
+      expect(key.Properties.EnableKeyRotation).toBe(true);
+      const statements = key.Properties.KeyPolicy.Statement as Record<string, any>[];
+      const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+      expect(Object.keys(bySid).sort()).toEqual(['AccountAdministersTheKey', 'OnlyTheControlPlaneSeals', 'ReadersDecryptThroughSsm']);
+      // Nobody is given kms:Encrypt or kms:* through the account's IAM delegation.
+      for (const s of statements.filter((x) => x.Sid !== 'OnlyTheControlPlaneSeals')) {
+        const actions = ([] as string[]).concat(s.Action);
+        expect(actions).not.toContain('kms:*');
+        expect(actions).not.toContain('kms:Encrypt');
+        expect(actions).not.toContain('kms:GenerateDataKey');
+      }
+      const seal = bySid.OnlyTheControlPlaneSeals;
+      expect(seal.Action).toEqual(['kms:Encrypt', 'kms:GenerateDataKey']);
+      expect(seal.Condition.StringEquals['kms:ViaService']).toBe('ssm.eu-west-1.amazonaws.com');
+      const sealers = (seal.Condition.ArnEquals['aws:PrincipalArn'] as unknown[]).map((r) => JSON.stringify(r));
+      expect(sealers).toHaveLength(3);
+      for (const role of ['ReleaseDeployGreenRole', 'ReleaseSwapRole', 'ReleaseBakeRole']) expect(sealers.some((s) => s.includes(role))).toBe(true);
+      expect(bySid.ReadersDecryptThroughSsm.Action).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
+      expect(bySid.ReadersDecryptThroughSsm.Condition.StringEquals['kms:ViaService']).toBe('ssm.eu-west-1.amazonaws.com');
+    });
+
     test('no role of the construct has an AWS-managed policy', () => {
       const roles = Object.entries(t.findResources('AWS::IAM::Role')).filter(([id]) => id.startsWith('Release'));
       expect(roles.length).toBeGreaterThan(5);
@@ -297,7 +325,11 @@ describe('BlueGreenPipeline', () => {
       expect(statementWith(deploy, 'ecs:ListTasks').Condition).toEqual({
         ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [expect.stringMatching(/^ReleaseCluster/), 'Arn'] } },
       });
-      expect(resourcesOf(statementWith(swap, 'ssm:PutParameter')).map(text)).toEqual(['arn:aws:ssm:eu-west-1:123456789012:parameter/bluegreen/shop/state']);
+      const ssmWrites = swap.filter((s) => ([] as string[]).concat(s.Action).includes('ssm:PutParameter')).flatMap((s) => resourcesOf(s).map(text));
+      expect(ssmWrites.sort()).toEqual(['arn:aws:ssm:eu-west-1:123456789012:parameter/bluegreen/shop/lease/*', 'arn:aws:ssm:eu-west-1:123456789012:parameter/bluegreen/shop/state']);
+      expect(resourcesOf(statementWith(deploy, 'ssm:PutParameter')).map(text)).toEqual(['arn:aws:ssm:eu-west-1:123456789012:parameter/bluegreen/shop/lease/*']);
+      expect(resourcesOf(statementWith(deploy, 'ssm:GetParametersByPath')).map(text)).toEqual(['arn:aws:ssm:eu-west-1:123456789012:parameter/bluegreen/shop/lease']);
+      expect(resourcesOf(statementWith(deploy, 'codepipeline:GetPipelineExecution')).map(text)).toEqual([PIPELINE_ARN]);
       expect(resourcesOf(statementWith(swap, 'codepipeline:ListActionExecutions')).map(text)).toEqual([PIPELINE_ARN]);
       expect(resourcesOf(statementWith(swap, 'sns:Publish'))).toEqual([{ Ref: expect.stringMatching(/^ReleaseNotificationTopic/) }]);
       expect(statementWith(swap, 'elasticloadbalancing:AddTags').Resource).toHaveLength(2);
@@ -314,6 +346,8 @@ describe('BlueGreenPipeline', () => {
         'tag:GetResources',
         'codepipeline:PutJobSuccessResult',
         'codepipeline:PutJobFailureResult',
+        // The state record's seal check reads its type and key; DescribeParameters is a List action without resources.
+        'ssm:DescribeParameters',
         // A function in a VPC manages its own network interfaces, which have no ARN before they exist.
         'ec2:CreateNetworkInterface',
         'ec2:DescribeNetworkInterfaces',
@@ -401,7 +435,7 @@ describe('BlueGreenPipeline', () => {
         construct.grantApprove(new iam.Role(stack, 'Approver', { assumedBy: new iam.AccountRootPrincipal() }));
       });
       const statements = statementsOf(template, 'Approver');
-      expect(text(statementWith(statements, 'codepipeline:PutApprovalResult').Resource)).toBe('arn:aws:codepipeline:eu-west-1:123456789012:<ReleasePipeline029915CD>/Approve/Approve');
+      expect(text(statementWith(statements, 'codepipeline:PutApprovalResult').Resource)).toBe('arn:aws:codepipeline:eu-west-1:123456789012:<ReleasePipeline029915CD>/Release/Approve');
       const read = statementWith(statements, 'codepipeline:GetPipelineState');
       expect(read.Action).toEqual(['codepipeline:GetPipelineState', 'codepipeline:ListActionExecutions']);
       expect(text(read.Resource)).toBe('arn:aws:codepipeline:eu-west-1:123456789012:<ReleasePipeline029915CD>');
@@ -438,9 +472,13 @@ describe('BlueGreenPipeline', () => {
         'ecs:ListTasks',
         'elasticloadbalancing:DescribeRules',
         'elasticloadbalancing:DescribeTargetHealth',
+        // The sealed state record and lease: decrypted through SSM only.
+        'kms:Decrypt',
         'ssm:GetParameter',
+        'ssm:GetParametersByPath',
         'tag:GetResources',
       ]);
+      expect(statementWith(statements, 'kms:Decrypt').Condition).toEqual({ StringEquals: { 'kms:ViaService': 'ssm.eu-west-1.amazonaws.com' } });
       expect(resourcesOf(statementWith(statements, 'ecs:DescribeServices')).map(text)).toEqual([
         expect.stringContaining(':service/'),
         expect.stringContaining(':service/'),
@@ -526,9 +564,10 @@ describe('BlueGreenPipeline', () => {
   });
 });
 
+/** A pipeline action by name, in whichever stage it is. */
 function stage(template: Template, name: string): Record<string, any> {
   const [, pipeline] = only(template, 'AWS::CodePipeline::Pipeline');
-  return (pipeline.Properties.Stages as Array<{ Name: string; Actions: Array<Record<string, any>> }>).find((s) => s.Name === name)!.Actions[0];
+  return (pipeline.Properties.Stages as Array<{ Actions: Array<Record<string, any>> }>).flatMap((s) => s.Actions).find((a) => a.Name === name)!;
 }
 
 function functionResource(template: Template, prefix: string): { Properties: Record<string, any> } {

@@ -97,6 +97,8 @@ class FakeCloudFormation {
         return '10.0.0.0/16';
       case 'AWS::SQS::Queue.Arn':
         return `arn:aws:sqs:${REGION}:${ACCOUNT}:${this.short(id)}`;
+      case 'AWS::KMS::Key.Arn':
+        return `arn:aws:kms:${REGION}:${ACCOUNT}:key/${hex(id, 8)}-${hex(`${id}1`, 4)}-4${hex(`${id}2`, 3)}-8${hex(`${id}3`, 3)}-${hex(`${id}4`, 12)}`;
       case 'AWS::SSM::Parameter.Value':
         return this.resolve(resource.Properties?.Value);
       case 'Custom::BlueGreenRoutes.ProductionRuleArn':
@@ -166,7 +168,7 @@ describe('the contract between construct, build and handlers', () => {
   const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
   const [, pipeline] = ofType('AWS::CodePipeline::Pipeline')[0];
   const stages = pipeline.Properties!.Stages as Array<{ Name: string; Actions: Array<Record<string, any>> }>;
-  const action = (stage: string) => stages.find((s) => s.Name === stage)!.Actions[0];
+  const action = (name: string) => stages.flatMap((s) => s.Actions).find((a) => a.Name === name)!;
 
   test('the buildspec exports exactly the build variables the later stages are checked against', () => {
     expect([...buildspec.env['exported-variables']].sort()).toEqual(Object.keys(BUILD_OUTPUTS).sort());

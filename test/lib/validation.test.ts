@@ -59,7 +59,10 @@ describe('BlueGreenPipeline validation', () => {
   });
 
   test('fails when the deploy timeout is under a minute', () => {
-    expect(attempt({ deployTimeout: Duration.seconds(10) })).toThrow(/deployTimeout must be from 1 minute to 1 day/);
+    expect(attempt({ deployTimeout: Duration.seconds(10) })).toThrow(/deployTimeout must be from 1 minute to 23 hours/);
+    // CodePipeline's 24-hour limit for a Lambda action, with an hour's margin for lease waits and retries.
+    expect(attempt({ deployTimeout: Duration.hours(24) })).toThrow(/deployTimeout must be from 1 minute to 23 hours \(got 1 day\)/);
+    expect(attempt({ deployTimeout: Duration.hours(23) })).not.toThrow();
   });
 
   test('fails when the pipeline name has characters a service name cannot hold', () => {

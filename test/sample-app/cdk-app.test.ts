@@ -25,7 +25,7 @@ describe('sample CDK app', () => {
       expect(summarize(assembly, 'cdk.out')).toEqual([
         'Synthesized 1 stack(s) into cdk.out',
         `  BlueGreenSample: ${resourceCount} resources`,
-        '  pipeline bluegreen-sample: Source -> BuildAndScan -> DeployGreen -> Approve -> Swap -> Bake',
+        '  pipeline bluegreen-sample: Source -> BuildAndScan -> Release (DeployGreen -> Approve -> Swap -> Bake)',
       ]);
       const source = template.toJSON().Resources;
       expect(JSON.stringify(source)).toContain(PLACEHOLDERS.connectionArn);

@@ -165,7 +165,7 @@ describe('AwsWorld', () => {
     const job = world.codepipeline.createJob(exec.id, 'DeployGreen');
     const event = world.codepipeline.deliver(job.id)['CodePipeline.job'];
     expect(JSON.parse(event.data.actionConfiguration.configuration.UserParameters)).toEqual({ imageUri: 'u', imageDigest: 'sha256:x', commit: 'c1' });
-    expect(event.data.pipelineContext).toMatchObject({ pipelineName: stack.pipelineName, pipelineExecutionId: exec.id, stage: { name: 'DeployGreen' } });
+    expect(event.data.pipelineContext).toMatchObject({ pipelineName: stack.pipelineName, pipelineExecutionId: exec.id, stage: { name: 'Release' } });
 
     await expect(cp.send(new PutJobSuccessResultCommand({ jobId: job.id, continuationToken: 't', outputVariables: { A: 'b' } }))).rejects.toMatchObject({ name: 'ValidationException' });
     await cp.send(new PutJobSuccessResultCommand({ jobId: job.id, continuationToken: 't' }));
@@ -178,8 +178,8 @@ describe('AwsWorld', () => {
     await cp.send(new PutJobSuccessResultCommand({ jobId: next, outputVariables: { GREEN_SLOT: 'b', IMAGE_DIGEST: 'sha256:x', COMMIT: 'c1', TEST_URL: 't' } }));
     const token = world.codepipeline.requestApproval(exec.id);
     const state = await cp.send(new GetPipelineStateCommand({ name: stack.pipelineName }));
-    expect(state.stageStates!.find((s) => s.stageName === 'Approve')!.actionStates![0].latestExecution).toMatchObject({ status: 'InProgress', token });
-    await cp.send(new PutApprovalResultCommand({ pipelineName: stack.pipelineName, stageName: 'Approve', actionName: 'Approve', token, result: { status: 'Approved', summary: 'ok' } }));
+    expect(state.stageStates!.find((s) => s.stageName === 'Release')!.actionStates!.find((a) => a.actionName === 'Approve')!.latestExecution).toMatchObject({ status: 'InProgress', token });
+    await cp.send(new PutApprovalResultCommand({ pipelineName: stack.pipelineName, stageName: 'Release', actionName: 'Approve', token, result: { status: 'Approved', summary: 'ok' } }));
     const { actionExecutionDetails } = await cp.send(new ListActionExecutionsCommand({ pipelineName: stack.pipelineName, filter: { pipelineExecutionId: exec.id } }));
     expect(actionExecutionDetails!.find((a) => a.actionName === 'Approve')).toMatchObject({ status: 'Succeeded', updatedBy: world.codepipeline.callerArn });
     expect(JSON.parse(world.codepipeline.createJob(exec.id, 'Swap').userParameters)).toEqual({ greenSlot: 'b', imageDigest: 'sha256:x', commit: 'c1', executionId: exec.id });
@@ -246,7 +246,7 @@ describe('AwsWorld', () => {
   test('pipeline executions and the stack are discoverable like the CLI reads them', async () => {
     const first = world.codepipeline.startExecution(stack.pipelineName, { commit: 'c1' });
     world.tick();
-    const second = world.codepipeline.startExecution(stack.pipelineName, { commit: 'c2' });
+    const second = world.codepipeline.startExecution(stack.pipelineName, { commit: 'c2', buildVariables: { IMAGE_URI: 'u', IMAGE_DIGEST: 'sha256:x', COMMIT: 'c2' } });
     world.codepipeline.finishExecution(first.id, 'Failed');
     const { pipelineExecutionSummaries } = await cp.send(new ListPipelineExecutionsCommand({ pipelineName: stack.pipelineName }));
     expect(pipelineExecutionSummaries!.map((e) => [e.pipelineExecutionId, e.status])).toEqual([[second.id, 'InProgress'], [first.id, 'Failed']]);

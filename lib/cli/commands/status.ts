@@ -1,10 +1,10 @@
 import type { Context } from '../context';
-import { otherSlot } from '../control-plane';
+import { describeHolder, otherSlot, readLease } from '../control-plane';
 import { discoverPipeline } from '../discovery';
 import { EXIT_OK } from '../errors';
 import { describeDigests, describeHealth, fields, shortCommit, shortDigest, when } from '../format';
 import { observe, type SlotStatus } from '../observe';
-import { listExecutions, readPendingApproval, readPipelineState, runningExecutions } from '../pipeline';
+import { RELEASE_STAGE, listExecutions, queuedExecutions, readPendingApproval, readPipelineState, runningExecutions } from '../pipeline';
 
 const slotJson = (s: SlotStatus) => ({
   slot: s.slot,
@@ -21,13 +21,16 @@ const slotJson = (s: SlotStatus) => ({
 export async function status(ctx: Context, opts: { pipeline: string }): Promise<number> {
   const aws = await ctx.aws();
   const pipeline = await discoverPipeline(aws, opts.pipeline);
-  const [obs, pipelineState, last] = await Promise.all([
+  const [obs, pipelineState, last, lease] = await Promise.all([
     observe(aws, pipeline),
     readPipelineState(aws, pipeline.name),
     listExecutions(aws, pipeline.name, 1),
+    readLease(aws, pipeline.config),
   ]);
   const approval = await readPendingApproval(aws, pipeline.name, pipelineState);
   const executions = runningExecutions(pipelineState);
+  const queued = queuedExecutions(pipelineState);
+  const now = new Date();
   const { state, config } = pipeline;
   const live = obs.liveSlot;
   const green = live === null ? null : otherSlot(live);
@@ -48,6 +51,8 @@ export async function status(ctx: Context, opts: { pipeline: string }): Promise<
     labelsAgree: obs.drift.length === 0,
     drift: obs.drift,
     executions,
+    queued,
+    lease: { holder: describeHolder(lease, now), release: lease.release, operation: lease.operation, generation: lease.generation },
     lastExecution,
     approval: approval && {
       executionId: approval.executionId, stage: approval.stageName, action: approval.actionName, since: approval.since ?? null,
@@ -82,8 +87,10 @@ export async function status(ctx: Context, opts: { pipeline: string }): Promise<
       ? `none in progress (last: ${lastExecution.executionId} ${lastExecution.status} ${when(lastExecution.startTime)})`
       : 'none yet']);
   } else {
-    for (const e of executions) rows.push(['execution', `${e.executionId} in stage ${e.stage}`]);
+    for (const e of executions) rows.push(['execution', `${e.executionId} in stage ${e.stage}${e.action ? ` (${e.action})` : ''}`]);
   }
+  for (const q of queued) rows.push(['queued', `${q.executionId} waits to enter ${q.stage}`]);
+  rows.push(['lease', `the slots are held by ${describeHolder(lease, now)}`]);
   if (approval) {
     const r = approval.release;
     rows.push(['approval', `pending since ${when(approval.since)} for execution ${approval.executionId}`]);
@@ -91,6 +98,10 @@ export async function status(ctx: Context, opts: { pipeline: string }): Promise<
     if (r.scanSummary) rows.push(['', `scan: ${r.scanSummary}`]);
     if (r.testUrl) rows.push(['', `try it: ${r.testUrl}`]);
     rows.push(['', `answer with: bluegreen approve|reject --pipeline ${pipeline.name}`]);
+    if (queued.some((q) => q.stage === RELEASE_STAGE)) {
+      // The hotfix path: one release at a time, so the queue waits for this answer.
+      rows.push(['', s.loud(`${queued.length} release(s) wait behind this approval: for a hotfix, reject it (bluegreen reject --pipeline ${pipeline.name}) and the next one deploys`)]);
+    }
   } else {
     rows.push(['approval', 'none pending']);
   }

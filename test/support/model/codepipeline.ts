@@ -353,7 +353,7 @@ export class CodePipelineModel implements ServiceModel {
       if (action.category === 'Source') this.markSucceeded(a, { CommitId: exec.commit });
       else if (action.category === 'Build') this.markSucceeded(a, exec.buildVariables);
       else if (action.category === 'Approval') a.token = `7a1d3c5e-0000-4000-8000-${this.ids.hex(12)}`;
-      else this.newJob(exec, stage.name, action, a.actionExecutionId, this.resolveVariables(exec, action.userParameters ?? ''));
+      else this.startInvoke(exec, stage.name, action, a);
     }
     this.advance(exec);
   }
@@ -477,8 +477,24 @@ export class CodePipelineModel implements ServiceModel {
       if ([...exec.actions].reverse().find((a) => a.actionName === def.name)?.status !== 'Failed') continue;
       const a = this.startAction(exec, stage.name, def.name);
       if (def.category === 'Approval') a.token = `7a1d3c5e-0000-4000-8000-${this.ids.hex(12)}`;
-      else if (def.category === 'Invoke') this.newJob(exec, stage.name, def, a.actionExecutionId, this.resolveVariables(exec, def.userParameters ?? ''));
+      else if (def.category === 'Invoke') this.startInvoke(exec, stage.name, def, a);
     }
+  }
+
+  /**
+   * The Lambda job of an Invoke action. A variable that cannot be resolved fails the action
+   * ("An action in this pipeline failed because one or more variables could not be resolved",
+   * User Guide, "Variables reference").
+   */
+  private startInvoke(exec: ExecutionState, stageName: string, action: ActionDefinition, a: ActionExecutionState): void {
+    let userParameters: string;
+    try {
+      userParameters = this.resolveVariables(exec, action.userParameters ?? '');
+    } catch (e) {
+      this.actionFailed(a, `An action in this pipeline failed because one or more variables could not be resolved: ${(e as Error).message}`);
+      return;
+    }
+    this.newJob(exec, stageName, action, a.actionExecutionId, userParameters);
   }
 
   /** StopPipelineExecution: abandon stops at once; otherwise the execution stops once its running actions finish. */
