@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../lib/cli/main';
+import { FIXTURES } from '../buildspecs/codebuild-harness';
 import { AwsWorld } from '../support/aws-model';
 import { CliWorld } from './support/cli-world';
 
@@ -165,7 +166,7 @@ describe('bluegreen errors and exit codes', () => {
 });
 
 describe('bluegreen scan-gate', () => {
-  const fixture = (name: string) => join(__dirname, '../../../shared/fixtures/trivy', name);
+  const fixture = (name: string) => join(FIXTURES, name);
 
   test('runs the build\'s Trivy gate under the same bin, with its exit codes, leaving process.exitCode alone', async () => {
     const w = new CliWorld();

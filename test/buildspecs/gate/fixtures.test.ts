@@ -1,4 +1,4 @@
-// Every real Trivy report in ../shared/fixtures/trivy, with counts and verdicts worked out
+// Every real Trivy report in test/fixtures/trivy, with counts and verdicts worked out
 // independently of the parser (with jq over the raw JSON) and written down here.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
