@@ -1,5 +1,6 @@
 // Expected failures are one clear line and a documented exit code, never a stack trace.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../lib/cli/main';
 import { FIXTURES } from '../buildspecs/codebuild-harness';
@@ -180,5 +181,20 @@ describe('bluegreen scan-gate', () => {
     expect(unusable.code).toBe(2);
     expect(unusable.stderr).toMatch(/^scan-gate: unusable report .*no-such-report\.json/);
     expect(readFileSync(fixture('README.md'), 'utf8')).toContain('Trivy');
+  });
+
+  test('fails a report in which Trivy scanned nothing, unless --allow-empty-scan is given', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bg-cli-gate-'));
+    try {
+      const report = join(dir, 'no-results.json');
+      writeFileSync(report, '{"SchemaVersion":2,"ArtifactType":"container_image"}');
+      const w = new CliWorld();
+      const refused = await w.run(['scan-gate', report]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^scan-gate: FAIL: the report has no scanned target \(no Results\): .*--allow-empty-scan[^\n]*\n$/);
+      expect(await w.run(['scan-gate', report, '--allow-empty-scan'])).toMatchObject({ code: 0, stderr: '' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
