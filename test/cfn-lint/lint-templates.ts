@@ -1,14 +1,15 @@
 // Lints the templates the construct synthesizes as AWS's own linter sees them: synthesizes the
 // sample app and the minimal and maximal configurations of the nag tests into a scratch folder
 // and runs cfn-lint over every template in it, each against the region its stack deploys to.
-// Fails on any cfn-lint error; warnings and informational findings are listed, not fatal.
+// Fails on any cfn-lint error; warnings and informational findings are listed, not fatal. The
+// scratch folder is removed after a clean run and kept when there are errors.
 //
 //   npm run lint:templates [-- <output folder>]     (needs cfn-lint: pip install cfn-lint)
 //
 // CFN_LINT names another cfn-lint executable. A contributor check, not a jest suite: a clone
 // without cfn-lint still passes `npm test`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { App, Stage } from 'aws-cdk-lib';
@@ -80,7 +81,13 @@ export function stackRegions(dir: string): Map<string, string> {
   return regions;
 }
 
-/** Runs cfn-lint once over `templates` and returns its findings. */
+/**
+ * Runs cfn-lint once over `templates`, in the one region their stacks deploy to, and returns its
+ * findings. Not `--regions ALL_REGIONS`: that reports E3006 for the regions without CodeBuild, and
+ * cfn-lint 1.51 then also reports a false E3701 ("'Source' is already a defined 'OutputArtifact'
+ * Name") for each pipeline artifact, as it runs the rule again on the same names (the mechanism of
+ * aws-cloudformation/cfn-lint#4584).
+ */
 export function runCfnLint(command: string, templates: readonly string[], region: string | undefined, cwd: string): CfnLintFinding[] {
   const args = ['--format', 'json', ...(region ? ['--regions', region] : []), '--', ...templates.map((t) => relative(cwd, t))];
   const r = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -138,6 +145,7 @@ export function main(argv: readonly string[]): number {
   const seconds = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
   try {
     const version = cfnLintVersion(command);
+    const scratch = argv[0] === undefined;
     const outdir = argv[0] ?? mkdtempSync(join(tmpdir(), 'bg-lint-templates-'));
     mkdirSync(outdir, { recursive: true });
     synthesize(outdir);
@@ -156,9 +164,10 @@ export function main(argv: readonly string[]): number {
     const counts = `${s.errors} errors, ${s.warnings} warnings, ${s.informational} informational`;
     console.log(`lint:templates: ${version}, ${templates.length} templates under ${outdir}: ${counts}; ${seconds()}`);
     if (s.errors > 0) {
-      console.error(`lint:templates: FAIL: cfn-lint found ${s.errors} error(s) in the synthesized templates`);
+      console.error(`lint:templates: FAIL: cfn-lint found ${s.errors} error(s) in the synthesized templates (kept in ${outdir})`);
       return 1;
     }
+    if (scratch) rmSync(outdir, { recursive: true, force: true });
     return 0;
   } catch (err) {
     const message = err instanceof LintSetupError ? err.message : `internal error: ${err instanceof Error ? err.stack : String(err)}`;
