@@ -92,7 +92,7 @@ function failureReason(result: GateResult): string {
   return reasons.join('; and ');
 }
 
-/** Runs the gate once; never throws. Returns 0 pass, 1 policy violation, 2 unusable input. */
+/** Runs the gate once; never throws. Returns 0 pass, 1 policy violation or a scan of nothing, 2 unusable input. */
 export function executeScanGate(reportPath: string, opts: ScanGateOptions, io: ScanGateIO = processIO): 0 | 1 | 2 {
   const write = (flag: string, path: string | undefined, text: string): void => {
     if (path === undefined) return;
@@ -145,7 +145,7 @@ export function executeScanGate(reportPath: string, opts: ScanGateOptions, io: S
 function buildCommand(io: ScanGateIO, done: (code: 0 | 1 | 2) => void): Command {
   return new Command('scan-gate')
     .description(
-      'Gate a Trivy JSON report (SchemaVersion 2). Exit code 0: pass; 1: policy violation; 2: unusable report or input.',
+      'Gate a Trivy JSON report (SchemaVersion 2). Exit code 0: pass; 1: policy violation or a scan of nothing; 2: unusable report or input.',
     )
     .argument('<report>', 'Trivy JSON report (trivy … --format json)')
     .option(
@@ -175,7 +175,7 @@ function buildCommand(io: ScanGateIO, done: (code: 0 | 1 | 2) => void): Command 
 
 export interface ScanGateCommandOptions {
   /**
-   * Receives the gate's exit code (0 pass, 1 policy violation, 2 unusable input).
+   * Receives the gate's exit code (0 pass, 1 policy violation or a scan of nothing, 2 unusable input).
    * @default - sets `process.exitCode`
    */
   readonly onExit?: (code: 0 | 1 | 2) => void;
