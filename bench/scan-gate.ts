@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 
 const ROOT = join(__dirname, '..');
-const FIXTURES = join(ROOT, '..', 'shared', 'fixtures', 'trivy');
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'trivy');
 
 // Runs in a fresh node process per case, on the same esbuild bundle the build ships, so the peak
 // RSS is the gate's own and not the benchmark's.

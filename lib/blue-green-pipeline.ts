@@ -257,6 +257,17 @@ export interface BlueGreenPipelineProps {
   readonly gateIgnoreUnfixed?: boolean;
 
   /**
+   * Let the build gate pass an image in which Trivy found no OS and no packages. Such a scan
+   * checked nothing, so by default it fails the build ("the image was not scanned"). Turning this
+   * on is dangerous: any image Trivy cannot read (an unknown distribution, deleted package
+   * databases, a binary Trivy does not recognise) then reaches production with a clean-looking
+   * scan. Set it only for an image that really has nothing to scan; the approval's scan summary
+   * then starts with "EMPTY SCAN (allowed)".
+   * @default false
+   */
+  readonly gateAllowEmptyScan?: boolean;
+
+  /**
    * Path, relative to the source root, of the gate's allow-list file: a JSON document
    * `{"entries": [{"id": "CVE-…", "expires": "YYYY-MM-DD", "reason": "…"}]}`. A missing file
    * allows nothing.
@@ -844,6 +855,7 @@ export class BlueGreenPipeline extends Construct {
         BG_TOOLS_S3_URI: plain(buildTools.s3ObjectUrl),
         GATE_FAIL_ON: plain(props.gateFailOn ?? DEFAULTS.gateFailOn),
         GATE_IGNORE_UNFIXED: plain(String(props.gateIgnoreUnfixed ?? DEFAULTS.gateIgnoreUnfixed)),
+        GATE_ALLOW_EMPTY_SCAN: plain(String(props.gateAllowEmptyScan ?? DEFAULTS.gateAllowEmptyScan)),
         GATE_ALLOW_LIST: plain(props.gateAllowListFile ?? DEFAULTS.gateAllowListFile),
         DOCKERFILE: plain(props.dockerfile ?? DEFAULTS.dockerfile),
         DOCKER_BUILD_CONTEXT: plain(props.dockerBuildContext ?? DEFAULTS.dockerBuildContext),

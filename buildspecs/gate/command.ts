@@ -36,6 +36,7 @@ export const processIO: ScanGateIO = {
 export interface ScanGateOptions {
   readonly failOn?: string;
   readonly ignoreUnfixed?: boolean;
+  readonly allowEmptyScan?: boolean;
   readonly allow?: string;
   readonly baseline?: string;
   readonly junit?: string;
@@ -79,7 +80,19 @@ function parseThreshold(value: string | undefined): Threshold {
   return upper as Threshold;
 }
 
-/** Runs the gate once; never throws. Returns 0 pass, 1 policy violation, 2 unusable input. */
+/** Why the gate failed, in one line. */
+function failureReason(result: GateResult): string {
+  const reasons: string[] = [];
+  if (result.emptyScan && !result.emptyScan.allowed) {
+    reasons.push(`${result.emptyScan.reason}; pass --allow-empty-scan only for an image that has nothing to scan`);
+  }
+  if (result.violations.length > 0) {
+    reasons.push(`${result.violations.length} finding(s) violate the policy; ${summaryLine(result)}`);
+  }
+  return reasons.join('; and ');
+}
+
+/** Runs the gate once; never throws. Returns 0 pass, 1 policy violation or a scan of nothing, 2 unusable input. */
 export function executeScanGate(reportPath: string, opts: ScanGateOptions, io: ScanGateIO = processIO): 0 | 1 | 2 {
   const write = (flag: string, path: string | undefined, text: string): void => {
     if (path === undefined) return;
@@ -92,7 +105,11 @@ export function executeScanGate(reportPath: string, opts: ScanGateOptions, io: S
 
   let result: GateResult;
   try {
-    const policy = { failOn: parseThreshold(opts.failOn), ignoreUnfixed: opts.ignoreUnfixed === true };
+    const policy = {
+      failOn: parseThreshold(opts.failOn),
+      ignoreUnfixed: opts.ignoreUnfixed === true,
+      allowEmptyScan: opts.allowEmptyScan === true,
+    };
     const report = load(io, 'report', reportPath, parseTrivyReport);
     const allowList: AllowList | undefined = opts.allow ? load(io, 'allow-list', opts.allow, parseAllowList) : undefined;
     const baseline: TrivyReport | undefined = opts.baseline
@@ -121,16 +138,14 @@ export function executeScanGate(reportPath: string, opts: ScanGateOptions, io: S
   }
 
   io.stdout(opts.json ? `${JSON.stringify(jsonResult(result), null, 2)}\n` : markdown(result));
-  if (result.verdict === 'fail') {
-    io.stderr(`scan-gate: FAIL: ${result.violations.length} finding(s) violate the policy; ${summaryLine(result)}\n`);
-  }
+  if (result.verdict === 'fail') io.stderr(`scan-gate: FAIL: ${failureReason(result)}\n`);
   return result.exitCode;
 }
 
 function buildCommand(io: ScanGateIO, done: (code: 0 | 1 | 2) => void): Command {
   return new Command('scan-gate')
     .description(
-      'Gate a Trivy JSON report (SchemaVersion 2). Exit code 0: pass; 1: policy violation; 2: unusable report or input.',
+      'Gate a Trivy JSON report (SchemaVersion 2). Exit code 0: pass; 1: policy violation or a scan of nothing; 2: unusable report or input.',
     )
     .argument('<report>', 'Trivy JSON report (trivy … --format json)')
     .option(
@@ -139,6 +154,11 @@ function buildCommand(io: ScanGateIO, done: (code: 0 | 1 | 2) => void): Command 
       DEFAULT_POLICY.failOn,
     )
     .option('--ignore-unfixed', 'drop vulnerabilities with no fix available', false)
+    .option(
+      '--allow-empty-scan',
+      'pass a report in which Trivy found no OS and no packages (by default that fails: the image was not scanned)',
+      false,
+    )
     .option('--allow <file>', 'allow-list JSON: {"entries":[{"id","expires":"YYYY-MM-DD","reason"}]}')
     .option('--baseline <live.json>', "the live image's Trivy report: list findings new since live")
     .option('--junit <out.xml>', 'write a JUnit XML report (for a CodeBuild report group)')
@@ -155,7 +175,7 @@ function buildCommand(io: ScanGateIO, done: (code: 0 | 1 | 2) => void): Command 
 
 export interface ScanGateCommandOptions {
   /**
-   * Receives the gate's exit code (0 pass, 1 policy violation, 2 unusable input).
+   * Receives the gate's exit code (0 pass, 1 policy violation or a scan of nothing, 2 unusable input).
    * @default - sets `process.exitCode`
    */
   readonly onExit?: (code: 0 | 1 | 2) => void;

@@ -12,6 +12,12 @@ export interface GatePolicy {
   readonly failOn: Threshold;
   /** Drop vulnerabilities with no fix available before judging them. */
   readonly ignoreUnfixed: boolean;
+  /**
+   * Pass a report in which Trivy scanned nothing (see `unscannedReason`). Only for an image that
+   * really has nothing to scan: with it, an image Trivy cannot read passes with no findings.
+   * @default false
+   */
+  readonly allowEmptyScan?: boolean;
 }
 
 export const DEFAULT_POLICY: GatePolicy = { failOn: 'HIGH', ignoreUnfixed: false };
@@ -43,6 +49,12 @@ export interface FindingCounts {
   readonly misconfigurations: Readonly<Record<Severity, number>>;
 }
 
+/** Trivy scanned nothing: why, and whether the policy lets that pass. */
+export interface EmptyScan {
+  readonly reason: string;
+  readonly allowed: boolean;
+}
+
 export interface GateResult {
   readonly verdict: 'pass' | 'fail';
   readonly exitCode: 0 | 1;
@@ -59,6 +71,32 @@ export interface GateResult {
   readonly unusedAllowEntries: readonly AllowEntry[];
   /** Present only in baseline mode. */
   readonly newSinceLive?: readonly Finding[];
+  /** Present only when Trivy scanned nothing; it fails the gate unless allowed. */
+  readonly emptyScan?: EmptyScan;
+}
+
+// Artifacts whose contents are an OS and packages: a report on one that lists neither did not scan it.
+const PACKAGED_ARTIFACTS = new Set(['container_image', 'vm']);
+const PACKAGE_CLASSES = new Set(['os-pkgs', 'lang-pkgs']);
+
+/**
+ * Why a report shows that Trivy scanned nothing, or undefined when it scanned something.
+ *
+ * Trivy writes an `os-pkgs` result whenever it detects the OS, even with no vulnerability, and a
+ * `lang-pkgs` result for each set of language packages; when it finds neither, it leaves
+ * `Results` out altogether. An image scan also gets a `config` result for the image's build
+ * history from `--image-config-scanners misconfig`, with or without failed checks, so for an image
+ * (or VM) only an OS or language-package result shows that its contents were scanned. Other
+ * artifacts (a repository scanned for IaC or secrets) need at least one result.
+ */
+export function unscannedReason(report: TrivyReport): string | undefined {
+  if (report.targets.length === 0) {
+    return 'the report has no scanned target (no Results): Trivy found no OS and no packages, so the image was not scanned';
+  }
+  if (!PACKAGED_ARTIFACTS.has(report.artifactType ?? '')) return undefined;
+  if (report.targets.some((t) => PACKAGE_CLASSES.has(t.resultClass ?? ''))) return undefined;
+  const classes = [...new Set(report.targets.map((t) => t.resultClass ?? 'unclassified'))].join(', ');
+  return `the report has no OS or language-package result (only ${classes}): Trivy found no OS and no packages, so the image was not scanned for vulnerabilities`;
 }
 
 function severityTable<T>(make: () => T): Record<Severity, T> {
@@ -119,7 +157,9 @@ export function evaluate(report: TrivyReport, policy: GatePolicy, options: GateO
     newSinceLive = report.findings.filter((f) => !live.has(f.key));
   }
 
-  const failed = violations.length > 0;
+  const unscanned = unscannedReason(report);
+  const emptyScan = unscanned === undefined ? undefined : { reason: unscanned, allowed: policy.allowEmptyScan === true };
+  const failed = violations.length > 0 || (emptyScan !== undefined && !emptyScan.allowed);
   return {
     verdict: failed ? 'fail' : 'pass',
     exitCode: failed ? 1 : 0,
@@ -132,5 +172,6 @@ export function evaluate(report: TrivyReport, policy: GatePolicy, options: GateO
     expiredAllowEntries: [...expired.values()],
     unusedAllowEntries: [...active.values()].filter((e) => !used.has(e)),
     ...(newSinceLive ? { newSinceLive } : {}),
+    ...(emptyScan ? { emptyScan } : {}),
   };
 }

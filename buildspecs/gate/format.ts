@@ -15,9 +15,16 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
+/** Leads the summary when Trivy scanned nothing, so that neither the log nor the approver misses it. */
+function emptyScanLabel(result: GateResult): string | undefined {
+  if (!result.emptyScan) return undefined;
+  return result.emptyScan.allowed ? 'EMPTY SCAN (allowed): Trivy found no OS or packages' : 'NOT SCANNED: Trivy found no OS or packages';
+}
+
 /**
  * e.g. "0 critical, 2 high (1 fixable), 14 medium; 0 secrets". Fixable counts are shown for the
- * severities the policy fails on; low and unknown only when present.
+ * severities the policy fails on; low and unknown only when present. A scan of nothing leads with
+ * "NOT SCANNED: …", or "EMPTY SCAN (allowed): …" when the policy lets it pass.
  */
 export function summaryLine(result: GateResult): string {
   const v = result.counts.vulnerabilities;
@@ -31,7 +38,8 @@ export function summaryLine(result: GateResult): string {
   if (v.LOW.total > 0) severities.push('LOW');
   if (v.UNKNOWN.total > 0) severities.push('UNKNOWN');
 
-  const parts = [severities.map(vuln).join(', '), plural(result.counts.secrets, 'secret')];
+  const label = emptyScanLabel(result);
+  const parts = [...(label ? [label] : []), severities.map(vuln).join(', '), plural(result.counts.secrets, 'secret')];
   const misconfigs = Object.values(result.counts.misconfigurations).reduce((a, b) => a + b, 0);
   if (misconfigs > 0) parts.push(plural(misconfigs, 'misconfiguration'));
   if (result.allowed.length > 0) parts.push(`${result.allowed.length} allow-listed`);
@@ -44,7 +52,8 @@ export function summaryLine(result: GateResult): string {
 
 export function policyLine(result: GateResult): string {
   const unfixed = result.policy.ignoreUnfixed ? 'vulnerabilities with no fix ignored' : 'unfixed vulnerabilities count';
-  return `fail on ${result.policy.failOn} and above; ${unfixed}; any secret fails`;
+  const empty = result.policy.allowEmptyScan ? 'a scan of nothing is allowed' : 'a scan of nothing fails';
+  return `fail on ${result.policy.failOn} and above; ${unfixed}; any secret fails; ${empty}`;
 }
 
 /** The package (or file and line) a finding is about, for people. */
@@ -91,6 +100,9 @@ export function markdown(result: GateResult): string {
     '',
     `**${summaryLine(result)}**`,
     '',
+    ...(result.emptyScan
+      ? [`${result.emptyScan.allowed ? 'Allowed by --allow-empty-scan' : 'Fails'}: ${cell(result.emptyScan.reason)}.`, '']
+      : []),
     `Policy: ${policyLine(result)}.${result.artifactName ? ` Artifact: \`${cell(result.artifactName)}\`.` : ''}`,
     '',
     '| Severity | Vulnerabilities | Fixable | Misconfigurations |',
@@ -210,10 +222,21 @@ export function junit(result: GateResult): string {
       classname: 'scan-gate',
       name: `policy: ${policyLine(result)}`,
       failure:
-        result.verdict === 'fail'
+        result.violations.length > 0
           ? { message: `${result.violations.length} finding(s) violate the policy: ${summaryLine(result)}`, type: 'policy' }
           : undefined,
     },
+    ...(result.emptyScan
+      ? [
+          {
+            classname: 'scan-gate',
+            name: 'Trivy scanned the image',
+            ...(result.emptyScan.allowed
+              ? { skipped: `allowed by --allow-empty-scan: ${result.emptyScan.reason}` }
+              : { failure: { message: result.emptyScan.reason, type: 'empty-scan' } }),
+          },
+        ]
+      : []),
     ...result.expiredAllowEntries.map((e) => ({
       classname: 'scan-gate.allow-list',
       name: `allow-list entry ${e.id}`,
@@ -266,6 +289,7 @@ export function jsonResult(result: GateResult): Record<string, unknown> {
     expiredAllowEntries: result.expiredAllowEntries,
     unusedAllowEntries: result.unusedAllowEntries,
     newSinceLive: result.newSinceLive ? result.newSinceLive.map(findingJson) : null,
+    emptyScan: result.emptyScan ?? null,
   };
 }
 

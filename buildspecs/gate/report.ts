@@ -49,10 +49,21 @@ export interface Finding {
   readonly key: string;
 }
 
+/** One entry of the report's `Results`: what Trivy looked at, with or without findings. */
+export interface ReportTarget {
+  readonly target: string;
+  /** `os-pkgs`, `lang-pkgs`, `config`, `secret`, `license`, `custom`… */
+  readonly resultClass?: string;
+  /** The OS family, package ecosystem or config type. */
+  readonly resultType?: string;
+}
+
 export interface TrivyReport {
   readonly schemaVersion: 2;
   readonly artifactName?: string;
   readonly artifactType?: string;
+  /** Every result in the report, in order; empty when `Results` is absent, null or `[]`. */
+  readonly targets: readonly ReportTarget[];
   readonly findings: readonly Finding[];
 }
 
@@ -165,13 +176,7 @@ function element(list: readonly unknown[], i: number, path: string): Json {
 
 const SEP = '\u0000';
 
-interface ResultContext {
-  readonly target: string;
-  readonly resultClass?: string;
-  readonly resultType?: string;
-}
-
-function readVulnerability(v: Json, path: string, ctx: ResultContext): Finding {
+function readVulnerability(v: Json, path: string, ctx: ReportTarget): Finding {
   const id = reqString(v, 'VulnerabilityID', path);
   const pkgName = reqString(v, 'PkgName', path);
   const severity = reqSeverity(v, path);
@@ -200,7 +205,7 @@ function readVulnerability(v: Json, path: string, ctx: ResultContext): Finding {
   };
 }
 
-function readSecret(s: Json, path: string, ctx: ResultContext): Finding {
+function readSecret(s: Json, path: string, ctx: ReportTarget): Finding {
   const id = reqString(s, 'RuleID', path);
   const severity = reqSeverity(s, path);
   const title = optString(s, 'Title', path);
@@ -222,7 +227,7 @@ function readSecret(s: Json, path: string, ctx: ResultContext): Finding {
 // Trivy lists passed checks only with --include-non-failures; they are not findings.
 const NON_FAILURE_STATUSES = new Set(['PASS', 'EXCEPTION']);
 
-function readMisconfiguration(m: Json, path: string, ctx: ResultContext): Finding | undefined {
+function readMisconfiguration(m: Json, path: string, ctx: ReportTarget): Finding | undefined {
   const id = reqString(m, 'ID', path);
   const avdId = optString(m, 'AVDID', path);
   const severity = reqSeverity(m, path);
@@ -270,7 +275,8 @@ export function parseJsonDocument(input: string | Uint8Array, what: string): unk
 
 /**
  * Reads a Trivy JSON report. Accepts only SchemaVersion 2; Results, Vulnerabilities, Secrets and
- * Misconfigurations may be absent or null. Every field the gate relies on is type-checked.
+ * Misconfigurations may be absent or null (whether a report that lists no result may pass is the
+ * gate's decision, not the parser's). Every field the gate relies on is type-checked.
  */
 export function parseTrivyReport(input: string | Uint8Array): TrivyReport {
   const size = typeof input === 'string' ? input.length : input.byteLength;
@@ -293,17 +299,19 @@ export function parseTrivyReport(input: string | Uint8Array): TrivyReport {
   const artifactName = optString(doc, 'ArtifactName', 'report');
   const artifactType = optString(doc, 'ArtifactType', 'report');
 
+  const targets: ReportTarget[] = [];
   const findings: Finding[] = [];
   const results = optList(doc, 'Results', 'report');
   for (let r = 0; r < results.length; r++) {
     const rPath = `Results[${r}]`;
     const result = element(results, r, 'Results');
-    const ctx: ResultContext = {
+    const ctx: ReportTarget = {
       // Custom-class results (e.g. spring4shell's) have an empty Target.
       target: optString(result, 'Target', rPath) ?? '',
       resultClass: optString(result, 'Class', rPath),
       resultType: optString(result, 'Type', rPath),
     };
+    targets.push(ctx);
     const vulns = optList(result, 'Vulnerabilities', rPath);
     for (let i = 0; i < vulns.length; i++) {
       const path = `${rPath}.Vulnerabilities[${i}]`;
@@ -321,5 +329,5 @@ export function parseTrivyReport(input: string | Uint8Array): TrivyReport {
       if (finding) findings.push(finding);
     }
   }
-  return { schemaVersion: 2, artifactName, artifactType, findings };
+  return { schemaVersion: 2, artifactName, artifactType, targets, findings };
 }

@@ -67,6 +67,7 @@ if [ -n "${BG_STATE_PARAMETER:-}" ]; then
 fi
 
 [ "${GATE_IGNORE_UNFIXED:-true}" != true ] || gate_args+=(--ignore-unfixed)
+[ "${GATE_ALLOW_EMPTY_SCAN:-false}" != true ] || gate_args+=(--allow-empty-scan)
 allow_list="${GATE_ALLOW_LIST:-.bluegreen/allow-list.json}"
 if [ -f "$allow_list" ]; then
   gate_args+=(--allow "$allow_list")
@@ -80,7 +81,7 @@ node "$BG_TOOLS_DIR/scan-gate.js" "$BG_OUT/trivy-report.json" --fail-on "${GATE_
   --summary-file "$BG_WORK/scan-summary.txt" --json >"$BG_OUT/gate-result.json" || gate=$?
 cat "$BG_OUT/gate-summary.md" 2>/dev/null || true
 [ "$gate" -eq 0 ] || {
-  printf '[bluegreen] ERROR: scan gate exit code %s (1 = policy violation, 2 = unusable report); the image is not pushed\n' "$gate" >&2
+  printf '[bluegreen] ERROR: scan gate exit code %s (1 = policy violation or nothing scanned, 2 = unusable report); the image is not pushed\n' "$gate" >&2
   exit "$gate"
 }
 

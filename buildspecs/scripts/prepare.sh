@@ -13,6 +13,10 @@ case "${GATE_IGNORE_UNFIXED:-true}" in
   true | false) ;;
   *) die "GATE_IGNORE_UNFIXED must be true or false (got '${GATE_IGNORE_UNFIXED}')" ;;
 esac
+case "${GATE_ALLOW_EMPTY_SCAN:-false}" in
+  true | false) ;;
+  *) die "GATE_ALLOW_EMPTY_SCAN must be true or false (got '${GATE_ALLOW_EMPTY_SCAN}')" ;;
+esac
 
 commit="${CODEBUILD_RESOLVED_SOURCE_VERSION:-}"
 [ -n "$commit" ] || commit="$(git rev-parse HEAD 2>/dev/null || true)"

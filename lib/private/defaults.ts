@@ -23,6 +23,7 @@ export const DEFAULTS = {
   bake5xxThreshold: 5,
   gateFailOn: 'HIGH',
   gateIgnoreUnfixed: true,
+  gateAllowEmptyScan: false,
   gateAllowListFile: '.bluegreen/allow-list.json',
   dockerfile: 'Dockerfile',
   dockerBuildContext: '.',

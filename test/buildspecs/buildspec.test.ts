@@ -44,6 +44,7 @@ describe('buildspec.yml', () => {
     expect(spec.env.variables).toMatchObject({
       GATE_FAIL_ON: 'HIGH',
       GATE_IGNORE_UNFIXED: 'true',
+      GATE_ALLOW_EMPTY_SCAN: 'false',
       GATE_ALLOW_LIST: '.bluegreen/allow-list.json',
       DOCKERFILE: 'Dockerfile',
       DOCKER_BUILD_CONTEXT: '.',
@@ -315,6 +316,39 @@ describe('buildspec.yml run phase by phase with stand-in docker, trivy and aws',
     const result = JSON.parse(readFileSync(out(run, 'gate-result.json'), 'utf8'));
     expect(result).toMatchObject({ verdict: 'fail', policy: { failOn: 'LOW', ignoreUnfixed: false } });
     expect(result.violations).toHaveLength(3);
+  });
+
+  describe('GIVEN Trivy found no OS and no packages in the image (a report with no Results)', () => {
+    let emptyReport: string;
+    beforeAll(() => {
+      emptyReport = join(kit.root, 'no-results.json');
+      writeFileSync(emptyReport, JSON.stringify({ SchemaVersion: 2, ArtifactName: 'bluegreen-candidate:local', ArtifactType: 'container_image' }));
+    });
+
+    test('THEN the gate fails the build with the reason and nothing is pushed', () => {
+      const run = runBuild(kit, { report: emptyReport, projectEnv: pinnedArchive() });
+      expect(run.failedPhase).toBe('build');
+      expect(run.output).toContain(
+        'scan-gate: FAIL: the report has no scanned target (no Results): Trivy found no OS and no packages, so the image was not scanned; pass --allow-empty-scan',
+      );
+      expect(run.output).toContain('scan gate exit code 1');
+      expect(run.calls.filter((c) => /^docker (tag|push) /.test(c))).toEqual([]);
+      expect(run.exported).toEqual({});
+    });
+
+    test('THEN GATE_ALLOW_EMPTY_SCAN=true lets it through, and the approver sees that the scan was empty', () => {
+      const run = runBuild(kit, { report: emptyReport, projectEnv: { ...pinnedArchive(), GATE_ALLOW_EMPTY_SCAN: 'true' } });
+      expect(run.succeeded).toBe(true);
+      expect(run.exported.SCAN_SUMMARY).toBe('EMPTY SCAN (allowed): Trivy found no OS or packages; 0 critical, 0 high, 0 medium; 0 secrets');
+      expect(JSON.parse(readFileSync(out(run, 'gate-result.json'), 'utf8'))).toMatchObject({ verdict: 'pass', emptyScan: { allowed: true } });
+    });
+
+    test('THEN an invalid GATE_ALLOW_EMPTY_SCAN fails pre_build before anything is built', () => {
+      const run = runBuild(kit, { report: emptyReport, projectEnv: { ...pinnedArchive(), GATE_ALLOW_EMPTY_SCAN: 'yes' } });
+      expect(run.failedPhase).toBe('pre_build');
+      expect(run.output).toContain("GATE_ALLOW_EMPTY_SCAN must be true or false (got 'yes')");
+      expect(callsOf(run, 'docker')).toEqual([]);
+    });
   });
 
   test('GIVEN an invalid GATE_FAIL_ON THEN pre_build fails before anything is built', () => {

@@ -12,7 +12,8 @@ import { parse } from 'yaml';
 
 export const REPO_ROOT = join(__dirname, '..', '..');
 export const BUILDSPEC_PATH = join(REPO_ROOT, 'buildspecs', 'buildspec.yml');
-export const FIXTURES = join(REPO_ROOT, '..', 'shared', 'fixtures', 'trivy');
+/** The real Trivy reports, copied into the repository (see its README). */
+export const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'trivy');
 export const PHASES = ['install', 'pre_build', 'build', 'post_build'] as const;
 
 export interface BuildSpec {

@@ -1,7 +1,9 @@
 // Expected failures are one clear line and a documented exit code, never a stack trace.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../lib/cli/main';
+import { FIXTURES } from '../buildspecs/codebuild-harness';
 import { AwsWorld } from '../support/aws-model';
 import { CliWorld } from './support/cli-world';
 
@@ -165,7 +167,7 @@ describe('bluegreen errors and exit codes', () => {
 });
 
 describe('bluegreen scan-gate', () => {
-  const fixture = (name: string) => join(__dirname, '../../../shared/fixtures/trivy', name);
+  const fixture = (name: string) => join(FIXTURES, name);
 
   test('runs the build\'s Trivy gate under the same bin, with its exit codes, leaving process.exitCode alone', async () => {
     const w = new CliWorld();
@@ -179,5 +181,20 @@ describe('bluegreen scan-gate', () => {
     expect(unusable.code).toBe(2);
     expect(unusable.stderr).toMatch(/^scan-gate: unusable report .*no-such-report\.json/);
     expect(readFileSync(fixture('README.md'), 'utf8')).toContain('Trivy');
+  });
+
+  test('fails a report in which Trivy scanned nothing, unless --allow-empty-scan is given', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bg-cli-gate-'));
+    try {
+      const report = join(dir, 'no-results.json');
+      writeFileSync(report, '{"SchemaVersion":2,"ArtifactType":"container_image"}');
+      const w = new CliWorld();
+      const refused = await w.run(['scan-gate', report]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^scan-gate: FAIL: the report has no scanned target \(no Results\): .*--allow-empty-scan[^\n]*\n$/);
+      expect(await w.run(['scan-gate', report, '--allow-empty-scan'])).toMatchObject({ code: 0, stderr: '' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

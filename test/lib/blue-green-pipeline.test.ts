@@ -123,6 +123,7 @@ describe('BlueGreenPipeline', () => {
           'BG_TOOLS_S3_URI',
           'DOCKERFILE',
           'DOCKER_BUILD_CONTEXT',
+          'GATE_ALLOW_EMPTY_SCAN',
           'GATE_ALLOW_LIST',
           'GATE_FAIL_ON',
           'GATE_IGNORE_UNFIXED',
@@ -133,9 +134,17 @@ describe('BlueGreenPipeline', () => {
       );
       expect(vars.GATE_FAIL_ON).toBe('HIGH');
       expect(vars.GATE_IGNORE_UNFIXED).toBe('true');
+      // A scan in which Trivy found no OS and no packages fails unless the user opts out.
+      expect(vars.GATE_ALLOW_EMPTY_SCAN).toBe('false');
       expect(vars.GATE_ALLOW_LIST).toBe('.bluegreen/allow-list.json');
       expect(vars.BG_STATE_PARAMETER).toBe('/bluegreen/shop/state');
       expect(JSON.stringify(vars.BG_TOOLS_S3_URI)).toMatch(/^"s3:\/\/|s3:\/\//);
+    });
+
+    test('gateAllowEmptyScan: true passes GATE_ALLOW_EMPTY_SCAN=true to the build', () => {
+      const { template } = synth({ gateAllowEmptyScan: true });
+      const [, project] = only(template, 'AWS::CodeBuild::Project');
+      expect(project.Properties.Environment.EnvironmentVariables).toContainEqual({ Name: 'GATE_ALLOW_EMPTY_SCAN', Type: 'PLAINTEXT', Value: 'true' });
     });
   });
 

@@ -77,6 +77,47 @@ describe('bluegreen scan-gate', () => {
     expect(xml).toContain('<failure message="CRITICAL vulnerability" type="vulnerability">');
   });
 
+  describe('a report in which Trivy scanned nothing', () => {
+    const files = { 'empty.json': '{"SchemaVersion":2,"ArtifactName":"app:1","ArtifactType":"container_image"}' };
+
+    test('exit code 1, with one line on stderr saying why and how to opt out', () => {
+      const m = memoryIO(files);
+      expect(runScanGate(['empty.json', '--fail-on', 'CRITICAL', '--ignore-unfixed'], m.io)).toBe(1);
+      expect(m.stderr()).toBe(
+        'scan-gate: FAIL: the report has no scanned target (no Results): Trivy found no OS and no packages, so the image was not scanned; ' +
+          'pass --allow-empty-scan only for an image that has nothing to scan\n',
+      );
+      expect(m.stdout()).toContain('## Trivy scan gate: FAIL');
+    });
+
+    test('--allow-empty-scan passes it, and every output says that the scan was empty', () => {
+      const m = memoryIO(files);
+      expect(runScanGate(['empty.json', '--allow-empty-scan', '--json', '--summary-file', 's.txt'], m.io)).toBe(0);
+      expect(m.stderr()).toBe('');
+      expect(JSON.parse(m.stdout())).toMatchObject({
+        verdict: 'pass',
+        policy: { allowEmptyScan: true },
+        emptyScan: { allowed: true, reason: expect.stringMatching(/^the report has no scanned target/) },
+      });
+      expect(m.written.get('s.txt')).toBe('EMPTY SCAN (allowed): Trivy found no OS or packages; 0 critical, 0 high, 0 medium; 0 secrets\n');
+    });
+
+    test('with findings as well, the one line gives both reasons', () => {
+      const secret = { Target: '/app/.env', Class: 'secret', Secrets: [{ RuleID: 'aws-access-key-id', Severity: 'CRITICAL' }] };
+      const m = memoryIO({ 'r.json': JSON.stringify({ SchemaVersion: 2, ArtifactType: 'container_image', Results: [secret] }) });
+      expect(runScanGate(['r.json'], m.io)).toBe(1);
+      const lines = m.stderr().split('\n').filter(Boolean);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^scan-gate: FAIL: the report has no OS or language-package result \(only secret\).*; and 1 finding\(s\) violate the policy; /);
+    });
+
+    test('a real report that scanned an OS is not affected (--json says emptyScan: null)', () => {
+      const m = memoryIO();
+      expect(runScanGate(['fixture:alpine-310', '--json'], m.io)).toBe(0);
+      expect(JSON.parse(m.stdout())).toMatchObject({ verdict: 'pass', emptyScan: null, policy: { allowEmptyScan: false } });
+    });
+  });
+
   test('--baseline adds the new-since-live count', () => {
     const m = memoryIO();
     expect(runScanGate(['fixture:ubuntu-1804', '--baseline', 'fixture:ubuntu-1804-ignore-unfixed', '--json'], m.io)).toBe(0);
@@ -138,6 +179,7 @@ describe('bluegreen scan-gate', () => {
     expect(runScanGate(['--help'], m.io)).toBe(0);
     expect(m.stdout()).toContain('Usage: scan-gate [options] <report>');
     expect(m.stdout()).toContain('--ignore-unfixed');
+    expect(m.stdout()).toContain('--allow-empty-scan');
   });
 
   describe('as a subcommand of the bluegreen CLI', () => {

@@ -1,8 +1,8 @@
-// Every real Trivy report in ../shared/fixtures/trivy, with counts and verdicts worked out
+// Every real Trivy report in test/fixtures/trivy, with counts and verdicts worked out
 // independently of the parser (with jq over the raw JSON) and written down here.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { evaluate, GatePolicy, parseTrivyReport, summaryLine, TrivyReport } from '../../../buildspecs/gate';
+import { evaluate, GatePolicy, parseTrivyReport, summaryLine, TrivyReport, unscannedReason } from '../../../buildspecs/gate';
 import { FIXTURES } from '../codebuild-harness';
 
 type Row = [
@@ -64,6 +64,11 @@ describe('Trivy report parser and gate on the real fixtures', () => {
   test('the table covers every fixture in the folder', () => {
     const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
     expect(files.sort()).toEqual(Object.keys(EXPECTED).sort());
+  });
+
+  test('every real report scanned something: none of them is a scan of nothing', () => {
+    const unscanned = Object.keys(EXPECTED).filter((name) => unscannedReason(load(name)) !== undefined);
+    expect(unscanned).toEqual([]);
   });
 
   describe.each(Object.entries(EXPECTED))('%s', (name, row) => {

@@ -4,12 +4,14 @@ import {
   evaluate,
   isExpired,
   junit,
+  markdown,
   parseAllowList,
   parseTrivyReport,
   summaryLine,
   SUMMARY_MAX_CHARS,
   TrivyReport,
   UnusableInputError,
+  unscannedReason,
   xmlEscape,
 } from '../../../buildspecs/gate';
 import { FIXTURES } from '../codebuild-harness';
@@ -164,6 +166,79 @@ describe('evaluate', () => {
     const result = evaluate(synthetic([{ sev: 'UNKNOWN', fixed: true }]), { failOn: 'LOW', ignoreUnfixed: false });
     expect(result.verdict).toBe('pass');
     expect(summaryLine(result)).toBe('0 critical, 0 high, 0 medium, 1 unknown; 0 secrets');
+  });
+});
+
+describe('a scan of nothing', () => {
+  const HIGH = { failOn: 'HIGH', ignoreUnfixed: true } as const;
+  const imageReport = (results: unknown) =>
+    JSON.stringify({ SchemaVersion: 2, ArtifactName: 'app:1', ArtifactType: 'container_image', ...(results === undefined ? {} : { Results: results }) });
+  // What Trivy writes for the image's build history with --image-config-scanners misconfig when every check passes.
+  const historyResult = { Target: 'Dockerfile', Class: 'config', Type: 'dockerfile', MisconfSummary: { Successes: 23, Failures: 0, Exceptions: 0 } };
+
+  test.each([
+    ['no Results (what Trivy writes when it finds no OS and no packages)', imageReport(undefined)],
+    ['Results null', imageReport(null)],
+    ['Results empty', imageReport([])],
+    ['no Results and no ArtifactType', '{"SchemaVersion":2}'],
+  ])('%s fails the gate with the reason, even under the most lenient policy', (_label, text) => {
+    const result = evaluate(parseTrivyReport(text), { failOn: 'CRITICAL', ignoreUnfixed: true });
+    expect(result).toMatchObject({ verdict: 'fail', exitCode: 1, violations: [] });
+    expect(result.emptyScan).toEqual({
+      reason: 'the report has no scanned target (no Results): Trivy found no OS and no packages, so the image was not scanned',
+      allowed: false,
+    });
+    expect(summaryLine(result)).toBe('NOT SCANNED: Trivy found no OS or packages; 0 critical, 0 high, 0 medium; 0 secrets');
+  });
+
+  test('an image report whose only results are its build history and a secret did not scan the image', () => {
+    const text = imageReport([historyResult, { Target: '/app/.env', Class: 'secret', Secrets: [] }]);
+    expect(unscannedReason(parseTrivyReport(text))).toBe(
+      'the report has no OS or language-package result (only config, secret): Trivy found no OS and no packages, so the image was not scanned for vulnerabilities',
+    );
+    expect(evaluate(parseTrivyReport(text), HIGH).verdict).toBe('fail');
+  });
+
+  test('an OS found with no vulnerability is a clean scan and passes (the OS result of the real spring4shell report)', () => {
+    const real = JSON.parse(readFileSync(join(FIXTURES, 'spring4shell-jre11.json'), 'utf8'));
+    const osOnly = { ...real, Results: real.Results.filter((r: { Class: string }) => r.Class === 'os-pkgs') };
+    expect(osOnly.Results).toEqual([{ Target: 'testdata/fixtures/images/spring4shell-jre11.tar.gz (debian 11.3)', Class: 'os-pkgs', Type: 'debian' }]);
+    const result = evaluate(parseTrivyReport(JSON.stringify({ ...osOnly, Results: [...osOnly.Results, historyResult] })), HIGH);
+    expect(result).toMatchObject({ verdict: 'pass', exitCode: 0, violations: [] });
+    expect(result.emptyScan).toBeUndefined();
+    expect(summaryLine(result)).toBe('0 critical, 0 high, 0 medium; 0 secrets');
+  });
+
+  test('language packages alone are a scan (a static binary in a scratch image)', () => {
+    const text = imageReport([{ Target: 'app/server', Class: 'lang-pkgs', Type: 'gobinary' }, historyResult]);
+    expect(evaluate(parseTrivyReport(text), HIGH)).toMatchObject({ verdict: 'pass', exitCode: 0 });
+  });
+
+  test('a repository scanned only for secrets or IaC counts its results as scanned targets', () => {
+    expect(unscannedReason(load('secrets'))).toBeUndefined();
+    expect(unscannedReason(load('dockerfile'))).toBeUndefined();
+    expect(evaluate(load('dockerfile'), { failOn: 'CRITICAL', ignoreUnfixed: true }).verdict).toBe('pass');
+  });
+
+  test('allowEmptyScan lets it pass and says so in the summary, the Markdown and the JUnit report', () => {
+    const result = evaluate(parseTrivyReport(imageReport(undefined)), { ...HIGH, allowEmptyScan: true });
+    expect(result).toMatchObject({ verdict: 'pass', exitCode: 0, emptyScan: { allowed: true } });
+    expect(summaryLine(result)).toBe('EMPTY SCAN (allowed): Trivy found no OS or packages; 0 critical, 0 high, 0 medium; 0 secrets');
+    expect(markdown(result)).toContain('Allowed by --allow-empty-scan: the report has no scanned target');
+    expect(junit(result)).toContain('<testcase classname="scan-gate" name="Trivy scanned the image" time="0">\n      <skipped message="allowed by --allow-empty-scan: the report has no scanned target');
+  });
+
+  test('allowEmptyScan allows only the empty scan: findings still fail', () => {
+    const secretOnly = imageReport([{ Target: '/app/.env', Class: 'secret', Secrets: [{ RuleID: 'aws-access-key-id', Severity: 'CRITICAL' }] }]);
+    const result = evaluate(parseTrivyReport(secretOnly), { ...HIGH, allowEmptyScan: true });
+    expect(result).toMatchObject({ verdict: 'fail', exitCode: 1, emptyScan: { allowed: true } });
+    expect(result.violations.map((v) => v.finding.id)).toEqual(['aws-access-key-id']);
+  });
+
+  test('the JUnit report fails a test for the empty scan, apart from the policy test', () => {
+    const xml = junit(evaluate(parseTrivyReport(imageReport([])), HIGH));
+    expect(xml).toContain('<testsuites name="trivy-scan-gate" tests="2" failures="1" errors="0" skipped="0">');
+    expect(xml).toContain('<failure message="the report has no scanned target (no Results): Trivy found no OS and no packages, so the image was not scanned" type="empty-scan">');
   });
 });
 
