@@ -1,5 +1,6 @@
 // ReleaseConfig: the one document (env BLUEGREEN_CONFIG, and its SSM discovery copy) that tells the
 // control plane which cluster, services, target groups, rules and repository make up the release.
+import { listSome, quote } from './text';
 
 export type SlotName = 'a' | 'b';
 export const SLOT_NAMES: readonly SlotName[] = ['a', 'b'];
@@ -66,6 +67,9 @@ export class InputError extends Error {
   }
 }
 
+/** How many problems one error names; a document with thousands of bad fields says how many more. */
+const LISTED_PROBLEMS = 10;
+
 /** Collects field problems so one error can list all of them. */
 export class FieldProblems {
   private readonly problems: string[] = [];
@@ -84,7 +88,7 @@ export class FieldProblems {
       return '';
     }
     if (pattern && !pattern.test(value)) {
-      this.add(`${path} must be ${hint ?? `match ${pattern}`} (got ${JSON.stringify(value)})`);
+      this.add(`${path} must be ${hint ?? `match ${pattern}`} (got ${quote(value)})`);
     }
     return value;
   }
@@ -109,10 +113,10 @@ export class FieldProblems {
     return this.problems.length === 0;
   }
 
-  /** Throws one InputError naming every problem, prefixed with `what`. */
+  /** Throws one InputError naming the problems (the first few, and how many more), prefixed with `what`. */
   throwIfAny(what: string): void {
     if (this.problems.length > 0) {
-      throw new InputError(`${what} is invalid: ${this.problems.join('; ')}.`);
+      throw new InputError(`${what} is invalid: ${listSome(this.problems, LISTED_PROBLEMS, '; ')}.`);
     }
   }
 }
@@ -129,7 +133,7 @@ export function at(source: unknown, path: string): unknown {
 export function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
-  if (typeof value === 'string') return value === '' ? 'an empty string' : JSON.stringify(value).slice(0, 80);
+  if (typeof value === 'string') return value === '' ? 'an empty string' : quote(value);
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
 }
@@ -219,7 +223,7 @@ function parseBakeConfig(p: FieldProblems, raw: unknown): BakeConfig | undefined
     return undefined;
   }
   const known = ['alarms', 'sharedAlarms', 'swapFunctionName', 'windowSeconds'];
-  for (const key of Object.keys(raw)) if (!known.includes(key)) p.add(`bake.${key} is not a known field`);
+  for (const key of Object.keys(raw)) if (!known.includes(key)) p.add(`bake.${/^\w{1,64}$/.test(key) ? key : quote(key)} is not a known field`);
   const alarms = at(raw, 'alarms');
   if (!isRecord(alarms)) p.add(`bake.alarms must be an object {a, b} (got ${describe(alarms)})`);
   const bake: BakeConfig = {

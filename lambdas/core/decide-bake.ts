@@ -58,7 +58,7 @@ export function parseBakeToken(raw: string): BakeToken {
     until: p.string('until'),
   };
   for (const key of ['startedAt', 'until'] as const) {
-    if (token[key] !== '' && Number.isNaN(Date.parse(token[key]))) p.add(`${key} must be an ISO-8601 time (got ${JSON.stringify(token[key])})`);
+    if (token[key] !== '' && Number.isNaN(Date.parse(token[key]))) p.add(`${key} must be an ISO-8601 time (got ${describe(token[key])})`);
   }
   p.throwIfAny('The Bake continuation token');
   return token;

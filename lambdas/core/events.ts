@@ -108,7 +108,7 @@ export function parseDeployToken(raw: string): DeployToken {
     deadline: p.string('deadline'),
     deploymentId: typeof doc.deploymentId === 'string' ? doc.deploymentId : null,
   };
-  if (p.ok && Number.isNaN(Date.parse(token.deadline))) p.add(`deadline must be an ISO-8601 time (got ${JSON.stringify(token.deadline)})`);
+  if (p.ok && Number.isNaN(Date.parse(token.deadline))) p.add(`deadline must be an ISO-8601 time (got ${describe(token.deadline)})`);
   p.throwIfAny('The DeployGreen continuation token');
   return token;
 }
