@@ -326,8 +326,8 @@ export interface BlueGreenPipelineProps {
   readonly bakeTime?: Duration;
 
   /**
-   * Your own alarms, also watched during the bake (whichever slot is live). Their ARNs are granted
-   * to the Bake function's DescribeAlarms.
+   * Your own alarms, metric or composite, also watched during the bake (whichever slot is live),
+   * through one composite alarm `<pipelineName>-bake-shared`; any number, each given once.
    * @default - none: only the construct's per-slot alarms are watched
    */
   readonly bakeAlarms?: cloudwatch.IAlarm[];
