@@ -19,11 +19,11 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import type { ReleaseConfig } from '../lambdas/core/config';
+import type { ReleaseConfigDocument } from '../lambdas/core/config';
 import { PipelineSource } from './pipeline-source';
 import { declaresArtifacts, loadBuildSpec } from './private/buildspec';
 import { publishPipelineEvents } from './private/audit';
-import { SlotBakeAlarms, allowAlarmsToNotify } from './private/bake-alarms';
+import { BakeWatch, SlotBakeAlarms, allowAlarmsToNotify } from './private/bake-alarms';
 import { acknowledgeFindings, associateWebAcl, controlPlaneNetwork, literalVpcCidr } from './private/compliance';
 import { ControlPlaneFunction } from './private/control-plane-function';
 import { DEFAULTS, HTTP_REDIRECT_PORT, defaultPipelineName, defaultPorts, testUrl } from './private/defaults';
@@ -36,6 +36,7 @@ import {
   leaseParameterPath,
   slotImageTag,
   stateParameterName,
+  topicDisplayName,
 } from './private/names';
 import { bundlePath } from './private/package-files';
 import { logBucket, logsKey, privateBucket, rotatingKey } from './private/secure-defaults';
@@ -349,8 +350,8 @@ export interface BlueGreenPipelineProps {
   readonly bakeTime?: Duration;
 
   /**
-   * Your own alarms, also watched during the bake (whichever slot is live). Their ARNs are granted
-   * to the Bake function's DescribeAlarms.
+   * Your own alarms, metric or composite, also watched during the bake (whichever slot is live),
+   * through one composite alarm `<pipelineName>-bake-shared`; any number, each given once.
    * @default - none: only the construct's per-slot alarms are watched
    */
   readonly bakeAlarms?: cloudwatch.IAlarm[];
@@ -687,7 +688,7 @@ export class BlueGreenPipeline extends Construct {
 
     // Topics and the configuration every control-plane function shares
     this.approvalTopic = new sns.Topic(this, 'ApprovalTopic', {
-      displayName: `Release approvals for ${this.pipelineName}`,
+      displayName: topicDisplayName(`Release approvals for ${this.pipelineName}`),
       masterKey: this.notificationsKey,
       enforceSSL: true,
     });
@@ -697,18 +698,18 @@ export class BlueGreenPipeline extends Construct {
     this.notificationTopic =
       props.notificationTopic ??
       new sns.Topic(this, 'NotificationTopic', {
-        displayName: `Release audit for ${this.pipelineName}`,
+        displayName: topicDisplayName(`Release audit for ${this.pipelineName}`),
         masterKey: this.notificationsKey,
         enforceSSL: true,
       });
 
-    const config: ReleaseConfig = {
+    const config: ReleaseConfigDocument = {
       pipelineName: this.pipelineName,
       clusterArn: this.cluster.clusterArn,
       repositoryName: this.repository.repositoryName,
       slots: {
-        a: { serviceArn: slotA.serviceArn, targetGroupArn: slotA.targetGroup.targetGroupArn, imageTag: slotImageTag('a') },
-        b: { serviceArn: slotB.serviceArn, targetGroupArn: slotB.targetGroup.targetGroupArn, imageTag: slotImageTag('b') },
+        a: { serviceName: slotA.serviceName, targetGroupArn: slotA.targetGroup.targetGroupArn, imageTag: slotImageTag('a') },
+        b: { serviceName: slotB.serviceName, targetGroupArn: slotB.targetGroup.targetGroupArn, imageTag: slotImageTag('b') },
       },
       productionRuleArn: this.productionRuleArn,
       testRuleArn: this.testRuleArn,
@@ -787,15 +788,15 @@ export class BlueGreenPipeline extends Construct {
       const bakeAlarms = new Construct(this, 'BakeAlarms');
       this.slotABakeAlarms = new SlotBakeAlarms(bakeAlarms, 'SlotA', { ...alarmProps, targetGroup: slotA.targetGroup }).alarms;
       this.slotBBakeAlarms = new SlotBakeAlarms(bakeAlarms, 'SlotB', { ...alarmProps, targetGroup: slotB.targetGroup }).alarms;
-      const sharedAlarms = props.bakeAlarms ?? [];
       allowAlarmsToNotify([...this.slotABakeAlarms, ...this.slotBBakeAlarms], this.notificationTopic, props.notificationTopic ? undefined : this.notificationsKey);
-      const names = (alarms: cloudwatch.IAlarm[]) => alarms.map((a) => a.alarmName);
+      // Bake watches one composite alarm per slot and one over your alarms, whatever their number.
+      const watch = new BakeWatch(bakeAlarms, 'Watch', { pipelineName: this.pipelineName, slotA: this.slotABakeAlarms, slotB: this.slotBBakeAlarms, shared: props.bakeAlarms ?? [] });
       // Only Bake's copy names the swap function: swap's own configuration never needs Bake.
-      const bakeConfig: ReleaseConfig = {
+      const bakeConfig: ReleaseConfigDocument = {
         ...config,
         bake: {
-          alarms: { a: names(this.slotABakeAlarms), b: names(this.slotBBakeAlarms) },
-          sharedAlarms: names(sharedAlarms),
+          alarms: { a: watch.names.a, b: watch.names.b },
+          sharedAlarms: watch.names.shared,
           swapFunctionName: this.swapFunction.functionName,
           windowSeconds: bakeTime.toSeconds(),
         },
@@ -809,7 +810,10 @@ export class BlueGreenPipeline extends Construct {
         environment: { BLUEGREEN_CONFIG: stack.toJsonString(bakeConfig) },
       });
       this.bakeFunction = bake.function;
-      bake.allow(['cloudwatch:DescribeAlarms'], [...this.slotABakeAlarms, ...this.slotBBakeAlarms, ...sharedAlarms].map((a) => a.alarmArn));
+      // "To use this operation and return information about composite alarms, you must be signed on
+      // with the cloudwatch:DescribeAlarms permission that is scoped to *" (DescribeAlarms reference):
+      // a narrower grant hides every composite alarm, Bake's own included.
+      bake.allow(['cloudwatch:DescribeAlarms'], ['*']);
       bake.allow(['elasticloadbalancing:DescribeRules'], ['*']);
       bake.allow(['lambda:InvokeFunction'], [this.swapFunction.functionArn]);
       holdsLease(bake);

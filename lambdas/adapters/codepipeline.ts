@@ -4,10 +4,13 @@ import {
 } from '@aws-sdk/client-codepipeline';
 import { ObservedActionExecution } from '../core/approval';
 import { ApprovalLookup, ExecutionLookup, JobReporter, JobSuccess } from '../core/ports';
+import { clip } from '../core/text';
 import { Clients, errorName } from './clients';
 
-const MAX_SUMMARY = 2048;
-const MAX_FAILURE_MESSAGE = 5000;
+/** PutJobFailureResult's limit on FailureDetails.message (CodePipeline API reference: 1-5000 characters). */
+export const MAX_FAILURE_MESSAGE = 5000;
+/** PutJobSuccessResult's limit on ExecutionDetails.summary (CodePipeline API reference: 1-2048 characters). */
+export const MAX_SUMMARY = 2048;
 
 export function jobReporter(c: Clients<'codepipeline'>): JobReporter {
   return {
@@ -18,7 +21,7 @@ export function jobReporter(c: Clients<'codepipeline'>): JobReporter {
           ...(result.continuationToken !== undefined ? { continuationToken: result.continuationToken } : {}),
           ...(result.outputVariables !== undefined ? { outputVariables: result.outputVariables } : {}),
           executionDetails: {
-            summary: result.summary.slice(0, MAX_SUMMARY),
+            summary: clip(result.summary, MAX_SUMMARY),
             ...(result.executionId !== undefined ? { externalExecutionId: result.executionId } : {}),
           },
         }),
@@ -30,7 +33,7 @@ export function jobReporter(c: Clients<'codepipeline'>): JobReporter {
           jobId,
           failureDetails: {
             type: 'JobFailed',
-            message: message.slice(0, MAX_FAILURE_MESSAGE),
+            message: clip(message, MAX_FAILURE_MESSAGE),
             ...(executionId !== undefined ? { externalExecutionId: executionId } : {}),
           },
         }),

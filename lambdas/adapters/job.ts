@@ -2,6 +2,8 @@
 // exactly one result, whatever happens on the way.
 import { CONFIG_ENV, ReleaseConfig, parseReleaseConfig } from '../core/config';
 import { errorSummary } from '../core/errors';
+import { clip } from '../core/text';
+import { MAX_FAILURE_MESSAGE } from './codepipeline';
 import { PipelineJob, jobIdOf, parsePipelineJob } from '../core/events';
 import { JobReporter, JobSuccess, Logger } from '../core/ports';
 import { LogSink, createLogger } from './log';
@@ -27,9 +29,12 @@ export type JobOutcome =
   | { readonly kind: 'success'; readonly result: JobSuccess }
   | { readonly kind: 'failure'; readonly message: string; readonly executionId?: string };
 
-/** One sentence: trimmed, first letter upper-case, one final period. */
-export function sentence(text: string): string {
-  const t = text.trim().replace(/[.\s]+$/, '');
+/**
+ * One sentence: trimmed, first letter upper-case, one final period, within `max` characters (cut
+ * at a word with the number of characters left out, never mid-way without saying so).
+ */
+export function sentence(text: string, max = MAX_FAILURE_MESSAGE): string {
+  const t = clip(text.trim().replace(/[.\s]+$/, ''), max - 1);
   return `${t.charAt(0).toUpperCase()}${t.slice(1)}.`;
 }
 

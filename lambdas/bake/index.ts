@@ -111,7 +111,7 @@ async function poll(job: PipelineJob, executionId: string, config: ReleaseConfig
 async function rollBack(
   token: BakeToken,
   executionId: string,
-  { alarm, reason }: { alarm: string; reason: string },
+  { fired, reason }: { fired: string; reason: string },
   ports: BakePorts,
   deps: Deps,
   log: Logger,
@@ -128,5 +128,5 @@ async function rollBack(
       : { kind: 'error', message: `the swap function could not be invoked: ${errorSummary(err)}` };
   }
   log.info('rollback answered', { invocation: invocation.kind, ...(invocation.kind === 'result' ? { outcome: invocation.result.outcome, state: invocation.result.state } : { message: invocation.message }) });
-  return judgeBakeRollback(token, alarm, invocation, deps.now());
+  return judgeBakeRollback(token, fired, invocation, deps.now());
 }

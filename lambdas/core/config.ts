@@ -1,5 +1,6 @@
 // ReleaseConfig: the one document (env BLUEGREEN_CONFIG, and its SSM discovery copy) that tells the
 // control plane which cluster, services, target groups, rules and repository make up the release.
+import { listSome, quote } from './text';
 
 export type SlotName = 'a' | 'b';
 export const SLOT_NAMES: readonly SlotName[] = ['a', 'b'];
@@ -81,6 +82,9 @@ export class InputError extends Error {
   }
 }
 
+/** How many problems one error names; a document with thousands of bad fields says how many more. */
+const LISTED_PROBLEMS = 10;
+
 /** Collects field problems so one error can list all of them. */
 export class FieldProblems {
   private readonly problems: string[] = [];
@@ -99,7 +103,7 @@ export class FieldProblems {
       return '';
     }
     if (pattern && !pattern.test(value)) {
-      this.add(`${path} must be ${hint ?? `match ${pattern}`} (got ${JSON.stringify(value)})`);
+      this.add(`${path} must be ${hint ?? `match ${pattern}`} (got ${quote(value)})`);
     }
     return value;
   }
@@ -134,10 +138,10 @@ export class FieldProblems {
     return this.problems.length === 0;
   }
 
-  /** Throws one InputError naming every problem, prefixed with `what`. */
+  /** Throws one InputError naming the problems (the first few, and how many more), prefixed with `what`. */
   throwIfAny(what: string): void {
     if (this.problems.length > 0) {
-      throw new InputError(`${what} is invalid: ${this.problems.join('; ')}.`);
+      throw new InputError(`${what} is invalid: ${listSome(this.problems, LISTED_PROBLEMS, '; ')}.`);
     }
   }
 }
@@ -154,7 +158,7 @@ export function at(source: unknown, path: string): unknown {
 export function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
-  if (typeof value === 'string') return value === '' ? 'an empty string' : JSON.stringify(value).slice(0, 80);
+  if (typeof value === 'string') return value === '' ? 'an empty string' : quote(value);
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
 }
@@ -190,8 +194,16 @@ export function parseReleaseConfig(raw: string | undefined): ReleaseConfig {
   if (!isRecord(doc)) throw new InputError(`${CONFIG_ENV} must be a JSON object (got ${describe(doc)}).`);
 
   const p = new FieldProblems(doc);
+  // A slot names its service by ARN, or by name in the cluster (what the construct writes: the
+  // cluster's name is then carried once, which keeps the function environment under Lambda's 4 KB).
+  const serviceArnOf = (name: SlotName): string => {
+    const serviceName = at(doc, `slots.${name}.serviceName`);
+    if (serviceName === undefined) return p.string(`slots.${name}.serviceArn`, ECS_SERVICE_ARN, 'an ECS service ARN');
+    const cluster = typeof doc.clusterArn === 'string' ? doc.clusterArn : '';
+    return `${cluster.replace(':cluster/', ':service/')}/${p.string(`slots.${name}.serviceName`, /^[A-Za-z0-9_-]{1,255}$/, 'an ECS service name')}`;
+  };
   const slot = (name: SlotName): SlotConfig => ({
-    serviceArn: p.string(`slots.${name}.serviceArn`, ECS_SERVICE_ARN, 'an ECS service ARN'),
+    serviceArn: serviceArnOf(name),
     targetGroupArn: p.string(`slots.${name}.targetGroupArn`, TARGET_GROUP_ARN, 'a target group ARN'),
     imageTag: p.string(`slots.${name}.imageTag`, ECR_TAG, 'a valid ECR tag'),
   });
@@ -242,6 +254,14 @@ function alarmNames(p: FieldProblems, value: unknown, path: string): string[] {
   return value.filter((v): v is string => typeof v === 'string');
 }
 
+/**
+ * The document as the construct writes it: each slot names its service in the cluster instead of
+ * by ARN (parseReleaseConfig accepts both and gives every reader the ARN).
+ */
+export type ReleaseConfigDocument = Omit<ReleaseConfig, 'slots'> & {
+  readonly slots: { readonly [S in SlotName]: Omit<SlotConfig, 'serviceArn'> & { readonly serviceName: string } };
+};
+
 /** The optional `bake` section: strict, since a bake that watches nothing would pass every release. */
 function parseBakeConfig(p: FieldProblems, raw: unknown): BakeConfig | undefined {
   if (!isRecord(raw)) {
@@ -249,7 +269,7 @@ function parseBakeConfig(p: FieldProblems, raw: unknown): BakeConfig | undefined
     return undefined;
   }
   const known = ['alarms', 'sharedAlarms', 'swapFunctionName', 'windowSeconds'];
-  for (const key of Object.keys(raw)) if (!known.includes(key)) p.add(`bake.${key} is not a known field`);
+  for (const key of Object.keys(raw)) if (!known.includes(key)) p.add(`bake.${/^\w{1,64}$/.test(key) ? key : quote(key)} is not a known field`);
   const alarms = at(raw, 'alarms');
   if (!isRecord(alarms)) p.add(`bake.alarms must be an object {a, b} (got ${describe(alarms)})`);
   const bake: BakeConfig = {

@@ -6,6 +6,7 @@ import { RollbackResult, parseJsonObject } from './events';
 import { ObservedAlarm, ObservedRoutes, RollbackInvocation } from './ports';
 import { resolveRoutes } from './routes';
 import { DIGEST_PATTERN } from './state';
+import { listSome } from './text';
 
 /** How long after the window transient errors may still delay the verdict. */
 export const BAKE_GRACE_SECONDS = 120;
@@ -58,7 +59,7 @@ export function parseBakeToken(raw: string): BakeToken {
     until: p.string('until'),
   };
   for (const key of ['startedAt', 'until'] as const) {
-    if (token[key] !== '' && Number.isNaN(Date.parse(token[key]))) p.add(`${key} must be an ISO-8601 time (got ${JSON.stringify(token[key])})`);
+    if (token[key] !== '' && Number.isNaN(Date.parse(token[key]))) p.add(`${key} must be an ISO-8601 time (got ${describe(token[key])})`);
   }
   p.throwIfAny('The Bake continuation token');
   return token;
@@ -89,7 +90,8 @@ export type BakeProgress =
   | { readonly kind: 'continue'; readonly reason: string }
   | { readonly kind: 'succeed'; readonly outputs: BakeOutputs; readonly summary: string }
   | { readonly kind: 'fail'; readonly reason: string }
-  | { readonly kind: 'rollback'; readonly alarm: string; readonly reason: string };
+  /** `fired` names what fired: `alarm <name>`, or `alarms <name>, <name> and N more`. */
+  | { readonly kind: 'rollback'; readonly fired: string; readonly reason: string };
 
 /** Where a poll ends once any rollback has been asked for. */
 export type BakeVerdict = Exclude<BakeProgress, { readonly kind: 'rollback' }>;
@@ -124,11 +126,14 @@ export function decideBakePoll(input: BakePollInput): BakeProgress {
   }
   const watched = bakeAlarmNames(bake, token.slot);
   const byName = new Map(alarms.map((a) => [a.name, a]));
-  const firing = watched.find((name) => byName.get(name)?.state === 'ALARM');
-  if (firing !== undefined) return { kind: 'rollback', alarm: firing, reason: `bake: alarm ${firing} fired on slot ${token.slot}` };
+  const firing = watched.map((name) => byName.get(name)).find((a) => a?.state === 'ALARM');
+  if (firing !== undefined) {
+    const fired = firedAlarms(firing);
+    return { kind: 'rollback', fired, reason: `bake: ${fired} fired on slot ${token.slot}` };
+  }
   const missing = watched.filter((name) => !byName.has(name));
   if (missing.length > 0) {
-    return { kind: 'fail', reason: `the bake cannot watch alarm(s) ${missing.join(', ')} because they do not exist, so production stays on slot ${token.slot} unverified` };
+    return { kind: 'fail', reason: `the bake cannot watch alarm(s) ${listSome(missing, 5)} because they do not exist, so production stays on slot ${token.slot} unverified` };
   }
   if (windowOver(token, now)) {
     return {
@@ -138,6 +143,18 @@ export function decideBakePoll(input: BakePollInput): BakeProgress {
     };
   }
   return { kind: 'continue', reason: `slot ${token.slot} baking until ${token.until}; ${watched.length} alarm(s) quiet` };
+}
+
+/** How many of a composite alarm's firing children a reason names. */
+const NAMED_CHILDREN = 3;
+
+/**
+ * What fired, for people: a composite alarm (the construct watches one per slot) names the alarms
+ * whose ALARM state set it off, so the rollback reason says which one fired, not the composite.
+ */
+function firedAlarms(alarm: ObservedAlarm): string {
+  const names = alarm.firedBy !== undefined && alarm.firedBy.length > 0 ? alarm.firedBy : [alarm.name];
+  return names.length === 1 ? `alarm ${names[0]}` : `alarms ${listSome(names, NAMED_CHILDREN)}`;
 }
 
 /** A throttle or 5xx during a poll is worth another poll until the window end plus the grace. */
@@ -161,9 +178,9 @@ export function bakeRollbackEvent(params: { executionId: string; slot: SlotName;
 }
 
 /** What the rollback invocation came to, as the bake's verdict (always a failure, or a retry when busy). */
-export function judgeBakeRollback(token: BakeToken, alarm: string, invocation: RollbackInvocation, now: Date): BakeVerdict {
+export function judgeBakeRollback(token: BakeToken, fired: string, invocation: RollbackInvocation, now: Date): BakeVerdict {
   const from = token.slot;
-  const alarmReason = `alarm ${alarm} fired on slot ${from}`;
+  const alarmReason = `${fired} fired on slot ${from}`;
   const to = otherSlot(from);
   if (invocation.kind === 'busy') {
     if (windowOver(token, now, BAKE_GRACE_SECONDS)) {
@@ -176,7 +193,7 @@ export function judgeBakeRollback(token: BakeToken, alarm: string, invocation: R
   }
   const result: RollbackResult = invocation.result;
   const message = result.message.replace(/\.\s*$/, '');
-  if (result.outcome === 'busy') return judgeBakeRollback(token, alarm, { kind: 'busy', message }, now);
+  if (result.outcome === 'busy') return judgeBakeRollback(token, fired, { kind: 'busy', message }, now);
   switch (result.outcome) {
     case 'rolled-back':
     case 'already-done':

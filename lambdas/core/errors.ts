@@ -1,5 +1,6 @@
 // Classifying AWS errors (plain data: name, status, retryable flag), so handlers can tell a
 // throttle or a 5xx, worth another poll, from a real failure.
+import { clip } from './text';
 
 const TRANSIENT_NAMES = new Set([
   'ThrottlingException',
@@ -37,9 +38,12 @@ export function isTransientError(err: unknown): boolean {
   return typeof status === 'number' && (status >= 500 || status === 429);
 }
 
-/** "<Name>: <message>" for logs and one-sentence results, without a trailing period. */
+/** How much of an error's own text a result or a log line repeats. */
+export const MAX_ERROR_SUMMARY = 3000;
+
+/** "<Name>: <message>" for logs and one-sentence results, without a trailing period, at most MAX_ERROR_SUMMARY characters. */
 export function errorSummary(err: unknown): string {
   // Our own input errors are already sentences for people; SDK errors keep their name.
-  if (err instanceof Error) return (err.name === 'InputError' ? err.message : `${err.name}: ${err.message}`).replace(/\.\s*$/, '');
-  return String(err).replace(/\.\s*$/, '');
+  const text = err instanceof Error ? (err.name === 'InputError' ? err.message : `${err.name}: ${err.message}`) : String(err);
+  return clip(text.replace(/\.\s*$/, ''), MAX_ERROR_SUMMARY);
 }

@@ -13,3 +13,4 @@ export * from './decide-rollback';
 export * from './decide-bake';
 export * from './lease';
 export * from './approval';
+export * from './text';

@@ -203,6 +203,11 @@ export interface ObservedAlarm {
   /** OK | ALARM | INSUFFICIENT_DATA */
   readonly state: string;
   readonly reason: string | null;
+  /**
+   * For a composite alarm in ALARM: the alarms whose ALARM state set it off, followed down through
+   * nested composite alarms. Absent for a metric alarm, or when CloudWatch did not say.
+   */
+  readonly firedBy?: readonly string[];
 }
 
 export interface AlarmsPort {

@@ -93,12 +93,31 @@ export async function applyReleasePlan(ports: SwapPorts, plan: ReleasePlan, log:
   return routes;
 }
 
-/** Audit notification; a failure to publish never fails the operation. */
-export async function notify(ports: SwapPorts, subject: string, message: string, log: Logger): Promise<void> {
-  if (ports.notifier === null) return;
+/** The metric a failed audit notification counts (CloudWatch embedded metric format, from the log line itself). */
+export const AUDIT_METRIC = { namespace: 'BlueGreen', name: 'AuditNotificationsFailed', dimension: 'Pipeline' } as const;
+
+/**
+ * Audit notification. A failure to publish never fails the operation, but it is never silent: the
+ * warning log line is also a CloudWatch metric (embedded metric format, no extra permission), and
+ * the caller gets the reason to put in the job summary or the rollback result.
+ */
+export async function notify(ports: SwapPorts, pipelineName: string, subject: string, message: string, log: Logger): Promise<string | null> {
+  if (ports.notifier === null) return null;
   try {
     await ports.notifier.publish(subject, message);
+    return null;
   } catch (err) {
-    log.warn('could not publish the audit notification', { error: errorSummary(err) });
+    const error = errorSummary(err);
+    log.warn('could not publish the audit notification', {
+      error,
+      subject,
+      _aws: {
+        Timestamp: Date.now(),
+        CloudWatchMetrics: [{ Namespace: AUDIT_METRIC.namespace, Dimensions: [[AUDIT_METRIC.dimension]], Metrics: [{ Name: AUDIT_METRIC.name, Unit: 'Count' }] }],
+      },
+      [AUDIT_METRIC.dimension]: pipelineName,
+      [AUDIT_METRIC.name]: 1,
+    });
+    return `the audit notification could not be published (${error})`;
   }
 }

@@ -5,6 +5,7 @@ import { InputError, ReleaseConfig, otherSlot } from '../core/config';
 import { UNKNOWN_ACTOR, decideRollback, releaseView } from '../core/decide-rollback';
 import { decideSwap, recordedPreviousDigest } from '../core/decide-swap';
 import { errorSummary } from '../core/errors';
+import { clip } from '../core/text';
 import {
   InvocationContext,
   PipelineJob,
@@ -42,6 +43,8 @@ import { applyReleasePlan, notify } from './apply';
 
 /** changedBy when the approver cannot be found. */
 export const FALLBACK_APPROVER = 'codepipeline';
+/** How much of a rollback's actor and reason an audit message repeats. */
+const MAX_AUDIT_FIELD = 2048;
 
 // Created once per container, only the clients this function uses.
 const clients = {
@@ -179,10 +182,11 @@ async function swapUnderLease(request: SwapParameters, config: ReleaseConfig, po
       ? `Production already served slot ${plan.toSlot} (${request.imageDigest}); finished the swap with ${applied.routeWrites} route write(s)`
       : `Production moved from slot ${plan.fromSlot} to slot ${plan.toSlot} (${request.imageDigest}), approved by ${approver}`;
   log.info(summary, { kind: plan.kind, previousDigest, approver });
-  if (plan.kind === 'swap') {
-    await notify(ports, `Swap: ${config.pipelineName} now serves slot ${plan.toSlot}`, auditMessage('swap', executionId, approver, plan.fromSlot, plan.toSlot, request.imageDigest, previousDigest, request.commit), log);
-  }
-  return { kind: 'success', result: { summary, executionId, outputVariables: { ...plan.outputs } } };
+  const unpublished =
+    plan.kind === 'swap'
+      ? await notify(ports, config.pipelineName, auditSubject('Swap', plan.toSlot, config.pipelineName), auditMessage('swap', config.pipelineName, executionId, approver, plan.fromSlot, plan.toSlot, request.imageDigest, previousDigest, request.commit), log)
+      : null;
+  return { kind: 'success', result: { summary: unpublished ? `${summary}; ${unpublished}` : summary, executionId, outputVariables: { ...plan.outputs } } };
 }
 
 /**
@@ -215,8 +219,14 @@ async function approverOf(ports: SwapPorts, config: ReleaseConfig, executionId: 
   return FALLBACK_APPROVER;
 }
 
+/** What changed first and the pipeline last, so a subject shortened to SNS's limit keeps its meaning. */
+function auditSubject(operation: 'Swap' | 'Rollback', toSlot: string, pipelineName: string): string {
+  return `${operation} to slot ${toSlot}: ${pipelineName}`;
+}
+
 function auditMessage(
   operation: string,
+  pipelineName: string,
   executionId: string,
   by: string,
   fromSlot: string,
@@ -226,7 +236,9 @@ function auditMessage(
   commit: string | null,
   reason?: string,
 ): string {
-  return JSON.stringify({ operation, executionId, by, fromSlot, toSlot, liveDigest, previousDigest, commit, ...(reason ? { reason } : {}) }, null, 2);
+  // The actor and reason of a rollback come from its event: bounded, so the message stays within SNS's 256 KB.
+  const audit = { operation, pipeline: pipelineName, executionId, by: clip(by, MAX_AUDIT_FIELD), fromSlot, toSlot, liveDigest, previousDigest, commit, ...(reason ? { reason: clip(reason, MAX_AUDIT_FIELD) } : {}) };
+  return JSON.stringify(audit, null, 2);
 }
 
 // ------------------------------------------------------------------ rollback
@@ -322,15 +334,17 @@ async function rollbackUnderLease(
     return { outcome: 'failed', message: sentence(`Rollback failed and the system is in the ${applied.state} state: ${applied.reason}`), ...view, state: applied.state };
   }
   const by = request.actor ?? UNKNOWN_ACTOR;
-  await notify(
+  const unpublished = await notify(
     ports,
-    `Rollback: ${config.pipelineName} now serves slot ${decision.toSlot}`,
-    auditMessage('rollback', executionId, by, decision.fromSlot, decision.toSlot, decision.liveDigest, decision.previousDigest, decision.nextState?.commit ?? null, request.reason),
+    config.pipelineName,
+    auditSubject('Rollback', decision.toSlot, config.pipelineName),
+    auditMessage('rollback', config.pipelineName, executionId, by, decision.fromSlot, decision.toSlot, decision.liveDigest, decision.previousDigest, decision.nextState?.commit ?? null, request.reason),
     log,
   );
+  const moved = `Production moved back from slot ${decision.fromSlot} to slot ${decision.toSlot} (${decision.liveDigest})`;
   return {
     outcome: 'rolled-back',
-    message: sentence(`Production moved back from slot ${decision.fromSlot} to slot ${decision.toSlot} (${decision.liveDigest})`),
+    message: sentence(unpublished ? `${moved}, but ${unpublished}` : moved),
     liveSlot: decision.toSlot,
     liveDigest: decision.liveDigest,
     previousDigest: decision.previousDigest,

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Fn, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { MAX_ALARM_ARN } from './resolved-length';
 
 export interface SlotBakeAlarmsProps {
   /** The slot's target group. */
@@ -92,4 +93,117 @@ export function allowAlarmsToNotify(alarms: cloudwatch.Alarm[], topic: sns.ITopi
   };
   topic.addToResourcePolicy(new iam.PolicyStatement({ principals, actions: ['sns:Publish'], resources: [topic.topicArn], conditions }));
   createdTopicKey.addToResourcePolicy(new iam.PolicyStatement({ principals, actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resources: ['*'], conditions }));
+}
+
+/** PutCompositeAlarm: "The rule expression of a composite alarm can include as many as 100 underlying alarms." */
+export const MAX_RULE_ALARMS = 100;
+/** PutCompositeAlarm: AlarmRule has a maximum length of 10,240 characters. */
+export const MAX_ALARM_RULE_LENGTH = 10240;
+
+/** The three alarms Bake watches, by name: one per slot, and one for the user's own alarms. */
+export type Watched = 'slot-a' | 'slot-b' | 'shared';
+export const watchAlarmName = (pipelineName: string, watched: Watched): string => `${pipelineName}-bake-${watched}`;
+
+/**
+ * The longest `ALARM("<arn>")` term an alarm can add to a rule: an ARN that is still a token at
+ * synthesis counts at the longest an alarm ARN can be, so the rule fits once deployed.
+ */
+function ruleTermLength(alarm: cloudwatch.IAlarm): number {
+  const arn = alarm.alarmArn;
+  return 'ALARM("")'.length + (Token.isUnresolved(arn) ? MAX_ALARM_ARN : arn.length);
+}
+
+/** Consecutive groups of `alarms` that each fit one rule `(ALARM("…") OR ALARM("…") …)`. */
+function ruleGroups(alarms: readonly cloudwatch.IAlarm[]): cloudwatch.IAlarm[][] {
+  const groups: cloudwatch.IAlarm[][] = [];
+  let group: cloudwatch.IAlarm[] = [];
+  let length = '()'.length;
+  for (const alarm of alarms) {
+    const added = ruleTermLength(alarm) + (group.length > 0 ? ' OR '.length : 0);
+    if (group.length === MAX_RULE_ALARMS || (group.length > 0 && length + added > MAX_ALARM_RULE_LENGTH)) {
+      groups.push(group);
+      group = [];
+      length = '()'.length;
+    }
+    group.push(alarm);
+    length += ruleTermLength(alarm) + (group.length > 1 ? ' OR '.length : 0);
+  }
+  groups.push(group);
+  return groups;
+}
+
+const anyOf = (alarms: readonly cloudwatch.IAlarm[]) =>
+  cloudwatch.AlarmRule.anyOf(...alarms.map((a) => cloudwatch.AlarmRule.fromAlarm(a, cloudwatch.AlarmState.ALARM)));
+
+export interface AnyAlarmProps {
+  readonly alarmName: string;
+  readonly description: string;
+  /** At least one. */
+  readonly alarms: readonly cloudwatch.IAlarm[];
+}
+
+/**
+ * A composite alarm named `alarmName` that is in ALARM when any of `alarms` is. When one rule would
+ * hold more than 100 alarms or 10,240 characters, the alarms are split into groups, each a composite
+ * alarm of its own (generated name), and the named one ORs the groups (nesting again as needed), so
+ * any number of alarms fits.
+ */
+export class AnyAlarm extends Construct {
+  public readonly alarm: cloudwatch.CompositeAlarm;
+  /** The composite alarms that hold the groups, when there are more alarms than one rule takes. */
+  public readonly groups: cloudwatch.CompositeAlarm[] = [];
+
+  constructor(scope: Construct, id: string, props: AnyAlarmProps) {
+    super(scope, id);
+    let level = [...props.alarms];
+    for (let depth = 0; ; depth++) {
+      const groups = ruleGroups(level);
+      if (groups.length === 1) {
+        this.alarm = new cloudwatch.CompositeAlarm(this, 'Alarm', { compositeAlarmName: props.alarmName, alarmDescription: props.description, alarmRule: anyOf(groups[0]) });
+        return;
+      }
+      level = groups.map(
+        (group, i) =>
+          new cloudwatch.CompositeAlarm(this, `Level${depth}Group${i}`, {
+            alarmDescription: `${props.description} (group ${i + 1} of ${groups.length})`,
+            alarmRule: anyOf(group),
+          }),
+      );
+      this.groups.push(...(level as cloudwatch.CompositeAlarm[]));
+    }
+  }
+}
+
+export interface BakeWatchProps {
+  readonly pipelineName: string;
+  readonly slotA: readonly cloudwatch.IAlarm[];
+  readonly slotB: readonly cloudwatch.IAlarm[];
+  /** The user's own alarms, watched whichever slot bakes. */
+  readonly shared: readonly cloudwatch.IAlarm[];
+}
+
+/**
+ * What Bake watches: one composite alarm per slot over that slot's alarms, and one over the user's
+ * alarms (when there are any). Bake's configuration names only these, so the function's environment
+ * stays the same size whatever the number of alarms (Lambda limits it to 4 KB), and every alarm is
+ * still watched: a composite alarm is in ALARM when any alarm under it is, its state reason names
+ * the alarm that set it off, CloudWatch refuses to delete an alarm a composite alarm depends on,
+ * and a watched composite alarm that is missing fails the bake closed.
+ */
+export class BakeWatch extends Construct {
+  /** The watched alarm names for Bake's configuration. */
+  public readonly names: { readonly a: string[]; readonly b: string[]; readonly shared: string[] };
+  public readonly compositeAlarms: cloudwatch.CompositeAlarm[];
+
+  constructor(scope: Construct, id: string, props: BakeWatchProps) {
+    super(scope, id);
+    const watch = (cid: string, watched: Watched, alarms: readonly cloudwatch.IAlarm[], description: string) =>
+      new AnyAlarm(this, cid, { alarmName: watchAlarmName(props.pipelineName, watched), description, alarms });
+    const slotA = watch('SlotA', 'slot-a', props.slotA, `Bake of ${props.pipelineName}: any alarm of slot a`);
+    const slotB = watch('SlotB', 'slot-b', props.slotB, `Bake of ${props.pipelineName}: any alarm of slot b`);
+    const shared = props.shared.length > 0 ? watch('Shared', 'shared', props.shared, `Bake of ${props.pipelineName}: any of your bakeAlarms`) : undefined;
+    const all = [slotA, slotB, ...(shared ? [shared] : [])];
+    this.compositeAlarms = all.flatMap((w) => [...w.groups, w.alarm]);
+    this.names = { a: [slotA.alarm.alarmName], b: [slotB.alarm.alarmName], shared: shared ? [shared.alarm.alarmName] : [] };
+  }
 }

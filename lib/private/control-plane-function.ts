@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -8,6 +8,37 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULTS } from './defaults';
 import { BundleName, bundlePath } from './package-files';
+import { ResolvedLength, UNKNOWN_TOKEN } from './resolved-length';
+
+/**
+ * Lambda quotas: "Function environment variables: 4 KB, for all environment variables associated
+ * with the function, in aggregate". Lambda measures the JSON of the variables map (its error quotes
+ * the "String measured: {…}"), so keys, values and JSON escaping all count.
+ */
+export const LAMBDA_ENVIRONMENT_BYTES = 4096;
+
+/**
+ * The size the environment can reach once deployed: the JSON of the variables with every token at
+ * its longest, and tokens of unknown kind (imported values, parameters) at `unknownLength`.
+ */
+export function longestEnvironmentBytes(scope: Construct, environment: Record<string, string>, unknownLength = UNKNOWN_TOKEN): number {
+  return Buffer.byteLength(JSON.stringify(new ResolvedLength(Stack.of(scope)).longest(environment, unknownLength)), 'utf8');
+}
+
+/**
+ * A synthesis error when the environment can exceed Lambda's limit, counting what is known; a
+ * warning when only tokens of unknown length (imported values, parameters) could take it over.
+ */
+function checkEnvironmentSize(fn: Construct, id: string, environment: Record<string, string>): string[] {
+  const over = (bytes: number) => `The ${id} function's environment can reach ${bytes} bytes once deployed, over Lambda's ${LAMBDA_ENVIRONMENT_BYTES}-byte limit`;
+  const known = longestEnvironmentBytes(fn, environment, 0);
+  if (known > LAMBDA_ENVIRONMENT_BYTES) return [`${over(known)} (every name and ARN at its longest); shorten the names it carries (pipelineName, cluster, repository, topic).`];
+  const withUnknown = longestEnvironmentBytes(fn, environment);
+  if (withUnknown > LAMBDA_ENVIRONMENT_BYTES) {
+    Annotations.of(fn).addWarningV2('cdk-blue-green-pipeline:environmentSize', `${over(withUnknown)} if its imported values are ${UNKNOWN_TOKEN} characters long; keep them short.`);
+  }
+  return [];
+}
 
 export interface ControlPlaneFunctionProps {
   readonly bundle: BundleName;
@@ -87,6 +118,11 @@ export class ControlPlaneFunction extends Construct {
     });
     // The function needs the NAT routes to reach AWS APIs, including while CloudFormation deletes the stack.
     this.function.node.addDependency(props.subnets.internetConnectivityEstablished);
+    const environment = props.environment;
+    if (environment) {
+      // Checked at synthesis, after every token exists: a deploy that Lambda would refuse fails here, saying why.
+      this.node.addValidation({ validate: () => checkEnvironmentSize(this, id, environment) });
+    }
     this.allow([...VPC_FUNCTION_ACTIONS], ['*']);
     const queueKey = props.deadLetterQueue.encryptionMasterKey;
     if (queueKey) this.allow(['kms:GenerateDataKey', 'kms:Decrypt'], [queueKey.keyArn]);

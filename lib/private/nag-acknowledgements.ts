@@ -34,7 +34,10 @@ export const NAG_ACKNOWLEDGEMENTS = {
       'valid resource: ELB Describe*, ECS ListTasks/DescribeTasks (conditioned on the cluster ARN), Resource Groups ' +
       'Tagging TagResources/GetResources (the ecs:TagResource and elasticloadbalancing:AddTags grants scope what can be ' +
       'tagged), CodePipeline PutJob*Result, ECR GetAuthorizationToken, lambda:ListFunctions, SSM DescribeParameters ' +
-      '(the state record\'s seal check), and the EC2 network interface actions Lambda needs to run a function in the VPC.',
+      '(the state record\'s seal check), and the EC2 network interface actions Lambda needs to run a function in the ' +
+      'VPC. One action has resource-level permissions but is documented to need "*" for what Bake reads: ' +
+      'cloudwatch:DescribeAlarms returns composite alarms only to a caller whose permission is scoped to "*" ' +
+      '(DescribeAlarms API reference), and Bake watches composite alarms; it reads alarm states and configuration only.',
   },
   grantActionGroups: {
     rules: ['AwsSolutions-IAM5'],
@@ -142,10 +145,14 @@ export const NAG_ACKNOWLEDGEMENTS = {
 export type AcknowledgementName = keyof typeof NAG_ACKNOWLEDGEMENTS;
 
 /**
- * Actions that accept only `"Resource": "*"` (no resource-level permissions). A statement on "*" is
- * acknowledged only when every action it grants is listed here.
+ * Actions granted only on `"Resource": "*"`: they have no resource-level permissions, or (one, a
+ * read) AWS documents "*" as required for part of its answer. A statement on "*" is acknowledged
+ * only when every action it grants is listed here.
  */
 export const ACTIONS_WITHOUT_RESOURCE_SCOPE: readonly string[] = [
+  // "To use this operation and return information about composite alarms, you must be signed on
+  // with the cloudwatch:DescribeAlarms permission that is scoped to *" (DescribeAlarms reference).
+  'cloudwatch:DescribeAlarms',
   'elasticloadbalancing:DescribeRules',
   'elasticloadbalancing:DescribeTargetHealth',
   'ecs:ListTasks',

@@ -41,3 +41,8 @@ export const stateParameterName = (pipelineName: string): string => `/bluegreen/
 export const leaseParameterPath = (pipelineName: string): string => `/bluegreen/${pipelineName}/lease`;
 export const slotServiceName = (pipelineName: string, slot: SlotName): string => `${pipelineName}-slot-${slot}`;
 export const CONFIG_PARAMETER_TAG = 'bluegreen:config-parameter';
+
+/** SNS: a topic's display name is at most 100 characters; a long pipeline name is shortened, visibly. */
+export const MAX_TOPIC_DISPLAY_NAME = 100;
+export const topicDisplayName = (text: string): string =>
+  text.length <= MAX_TOPIC_DISPLAY_NAME ? text : `${text.slice(0, MAX_TOPIC_DISPLAY_NAME - 3)}...`;

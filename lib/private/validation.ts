@@ -9,6 +9,7 @@ import {
   defaultPorts,
   fargateMemoryOptions,
 } from './defaults';
+import { watchAlarmName } from './bake-alarms';
 import { SLOT_ENV } from './names';
 
 // Deliberately simple: one @, no spaces, a dot in the domain. SNS confirms the address anyway.
@@ -65,6 +66,7 @@ export function validateProps(props: BlueGreenPipelineProps): string[] {
     const ms = props.bakeLatencyThreshold.toMilliseconds();
     if (ms < 1 || ms > 3_600_000) add(`bakeLatencyThreshold must be from 1 millisecond to 1 hour (got ${props.bakeLatencyThreshold.toHumanString()}).`);
   }
+  checkBakeAlarms(props, add);
   if (known(props.bake5xxThreshold)) {
     const count = props.bake5xxThreshold as number;
     if (!Number.isInteger(count) || count < 1) add(`bake5xxThreshold must be a whole number of 5xx responses per minute, at least 1 (got ${count}).`);
@@ -170,6 +172,28 @@ export function validateProps(props: BlueGreenPipelineProps): string[] {
   for (const problem of props.source.validate()) add(problem);
 
   return problems;
+}
+
+const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:(.{1,255})$/;
+
+/**
+ * `bakeAlarms`: each alarm once (a second copy would only hide a typo in the list), each a CloudWatch
+ * alarm ARN, and none named like the composite alarms Bake watches (CloudWatch names are unique).
+ */
+function checkBakeAlarms(props: BlueGreenPipelineProps, add: (p: string) => void): void {
+  const first = new Map<string, number>();
+  const reserved = known(props.pipelineName) ? (['slot-a', 'slot-b', 'shared'] as const).map((w) => watchAlarmName(props.pipelineName as string, w)) : [];
+  (props.bakeAlarms ?? []).forEach((alarm, i) => {
+    const arn = alarm.alarmArn;
+    const shown = Token.isUnresolved(arn) ? alarm.node.path : arn;
+    const seen = first.get(arn);
+    if (seen !== undefined) add(`bakeAlarms lists the same alarm twice, at bakeAlarms[${seen}] and bakeAlarms[${i}] (${shown}); give each alarm once.`);
+    else first.set(arn, i);
+    if (Token.isUnresolved(arn)) return;
+    const name = ALARM_ARN.exec(arn)?.[1];
+    if (name === undefined) add(`bakeAlarms[${i}] must be a CloudWatch alarm ARN, arn:<partition>:cloudwatch:<region>:<account>:alarm:<name> (got "${arn}").`);
+    else if (reserved.includes(name)) add(`bakeAlarms[${i}] is named ${name}, the name of a composite alarm the Bake stage creates; rename the alarm.`);
+  });
 }
 
 /** Throws one error listing every problem, or returns when there are none. */

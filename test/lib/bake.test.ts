@@ -1,7 +1,12 @@
-import { Duration } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { ControlPlaneFunction, LAMBDA_ENVIRONMENT_BYTES, longestEnvironmentBytes } from '../../lib/private/control-plane-function';
 import { Synthesized, only, resourcesOf, statementWith, statementsOf, synth, text } from './fixtures';
 
 function stages(template: Template): Array<{ Name: string; Actions: Array<Record<string, any>> }> {
@@ -141,13 +146,106 @@ describe('BlueGreenPipeline bake', () => {
     });
   });
 
-  describe('the bake function\'s permissions', () => {
-    test('DescribeAlarms names exactly the watched alarms, including the user\'s own', () => {
+  describe('what Bake watches', () => {
+    const composites = (template: Template) =>
+      Object.fromEntries(Object.entries(template.findResources('AWS::CloudWatch::CompositeAlarm')).map(([id, a]) => [id, a.Properties as Record<string, any>]));
+    const bakeSection = (template: Template) => {
+      const env = functionEnvironment(template, 'ReleaseBakeFunction');
+      return env.slice(env.indexOf('\\"bake\\"'));
+    };
+    const manyAlarms = (count: number) => (stack: Stack) => ({
+      bakeAlarms: Array.from({ length: count }, (_, i) => cloudwatch.Alarm.fromAlarmArn(stack, `Yours${i}`, `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${'shop-errors-'.padEnd(200, 'x')}-${i}`)),
+    });
+
+    test('one composite alarm per slot ORs that slot\'s three alarms, and Bake\'s configuration names only those', () => {
+      const found = composites(t);
+      expect(Object.values(found).map((a) => a.AlarmName).sort()).toEqual(['shop-bake-slot-a', 'shop-bake-slot-b']);
+      for (const slot of ['A', 'B'] as const) {
+        const [, alarm] = Object.entries(found).find(([id]) => id.startsWith(`ReleaseBakeAlarmsWatchSlot${slot}`))!;
+        const children = logicalIds(t, 'AWS::CloudWatch::Alarm', `ReleaseBakeAlarmsSlot${slot}`);
+        expect(text(alarm.AlarmRule)).toBe(`(${children.map((id) => `ALARM("<${id}.Arn>")`).join(' OR ')})`);
+        expect(bakeSection(t)).toContain(`"Ref":"${Object.keys(found).find((id) => id.startsWith(`ReleaseBakeAlarmsWatchSlot${slot}`))}"`);
+      }
+      expect(bakeSection(t)).toContain('\\"sharedAlarms\\":[]');
+    });
+
+    test('your alarms are watched through one more composite alarm, named after the pipeline', () => {
       const { template } = synth({}, (stack) => ({ bakeAlarms: [cloudwatch.Alarm.fromAlarmArn(stack, 'Errors', 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:shop-errors')] }));
-      const statement = statementWith(statementsOf(template, 'ReleaseBakeRole'), 'cloudwatch:DescribeAlarms');
-      const alarmIds = logicalIds(template, 'AWS::CloudWatch::Alarm', 'ReleaseBakeAlarms');
-      expect(resourcesOf(statement)).toEqual([...alarmIds.map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })), 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:shop-errors']);
-      expect(functionEnvironment(template, 'ReleaseBakeFunction')).toContain('\\"sharedAlarms\\":[\\"shop-errors\\"]');
+      const [id, shared] = Object.entries(composites(template)).find(([, a]) => a.AlarmName === 'shop-bake-shared')!;
+      expect(shared.AlarmRule).toBe('(ALARM("arn:aws:cloudwatch:eu-west-1:123456789012:alarm:shop-errors"))');
+      expect(bakeSection(template).split('sharedAlarms')[1].split('swapFunctionName')[0]).toContain(`{"Ref":"${id}"}`);
+    });
+
+    test('many alarms nest under the watched one, every rule within 100 alarms and 10,240 characters', () => {
+      const { template } = synth({}, manyAlarms(500));
+      const rules = Object.values(composites(template)).map((a) => text(a.AlarmRule));
+      for (const rule of rules) {
+        expect((rule.match(/ALARM\(/g) ?? []).length).toBeLessThanOrEqual(100);
+        expect(rule.length).toBeLessThanOrEqual(10240);
+      }
+      // 500 alarms with ~260-character ARNs: 36 to a rule, 14 groups, each under the watched one.
+      const names = Object.values(composites(template)).map((a) => a.AlarmName as string);
+      expect(names.filter((n) => n.startsWith('shop-bake-')).sort()).toEqual(['shop-bake-shared', 'shop-bake-slot-a', 'shop-bake-slot-b']);
+      expect(rules.join(' ').match(/alarm:shop-errors-/g)).toHaveLength(500);
+      expect(rules).toHaveLength(3 + 14);
+    });
+
+    test('every control-plane function\'s environment stays under Lambda\'s 4 KB whatever the number of alarms, with every name at its longest', () => {
+      const longestPipelineName = `p${'-long-name'.repeat(8)}`.slice(0, 80);
+      const sizes = (count: number, pipelineName = 'shop') => {
+        const { construct, template } = synth({ pipelineName }, count > 0 ? manyAlarms(count) : undefined);
+        const resources = template.toJSON().Resources;
+        return ['ReleaseDeployGreenFunction', 'ReleaseSwapFunction', 'ReleaseBakeFunction'].map((prefix) =>
+          longestEnvironmentBytes(construct, resources[logicalIds(template, 'AWS::Lambda::Function', prefix)[0]].Properties.Environment.Variables),
+        );
+      };
+      const one = sizes(1);
+      const many = sizes(300, longestPipelineName);
+      expect(sizes(300)).toEqual(one);
+      for (const bytes of [...one, ...many]) expect(bytes).toBeLessThanOrEqual(LAMBDA_ENVIRONMENT_BYTES);
+    });
+
+    test('an environment that would exceed 4 KB fails synthesis saying so; one that could only with imported values warns', () => {
+      const withFunction = (id: string, config: unknown) => {
+        const app = new App();
+        const stack = new Stack(app, 'Fn', { env: { account: '123456789012', region: 'eu-west-1' } });
+        const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 1 });
+        new ControlPlaneFunction(stack, id, {
+          bundle: 'bake',
+          description: 'x',
+          timeout: Duration.minutes(1),
+          logsKey: new kms.Key(stack, 'Key'),
+          vpc,
+          subnets: vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }),
+          securityGroup: new ec2.SecurityGroup(stack, 'Sg', { vpc }),
+          deadLetterQueue: new sqs.Queue(stack, 'Dlq'),
+          logRetention: logs.RetentionDays.ONE_DAY,
+          removalPolicy: RemovalPolicy.DESTROY,
+          reserveConcurrency: true,
+          environment: { BLUEGREEN_CONFIG: Stack.of(vpc).toJsonString(config) },
+        });
+        return { app, stack };
+      };
+      const imports = withFunction('Imports', { topic: Fn.importValue('audit'), other: Fn.importValue('other') });
+      Annotations.fromStack(imports.stack).hasWarning('/Fn/Imports', Match.stringLikeRegexp("The Imports function's environment can reach \\d+ bytes once deployed, over Lambda's 4096-byte limit if its imported values"));
+      const big = withFunction('Big', { names: Array.from({ length: 20 }, (_, i) => `${'n'.repeat(200)}${i}`) });
+      expect(() => big.app.synth()).toThrow(/The Big function's environment can reach 4\d{3} bytes once deployed, over Lambda's 4096-byte limit \(every name and ARN at its longest\)/);
+    });
+
+    test.each([
+      ['the same alarm twice', (stack: Stack) => [0, 1].map((i) => cloudwatch.Alarm.fromAlarmArn(stack, `E${i}`, 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:shop-errors')), /bakeAlarms lists the same alarm twice, at bakeAlarms\[0\] and bakeAlarms\[1\] \(arn:aws:cloudwatch:eu-west-1:123456789012:alarm:shop-errors\)/],
+      ['an ARN that is not an alarm\'s', (stack: Stack) => [cloudwatch.Alarm.fromAlarmArn(stack, 'E', 'arn:aws:sns:eu-west-1:123456789012:shop-errors')], /bakeAlarms\[0\] must be a CloudWatch alarm ARN/],
+      ['an alarm named like one Bake creates', (stack: Stack) => [cloudwatch.Alarm.fromAlarmArn(stack, 'E', 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:shop-bake-shared')], /bakeAlarms\[0\] is named shop-bake-shared, the name of a composite alarm the Bake stage creates/],
+    ])('fails when bakeAlarms holds %s, in one collected error naming the prop', (_name, alarms, message) => {
+      expect(() => synth({ bake5xxThreshold: 0 }, (stack) => ({ bakeAlarms: alarms(stack) }))).toThrow(new RegExp(`has 2 invalid props:[\\s\\S]*${message.source}`));
+    });
+  });
+
+  describe('the bake function\'s permissions', () => {
+    test('DescribeAlarms is granted on "*", the scope AWS documents for seeing composite alarms', () => {
+      const statement = statementWith(statementsOf(t, 'ReleaseBakeRole'), 'cloudwatch:DescribeAlarms');
+      expect(statement.Action).toEqual('cloudwatch:DescribeAlarms');
+      expect(resourcesOf(statement)).toEqual(['*']);
     });
 
     test('it may invoke only the swap function, read rules, give the release lease back, and change no route or state record', () => {

@@ -85,6 +85,12 @@ describe('BlueGreenPipeline', () => {
       ]);
     });
 
+    test('a pipeline name of the longest length allowed keeps both topic display names within SNS\'s 100 characters', () => {
+      const pipelineName = `p${'-long-name'.repeat(8)}`.slice(0, 80);
+      const names = Object.values(synth({ pipelineName }).template.findResources('AWS::SNS::Topic')).map((r: any) => r.Properties.DisplayName as string);
+      expect(names).toEqual([`Release approvals for ${pipelineName.slice(0, 75)}...`, `Release audit for ${pipelineName}`]);
+    });
+
     test('the pipeline is tagged with its configuration parameter and the parameter holds the release configuration', () => {
       t.hasResourceProperties('AWS::CodePipeline::Pipeline', {
         Tags: Match.arrayWith([{ Key: 'bluegreen:config-parameter', Value: '/bluegreen/shop/config' }]),

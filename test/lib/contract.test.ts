@@ -47,7 +47,7 @@ class FakeCloudFormation {
     if (pseudo[id]) return pseudo[id];
     const resource = this.resources[id];
     if (!resource) throw new Error(`Ref to unknown resource ${id}`);
-    const name = resource.Properties?.Name ?? resource.Properties?.ServiceName;
+    const name = resource.Properties?.Name ?? resource.Properties?.ServiceName ?? resource.Properties?.AlarmName;
     switch (resource.Type) {
       case 'AWS::ElasticLoadBalancingV2::TargetGroup':
         return `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/${this.short(id).slice(0, 20)}/${hex(id, 16)}`;
@@ -187,16 +187,15 @@ describe('the contract between construct, build and handlers', () => {
     const { bake, ...bakeShared } = configs.find((c) => c.bake !== undefined)!;
     expect(bakeShared).toEqual(config);
     const swapFunctionId = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('ReleaseSwapFunction'))![0];
-    const alarmName = (prefix: string) => cfn.ref(ofType('AWS::CloudWatch::Alarm').find(([id]) => id.startsWith(prefix))![0]);
+    // Bake watches one composite alarm per slot (and one over the user's alarms when there are any).
+    const alarmName = (prefix: string) => cfn.ref(ofType('AWS::CloudWatch::CompositeAlarm').find(([id]) => id.startsWith(prefix))![0]);
     expect(bake).toEqual({
-      alarms: {
-        a: [alarmName('ReleaseBakeAlarmsSlotATarget5xx'), alarmName('ReleaseBakeAlarmsSlotAUnhealthyHosts'), alarmName('ReleaseBakeAlarmsSlotALatency')],
-        b: [alarmName('ReleaseBakeAlarmsSlotBTarget5xx'), alarmName('ReleaseBakeAlarmsSlotBUnhealthyHosts'), alarmName('ReleaseBakeAlarmsSlotBLatency')],
-      },
+      alarms: { a: [alarmName('ReleaseBakeAlarmsWatchSlotA')], b: [alarmName('ReleaseBakeAlarmsWatchSlotB')] },
       sharedAlarms: [],
       swapFunctionName: cfn.ref(swapFunctionId),
       windowSeconds: 600,
     });
+    expect(bake?.alarms).toEqual({ a: ['shop-bake-slot-a'], b: ['shop-bake-slot-b'] });
     expect(config).toMatchObject({
       pipelineName: 'shop',
       slots: { a: { imageTag: 'slot-a' }, b: { imageTag: 'slot-b' } },

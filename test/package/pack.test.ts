@@ -100,7 +100,9 @@ describe('package adoption', () => {
   test('the installed package synthesizes a stack with the whole pipeline', () => {
     const types = Object.values(template.Resources).map((r) => r.Type);
     const pipeline = Object.values(template.Resources).find((r) => r.Type === 'AWS::CodePipeline::Pipeline')!;
-    expect(pipeline.Properties.Stages.map((s: { Name: string }) => s.Name)).toEqual(['Source', 'BuildAndScan', 'DeployGreen', 'Approve', 'Swap', 'Bake']);
+    const stages = pipeline.Properties.Stages as { Name: string; Actions: { Name: string }[] }[];
+    expect(stages.map((s) => s.Name)).toEqual(['Source', 'BuildAndScan', 'Release']);
+    expect(stages[2].Actions.map((a) => a.Name)).toEqual(['DeployGreen', 'Approve', 'Swap', 'Bake']);
     expect(types.filter((t) => t === 'Custom::BlueGreenSlotService')).toHaveLength(2);
     expect(types).toContain('Custom::BlueGreenRoutes');
   });

@@ -2,41 +2,21 @@
 // added with `world.extend`, a Bake action appended to the seeded pipeline, and a driver for the
 // Bake job's continuation chain. The swap function the Bake handler invokes is the real swap
 // handler the release stack registers with the Lambda model.
-import { CloudWatchClient, DescribeAlarmsCommandOutput, StateValue } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmsCommandInput } from '@aws-sdk/client-cloudwatch';
 import { AwsStub, mockClient } from 'aws-sdk-client-mock';
 import { createBakeHandler } from '../../lambdas/bake';
 import { BakeConfig, ReleaseConfig } from '../../lambdas/core/config';
+import { watchAlarmName } from '../../lib/private/bake-alarms';
 import type { AwsWorld, ServiceKey } from './aws-model';
+import { AlarmModel } from './cloudwatch-model';
 import type { LambdaHandler } from './model/small-services';
 import type { JobOutcome, Release } from './release-driver';
 import type { ReleaseHarness } from './release-harness';
-import type { ReleaseStack, SlotName } from './release-stack';
+import type { SlotName } from './release-stack';
 
 /** CloudWatch is not one of the shared model's services; its calls are still logged and faultable. */
 export const CLOUDWATCH = 'cloudwatch' as ServiceKey;
 export const BAKE_USER_PARAMETERS = '{"liveSlot":"#{Swap.LIVE_SLOT}","imageDigest":"#{Swap.LIVE_DIGEST}","executionId":"#{codepipeline.PipelineExecutionId}"}';
-
-/** Alarm states by name; names not here do not exist. */
-export class AlarmModel {
-  readonly states = new Map<string, StateValue>();
-
-  constructor(names: readonly string[]) {
-    for (const name of names) this.states.set(name, 'OK');
-  }
-
-  set(name: string, state: StateValue): void {
-    if (!this.states.has(name)) throw new Error(`AlarmModel: no alarm ${name}`);
-    this.states.set(name, state);
-  }
-
-  describe(input: { AlarmNames?: string[] }): DescribeAlarmsCommandOutput {
-    const names = (input.AlarmNames ?? [...this.states.keys()]).filter((n) => this.states.has(n));
-    return {
-      MetricAlarms: names.map((AlarmName) => ({ AlarmName, StateValue: this.states.get(AlarmName), StateReason: 'modelled' })),
-      $metadata: {},
-    };
-  }
-}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 let cloudwatchStub: AwsStub<any, any, any> | undefined;
@@ -70,20 +50,43 @@ export interface BakeWorld {
   redeliver(jobId: string): Promise<void>;
 }
 
-/** Per-slot alarms `<slot's target group name>-5xx` / `-unhealthy` plus one shared alarm. */
-export function bakeConfigFor(stack: ReleaseStack, windowSeconds: number): BakeConfig {
-  const slotAlarms = (slot: SlotName) => [`app-slot-${slot}-5xx`, `app-slot-${slot}-unhealthy`];
-  return { alarms: { a: slotAlarms('a'), b: slotAlarms('b') }, sharedAlarms: ['app-errors'], swapFunctionName: stack.ids.swapFunctionName, windowSeconds };
+/** The metric alarms of a slot (`app-slot-<x>-5xx`, `-unhealthy`) and the user's own (`app-errors`). */
+export const slotAlarmNames = (slot: SlotName): string[] => [`app-slot-${slot}-5xx`, `app-slot-${slot}-unhealthy`];
+export const SHARED_ALARMS = ['app-errors'];
+
+/**
+ * The alarms as the construct lays them out: each slot's metric alarms under one composite alarm
+ * per slot, the user's under one more, and Bake's configuration naming only the composites.
+ */
+export function addAlarms(alarms: AlarmModel, pipelineName: string): { a: string[]; b: string[]; shared: string[] } {
+  for (const name of [...slotAlarmNames('a'), ...slotAlarmNames('b'), ...SHARED_ALARMS]) alarms.addMetric(name);
+  const anyOf = (names: string[]) => `(${names.map((n) => `ALARM("${alarms.arnOf(n)}")`).join(' OR ')})`;
+  const watched = { a: watchAlarmName(pipelineName, 'slot-a'), b: watchAlarmName(pipelineName, 'slot-b'), shared: watchAlarmName(pipelineName, 'shared') };
+  alarms.addComposite(watched.a, anyOf(slotAlarmNames('a')));
+  alarms.addComposite(watched.b, anyOf(slotAlarmNames('b')));
+  alarms.addComposite(watched.shared, anyOf(SHARED_ALARMS));
+  return { a: [watched.a], b: [watched.b], shared: [watched.shared] };
 }
 
-/** Adds Bake to a release harness: alarms, the pipeline's Bake action, and the real Bake handler. */
-export function addBake(h: ReleaseHarness, opts: { windowSeconds?: number } = {}): BakeWorld {
-  const { world, stack } = h;
-  const bake = bakeConfigFor(stack, opts.windowSeconds ?? 120);
-  const config: ReleaseConfig = { ...stack.config, bakeAfterSwap: true, bake };
-  const alarms = new AlarmModel([...bake.alarms.a, ...bake.alarms.b, ...bake.sharedAlarms]);
-  world.extend(CLOUDWATCH, 'DescribeAlarms', (input) => alarms.describe(input as { AlarmNames?: string[] }));
+/** Routes the world's CloudWatch DescribeAlarms to `alarms` (calls logged and faultable like the rest). */
+export function serveAlarms(world: AwsWorld, alarms: AlarmModel): void {
+  world.extend(CLOUDWATCH, 'DescribeAlarms', (input) => alarms.describe(input as DescribeAlarmsCommandInput));
   installCloudWatch(world);
+}
+
+/**
+ * Adds Bake to a release harness: alarms, the pipeline's Bake action, and the real Bake handler.
+ * `grant` is the Resource list of Bake's cloudwatch:DescribeAlarms permission (default "*", as the
+ * construct grants it).
+ */
+export function addBake(h: ReleaseHarness, opts: { windowSeconds?: number; grant?: readonly string[] } = {}): BakeWorld {
+  const { world, stack } = h;
+  const alarms = new AlarmModel({ region: world.region, account: world.account, now: () => world.now() });
+  alarms.grant = opts.grant ?? ['*'];
+  const watched = addAlarms(alarms, stack.pipelineName);
+  const bake: BakeConfig = { alarms: { a: watched.a, b: watched.b }, sharedAlarms: watched.shared, swapFunctionName: stack.ids.swapFunctionName, windowSeconds: opts.windowSeconds ?? 120 };
+  const config: ReleaseConfig = { ...stack.config, bakeAfterSwap: true, bake };
+  serveAlarms(world, alarms);
   const functionName = `${stack.pipelineName}-bake`;
   const action = { name: 'Bake', category: 'Invoke' as const, provider: 'Lambda', namespace: 'Bake', functionName, userParameters: BAKE_USER_PARAMETERS };
   const stages = world.codepipeline.pipelines.get(stack.pipelineName)!.stages;

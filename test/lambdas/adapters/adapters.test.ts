@@ -19,7 +19,7 @@ import { findApprover, jobReporter, listActionExecutions } from '../../../lambda
 import { MANIFEST_MEDIA_TYPES, tagImage } from '../../../lambdas/adapters/ecr';
 import { createSlotService, deleteSlotService, observeSlot, rollSlot, updateSlotService } from '../../../lambdas/adapters/ecs';
 import { createRouteRule, deleteRule, forwardRule, listListenerRules, readRoutes } from '../../../lambdas/adapters/elb';
-import { snsNotifier } from '../../../lambdas/adapters/sns';
+import { snsNotifier, snsSubject } from '../../../lambdas/adapters/sns';
 import { readState, ssmLeaseStore, writeState } from '../../../lambdas/adapters/ssm';
 import { freeLease, nextLease } from '../../../lambdas/core/lease';
 import { readLabels, writeLabels } from '../../../lambdas/adapters/tagging';
@@ -312,10 +312,12 @@ describe('CodePipeline adapter', () => {
   });
 });
 
-test('SNS subjects are made valid', async () => {
+test('SNS subjects are made valid: printable ASCII on one line, under 100 characters, shortened visibly', async () => {
   sns.on(PublishCommand).resolves({});
-  await snsNotifier(c, 'arn:aws:sns:eu-west-1:123456789012:t').publish(`Swap\n→ ${'x'.repeat(200)}`, 'body');
+  await snsNotifier(c, 'arn:aws:sns:eu-west-1:123456789012:t').publish(` Swap\n→ ${'x'.repeat(200)}`, 'body');
   const input = sns.commandCalls(PublishCommand)[0].args[0].input;
-  expect(input.Subject).toHaveLength(100);
-  expect(input.Subject).toMatch(/^Swap   x+$/);
+  // Publish: "less than 100 characters long", no line breaks or control characters.
+  expect(input.Subject).toHaveLength(99);
+  expect(input.Subject).toMatch(/^Swap x+\.\.\.$/);
+  expect(snsSubject('Swap to slot b: shop')).toBe('Swap to slot b: shop');
 });

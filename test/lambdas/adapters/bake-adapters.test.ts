@@ -2,7 +2,7 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { InvokeCommand, LambdaClient, TooManyRequestsException } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { describeAlarms } from '../../../lambdas/adapters/cloudwatch';
+import { describeAlarms, triggeringAlarmNames } from '../../../lambdas/adapters/cloudwatch';
 import { invokeRollback } from '../../../lambdas/adapters/lambda';
 
 const cloudwatch = mockClient(CloudWatchClient);
@@ -36,6 +36,43 @@ describe('describeAlarms', () => {
       // No state yet reads as INSUFFICIENT_DATA, never as OK.
       { name: 'alarm-149', state: 'INSUFFICIENT_DATA', reason: null },
     ]);
+  });
+});
+
+describe('describeAlarms of composite alarms', () => {
+  const arn = (name: string) => `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${name}`;
+  const reasonData = (...names: string[]) => JSON.stringify({ triggeringAlarms: names.map((n) => ({ arn: arn(n), state: { value: 'ALARM', timestamp: '2025-01-01T00:00:00.000+0000' } })) });
+
+  test('a firing composite alarm names the alarms that set it off, followed down through nested composite alarms', async () => {
+    cloudwatch.on(DescribeAlarmsCommand, { AlarmNames: ['shop-bake-shared'] }).resolves({ CompositeAlarms: [{ AlarmName: 'shop-bake-shared', StateValue: 'ALARM', StateReasonData: reasonData('group-1') }] });
+    cloudwatch.on(DescribeAlarmsCommand, { AlarmNames: ['group-1'] }).resolves({ CompositeAlarms: [{ AlarmName: 'group-1', StateValue: 'ALARM', StateReasonData: reasonData('checkout-latency', 'checkout-errors') }] });
+    cloudwatch.on(DescribeAlarmsCommand, { AlarmNames: ['checkout-latency', 'checkout-errors'] }).resolves({
+      MetricAlarms: [{ AlarmName: 'checkout-latency', StateValue: 'ALARM' }, { AlarmName: 'checkout-errors', StateValue: 'ALARM' }],
+    });
+
+    expect(await describeAlarms(clients, ['shop-bake-shared'])).toEqual([{ name: 'shop-bake-shared', state: 'ALARM', reason: null, firedBy: ['checkout-latency', 'checkout-errors'] }]);
+    expect(cloudwatch.commandCalls(DescribeAlarmsCommand)).toHaveLength(3);
+  });
+
+  test('a quiet composite alarm costs no extra call, and state reason data that says nothing leaves firedBy empty', async () => {
+    cloudwatch.on(DescribeAlarmsCommand).resolves({
+      CompositeAlarms: [
+        { AlarmName: 'quiet', StateValue: 'OK', StateReasonData: reasonData('x') },
+        { AlarmName: 'unclear', StateValue: 'ALARM', StateReasonData: 'not json' },
+      ],
+    });
+
+    expect(await describeAlarms(clients, ['quiet', 'unclear'])).toEqual([
+      { name: 'quiet', state: 'OK', reason: null },
+      { name: 'unclear', state: 'ALARM', reason: null, firedBy: [] },
+    ]);
+    expect(cloudwatch.commandCalls(DescribeAlarmsCommand)).toHaveLength(1);
+  });
+
+  test('triggering alarms are read from the state reason data\'s ARNs', () => {
+    expect(triggeringAlarmNames(reasonData('a', 'b:c'))).toEqual(['a', 'b:c']);
+    expect(triggeringAlarmNames(undefined)).toEqual([]);
+    expect(triggeringAlarmNames('{"triggeringAlarms":[{"arn":42}]}')).toEqual([]);
   });
 });
 

@@ -109,12 +109,22 @@ describe('one bake poll', () => {
     [
       'the slot\'s own alarm asks for a rollback',
       { alarms: [...quiet(watchedB.slice(1)), { name: 'shop-b-5xx', state: 'ALARM', reason: 'Threshold Crossed' }] },
-      { kind: 'rollback', alarm: 'shop-b-5xx', reason: 'bake: alarm shop-b-5xx fired on slot b' },
+      { kind: 'rollback', fired: 'alarm shop-b-5xx', reason: 'bake: alarm shop-b-5xx fired on slot b' },
     ],
     [
       'a shared alarm asks for a rollback, even after the window end',
       { now: at(900), alarms: [...quiet(watchedB.slice(0, 2)), { name: 'shop-errors', state: 'ALARM', reason: null }] },
-      { kind: 'rollback', alarm: 'shop-errors' },
+      { kind: 'rollback', fired: 'alarm shop-errors' },
+    ],
+    [
+      'a composite alarm names the alarm under it that fired',
+      { alarms: [...quiet(watchedB.slice(1)), { name: 'shop-b-5xx', state: 'ALARM', reason: null, firedBy: ['shop-b-target-5xx'] }] },
+      { kind: 'rollback', fired: 'alarm shop-b-target-5xx', reason: 'bake: alarm shop-b-target-5xx fired on slot b' },
+    ],
+    [
+      'a composite alarm set off by many names the first three and counts the rest',
+      { alarms: [...quiet(watchedB.slice(0, 2)), { name: 'shop-errors', state: 'ALARM', reason: null, firedBy: ['e1', 'e2', 'e3', 'e4', 'e5'] }] },
+      { kind: 'rollback', fired: 'alarms e1, e2, e3, and 2 more', reason: 'bake: alarms e1, e2, e3, and 2 more fired on slot b' },
     ],
     [
       'the other slot\'s alarm is ignored',
@@ -193,13 +203,13 @@ describe('the automatic rollback', () => {
     ],
     ['threw', { kind: 'error', message: 'the swap function shop-swap threw Error: boom' } as RollbackInvocation, `${fired} and the automatic rollback failed (the swap function shop-swap threw Error: boom); the system's state is unknown, check with bluegreen status`],
   ])('%s: the bake fails saying so', (_name, invocation, message) => {
-    expect(judgeBakeRollback(token, 'shop-b-5xx', invocation, at(60))).toEqual({ kind: 'fail', reason: message });
+    expect(judgeBakeRollback(token, 'alarm shop-b-5xx', invocation, at(60))).toEqual({ kind: 'fail', reason: message });
   });
 
   test('a busy swap function is asked again on the next poll, until the window end plus the grace', () => {
     const busy: RollbackInvocation = { kind: 'busy', message: 'TooManyRequestsException: Rate Exceeded.' };
-    expect(judgeBakeRollback(token, 'shop-b-5xx', busy, at(60))).toMatchObject({ kind: 'continue', reason: expect.stringContaining('asking again on the next poll') });
-    expect(judgeBakeRollback(token, 'shop-b-5xx', busy, at(600 + BAKE_GRACE_SECONDS))).toMatchObject({
+    expect(judgeBakeRollback(token, 'alarm shop-b-5xx', busy, at(60))).toMatchObject({ kind: 'continue', reason: expect.stringContaining('asking again on the next poll') });
+    expect(judgeBakeRollback(token, 'alarm shop-b-5xx', busy, at(600 + BAKE_GRACE_SECONDS))).toMatchObject({
       kind: 'fail',
       reason: expect.stringContaining('production is still on slot b and needs a manual rollback'),
     });

@@ -73,8 +73,30 @@ describe('Swap job', () => {
     givenSlots(readySlot('a', D1), readySlot('b', D2));
     givenState(stateRecord());
     await run(jobEvent(params));
-    expect(aws.sns.commandCalls(PublishCommand)[0].args[0].input).toMatchObject({ TopicArn: configWithTopic.notificationTopicArn, Subject: 'Swap: shop now serves slot b' });
-    expect(JSON.parse(aws.sns.commandCalls(PublishCommand)[0].args[0].input.Message!)).toMatchObject({ operation: 'swap', toSlot: 'b', liveDigest: D2, previousDigest: D1, by: 'codepipeline' });
+    expect(aws.sns.commandCalls(PublishCommand)[0].args[0].input).toMatchObject({ TopicArn: configWithTopic.notificationTopicArn, Subject: 'Swap to slot b: shop' });
+    expect(JSON.parse(aws.sns.commandCalls(PublishCommand)[0].args[0].input.Message!)).toMatchObject({ operation: 'swap', pipeline: 'shop', toSlot: 'b', liveDigest: D2, previousDigest: D1, by: 'codepipeline' });
+  });
+
+  test('a failed audit notification does not fail the swap but is never silent: job summary, warning, metric', async () => {
+    resetAws(configWithTopic);
+    givenRoutes('a', 'b');
+    givenSlots(readySlot('a', D1), readySlot('b', D2));
+    givenState(stateRecord());
+    aws.sns.on(PublishCommand).rejects(Object.assign(new Error('User is not authorized to perform: kms:GenerateDataKey'), { name: 'KMSAccessDeniedException' }));
+
+    await run(jobEvent(params));
+
+    expect(jobResults().successes[0].executionDetails?.summary).toMatch(
+      /from slot a to slot b .*; the audit notification could not be published \(KMSAccessDeniedException: User is not authorized to perform: kms:GenerateDataKey\)$/,
+    );
+    const warning = logs.lines.find((l) => l.message === 'could not publish the audit notification');
+    // The warning is also a CloudWatch metric in the embedded metric format: on-call can alarm on it.
+    expect(warning).toMatchObject({
+      level: 'warn',
+      Pipeline: 'shop',
+      AuditNotificationsFailed: 1,
+      _aws: { CloudWatchMetrics: [{ Namespace: 'BlueGreen', Dimensions: [['Pipeline']], Metrics: [{ Name: 'AuditNotificationsFailed', Unit: 'Count' }] }] },
+    });
   });
 
   test('an approver lookup failure does not fail the swap; changedBy falls back to codepipeline', async () => {

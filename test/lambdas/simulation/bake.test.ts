@@ -1,6 +1,7 @@
 // The Bake stage simulated: the real DeployGreen, Swap and Bake handlers against the in-memory
 // world, Bake invoking the real swap function through the Lambda model for its rollbacks.
 import { TooManyRequestsException } from '@aws-sdk/client-lambda';
+import { AlarmModel } from '../../support/cloudwatch-model';
 import { AwsWorld } from '../../support/aws-model';
 import { BakeWorld, addBake, uninstallCloudWatch } from '../../support/bake-world';
 import { releaseSnapshot } from '../../support/invariants';
@@ -47,7 +48,8 @@ describe('the Bake stage', () => {
     expect(outcome.jobIds.length).toBeGreaterThanOrEqual(9);
     expect(routeWritesSince(h, from)).toBe(0);
     expect(swapInvocations(h)).toHaveLength(0);
-    expect(h.world.callsSince(from, { command: 'DescribeAlarms' })[0].input).toMatchObject({ AlarmNames: ['app-slot-b-5xx', 'app-slot-b-unhealthy', 'app-errors'] });
+    // Bake names only the composite alarms: slot b's and the one over the user's alarms.
+    expect(h.world.callsSince(from, { command: 'DescribeAlarms' })[0].input).toMatchObject({ AlarmNames: ['app-pipeline-bake-slot-b', 'app-pipeline-bake-shared'] });
     expect(h.world.codepipeline.execution(release.execution.id).status).toBe('Succeeded');
     h.check({ settled: true });
   });
@@ -256,5 +258,61 @@ describe('late duplicates of a finished release\'s jobs change nothing', () => {
 
     expect(releaseSnapshot(h.world)).toEqual(before);
     h.check({ settled: true });
+  });
+});
+
+describe('the alarms Bake watches (CloudWatch as its reference describes it)', () => {
+  test('a DescribeAlarms grant narrower than "*" hides the composite alarms, so the bake fails closed and moves nothing', async () => {
+    const h = createReleaseHarness({ clock: useWorldClock });
+    // What the construct used to grant: exactly the watched alarms' ARNs.
+    const arn = (name: string) => `arn:aws:cloudwatch:${h.world.region}:${h.world.account}:alarm:${name}`;
+    const bake = addBake(h, { windowSeconds: 120, grant: ['app-pipeline-bake-slot-a', 'app-pipeline-bake-slot-b', 'app-pipeline-bake-shared'].map(arn) });
+    const release = await h.driver.release('v1');
+    const from = h.world.calls.length;
+
+    const outcome = await bake.run(release);
+
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      message: 'Bake failed: the bake cannot watch alarm(s) app-pipeline-bake-slot-b, app-pipeline-bake-shared because they do not exist, so production stays on slot b unverified.',
+    });
+    expect(routeWritesSince(h, from)).toBe(0);
+    expect(swapInvocations(h)).toHaveLength(0);
+    h.check({ settled: true });
+  });
+
+  test('an alarm under a watched composite alarm cannot be deleted; a deleted watched composite alarm fails the bake closed', async () => {
+    const h = createReleaseHarness({ clock: useWorldClock });
+    const bake = addBake(h, { windowSeconds: 120 });
+    const release = await h.driver.release('v1');
+
+    expect(() => bake.alarms.delete('app-slot-b-5xx')).toThrow('Cannot delete app-slot-b-5xx as there are composite alarm(s) depending on it.');
+    const outcome = await bake.run(release, { beforePoll: (poll) => fireAt(poll, 2, () => bake.alarms.delete('app-pipeline-bake-slot-b')) });
+
+    expect(outcome.message).toBe('Bake failed: the bake cannot watch alarm(s) app-pipeline-bake-slot-b because they do not exist, so production stays on slot b unverified.');
+    expect(swapInvocations(h)).toHaveLength(0);
+    h.check({ settled: true });
+  });
+
+  test('the composite alarm reports which alarm set it off, through DescribeAlarms as Bake reads it', () => {
+    const alarms = new AlarmModel({ region: 'eu-west-1', account: '123456789012', now: () => Date.UTC(2025, 0, 1) });
+    alarms.addMetric('x');
+    alarms.addMetric('y');
+    alarms.addComposite('any', '(ALARM("arn:aws:cloudwatch:eu-west-1:123456789012:alarm:x") OR ALARM(y))');
+    alarms.set('y', 'ALARM');
+
+    const out = alarms.describe({ AlarmNames: ['any'], AlarmTypes: ['CompositeAlarm', 'MetricAlarm'] });
+
+    expect(out.CompositeAlarms).toEqual([
+      expect.objectContaining({
+        StateValue: 'ALARM',
+        StateReason: 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:y transitioned to ALARM at 2025-01-01T00:00:00.000Z',
+        StateReasonData: JSON.stringify({ triggeringAlarms: [{ arn: 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:y', state: { value: 'ALARM', timestamp: '2025-01-01T00:00:00.000Z' } }] }),
+      }),
+    ]);
+    // Without AlarmTypes only metric alarms come back.
+    expect(alarms.describe({ AlarmNames: ['any', 'x'] })).toMatchObject({ MetricAlarms: [{ AlarmName: 'x' }], CompositeAlarms: [] });
+    expect(() => alarms.addComposite('broken', '(ALARM(z))')).toThrow('Could not save the composite alarm as alarms [z] in the alarm rule do not exist');
+    expect(() => alarms.describe({ AlarmNames: Array.from({ length: 101 }, (_, i) => `a${i}`) })).toThrow(/over 100/);
   });
 });

@@ -576,3 +576,38 @@ describe('faults during a rollback and a deploy', () => {
     expect(calls).toBeGreaterThan(10);
   });
 });
+
+describe('audit notifications', () => {
+  test('a pipeline name of the longest length the construct allows still publishes valid subjects that keep their meaning', async () => {
+    const pipelineName = `p${'-long-name'.repeat(8)}`.slice(0, 80);
+    const h = harness({ pipelineName });
+    await h.driver.release('v1');
+    await h.driver.release('v2');
+    expect(await h.driver.rollback({ reason: 'errors', actor: 'oncall-dana' })).toMatchObject({ outcome: 'rolled-back' });
+
+    // The SNS model refuses a Subject of 100 characters or more, as Publish does; what does not fit
+    // is the end of the pipeline name, never what happened.
+    expect(h.world.sns.published.map((m) => m.subject)).toEqual([
+      `Swap to slot b: ${pipelineName}`,
+      `Swap to slot a: ${pipelineName}`,
+      `Rollback to slot b: ${pipelineName.slice(0, 76)}...`,
+    ]);
+    for (const m of h.world.sns.published) expect(JSON.parse(m.message)).toMatchObject({ pipeline: pipelineName });
+    h.check({ settled: true });
+  });
+
+  test('a rollback whose audit notification cannot be published still rolls back and says so in its one sentence', async () => {
+    const h = harness();
+    await h.driver.release('v1');
+    await h.driver.release('v2');
+    h.world.faults.failNext('sns', 'Publish', 'internal');
+
+    const back = await h.driver.rollback({ reason: 'errors', actor: 'oncall-dana' });
+
+    expect(back).toMatchObject({ outcome: 'rolled-back', liveSlot: 'b' });
+    expect(back!.message).toMatch(/^Production moved back from slot a to slot b \(sha256:[0-9a-f]{64}\), but the audit notification could not be published \(.+\)\.$/);
+    expect(isOneSentence(back!.message)).toBe(true);
+    expect(h.logs.map((l) => JSON.parse(l)).filter((l) => l.AuditNotificationsFailed === 1)).toHaveLength(1);
+    h.check({ settled: true });
+  });
+});

@@ -1,5 +1,6 @@
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -73,6 +74,10 @@ export function maximalConfiguration(): Configuration {
     logRetention: logs.RetentionDays.TWO_YEARS,
     removalPolicy: RemovalPolicy.RETAIN,
     notificationTopic,
+    bakeAlarms: [
+      cloudwatch.Alarm.fromAlarmArn(stack, 'CheckoutErrors', 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-errors'),
+      cloudwatch.CompositeAlarm.fromCompositeAlarmArn(stack, 'CheckoutHealth', 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-health'),
+    ],
   });
   return { stack, construct };
 }
