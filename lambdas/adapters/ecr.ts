@@ -36,6 +36,12 @@ export async function tagImage(c: Clients<'ecr'>, repositoryName: string, digest
   }
 }
 
+/** The digest `tag` names in the repository now; null when the tag names no image. */
+export async function digestOfTag(c: Clients<'ecr'>, repositoryName: string, tag: string): Promise<string | null> {
+  const got = await c.ecr.send(new BatchGetImageCommand({ repositoryName, imageIds: [{ imageTag: tag }], acceptedMediaTypes: MANIFEST_MEDIA_TYPES }));
+  return got.images?.find((i) => i.imageId?.imageTag === tag)?.imageId?.imageDigest ?? got.images?.[0]?.imageId?.imageDigest ?? null;
+}
+
 export function ecrImages(c: Clients<'ecr'>, repositoryName: string): ImagesPort {
   return { tag: (digest, tag) => tagImage(c, repositoryName, digest, tag) };
 }

@@ -11,3 +11,4 @@ export * from './decide-deploy';
 export * from './decide-swap';
 export * from './decide-rollback';
 export * from './decide-bake';
+export * from './decide-slot-service';

@@ -1,6 +1,6 @@
 import { CodePipelineClient, GetPipelineExecutionCommand, GetPipelineStateCommand, ListPipelineExecutionsCommand, InvalidJobStateException, ListActionExecutionsCommand, PutApprovalResultCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { BatchGetImageCommand, DescribeImagesCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
-import { CreateServiceCommand, DeleteServiceCommand, DescribeTaskDefinitionCommand, ListTagsForResourceCommand, DescribeServicesCommand, DescribeTasksCommand, ECSClient, ListClustersCommand, ListTasksCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { CreateServiceCommand, DeleteClusterCommand, DeleteServiceCommand, DescribeTaskDefinitionCommand, ListTagsForResourceCommand, DescribeServicesCommand, DescribeTasksCommand, ECSClient, ListClustersCommand, ListTasksCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeListenersCommand, DescribeRulesCommand, DescribeTagsCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -238,8 +238,19 @@ describe('AwsWorld', () => {
     await expect(ecs.send(new UpdateServiceCommand({ cluster: stack.config.clusterArn, service: 'app-slot-c', taskDefinition: 'nope:9' }))).rejects.toMatchObject({ name: 'ClientException' });
     await ecs.send(new UpdateServiceCommand({ cluster: stack.config.clusterArn, service: 'app-slot-c', desiredCount: 1 }));
     await expect(ecs.send(new DeleteServiceCommand({ cluster: stack.config.clusterArn, service: 'app-slot-c' }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
+    world.ecr.pushImage('app', 'c', ['slot-a']);
+    await ecs.send(new UpdateServiceCommand({ cluster: stack.config.clusterArn, service: 'app-slot-c', forceNewDeployment: true }));
+    world.tick(); // the task runs
     expect((await ecs.send(new DeleteServiceCommand({ cluster: stack.config.clusterArn, service: 'app-slot-c', force: true }))).service!.status).toBe('DRAINING');
     await expect(ecs.send(new UpdateServiceCommand({ cluster: stack.config.clusterArn, service: 'app-slot-c', desiredCount: 1 }))).rejects.toMatchObject({ name: 'ServiceNotActiveException' });
+    // DRAINING until its task has stopped; the cluster cannot go before (ClusterContainsServicesException).
+    const status = async () => (await ecs.send(new DescribeServicesCommand({ cluster: stack.config.clusterArn, services: ['app-slot-c'] }))).services![0].status;
+    expect(await status()).toBe('DRAINING');
+    await expect(ecs.send(new DeleteClusterCommand({ cluster: stack.config.clusterArn }))).rejects.toMatchObject({ name: 'ClusterContainsServicesException' });
+    world.tick(world.ecs.timing.drainTicks);
+    expect(await status()).toBe('INACTIVE');
+    await expect(ecs.send(new CreateServiceCommand({ ...base, serviceName: 'app-slot-d', loadBalancers: [{ targetGroupArn: world.elbv2.addTargetGroup({ name: 'unused' }), containerName: 'app', containerPort: 8080 }] })))
+      .rejects.toThrow(/does not have an associated load balancer/);
     await expect(ecs.send(new UpdateServiceCommand({ cluster: stack.config.clusterArn, service: 'nope' }))).rejects.toMatchObject({ name: 'ServiceNotFoundException' });
   });
 

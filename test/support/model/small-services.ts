@@ -33,6 +33,11 @@ export class TagStore {
   arns(): string[] {
     return [...this.byArn.keys()];
   }
+
+  /** A deleted resource's tags go with it. */
+  remove(arn: string): void {
+    this.byArn.delete(arn);
+  }
 }
 
 export class TaggingModel implements ServiceModel {
