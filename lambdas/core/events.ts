@@ -249,6 +249,18 @@ export function parseCustomResourceEvent(event: unknown): CustomResourceEvent {
 }
 
 export const ROUTES_RESOURCE_TYPE = 'Custom::BlueGreenRoutes';
+
+/**
+ * Tags on every rule Custom::BlueGreenRoutes makes: the stack (StackId), the resource
+ * (LogicalResourceId), the route (production | test) and the generation (RequestId of the Create).
+ * The infra owner's IAM policy scopes rule writes to the first two.
+ */
+export const ROUTE_RULE_TAG = {
+  stack: 'bluegreen:stack',
+  resource: 'bluegreen:resource',
+  route: 'bluegreen:route',
+  generation: 'bluegreen:generation',
+} as const;
 export const SLOT_SERVICE_RESOURCE_TYPE = 'Custom::BlueGreenSlotService';
 
 export interface RoutesProperties {

@@ -5,7 +5,7 @@
 // what they are: a retried CreateRule that already took effect (there is no idempotency token)
 // is recognised, and no operation depends on the listener a rule was first made on.
 import { ResourceTags } from '../core/ports';
-import { CustomResourceEvent, RoutesProperties, parseRoutesProperties } from '../core/events';
+import { CustomResourceEvent, ROUTE_RULE_TAG, RoutesProperties, parseRoutesProperties } from '../core/events';
 import { SlotName, otherSlot } from '../core/config';
 import { Clients, errorName } from '../adapters/clients';
 import { RuleTags, createRouteRule, deleteRule, describeTags, forwardRule, listListenerRules, readTargetHealth } from '../adapters/elb';
@@ -25,12 +25,7 @@ const ROUTES: readonly Route[] = ['production', 'test'];
 export const NOT_CREATED_PREFIX = 'bluegreen-not-created:';
 const PHYSICAL_PREFIX = 'bluegreen-routes:';
 
-export const RULE_TAG = {
-  stack: 'bluegreen:stack',
-  resource: 'bluegreen:resource',
-  route: 'bluegreen:route',
-  generation: 'bluegreen:generation',
-} as const;
+const RULE_TAG = ROUTE_RULE_TAG;
 
 const listenerOf = (p: RoutesProperties, route: Route) => (route === 'production' ? p.productionListenerArn : p.testListenerArn);
 const targetGroupOf = (p: RoutesProperties, slot: SlotName) => (slot === 'a' ? p.slotATargetGroupArn : p.slotBTargetGroupArn);

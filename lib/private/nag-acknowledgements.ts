@@ -1,6 +1,7 @@
 import { CfnResource, IAspect, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
+import { ROUTE_RULE_TAG } from '../../lambdas/core/events';
 import { VPC_FUNCTION_ACTIONS } from './control-plane-function';
 
 /**
@@ -32,7 +33,7 @@ export const NAG_ACKNOWLEDGEMENTS = {
     reason:
       'These actions have no resource-level permissions (IAM service authorization reference), so "*" is the only ' +
       'valid resource: ELB Describe*, ECS ListTasks/DescribeTasks (conditioned on the cluster ARN), Resource Groups ' +
-      'Tagging TagResources/GetResources (the ecs:TagResource and elasticloadbalancing:AddTags grants scope what can be ' +
+      'DescribeTags, Tagging TagResources/GetResources (the ecs:TagResource and elasticloadbalancing:AddTags grants scope what can be ' +
       'tagged), CodePipeline PutJob*Result, ECR GetAuthorizationToken, lambda:ListFunctions, and the EC2 network ' +
       'interface actions Lambda needs to run a function in the VPC.',
   },
@@ -53,6 +54,17 @@ export const NAG_ACKNOWLEDGEMENTS = {
       'Each wildcard stays under one parent resource this construct owns and whose children have run-time names: the ' +
       'listener rules of its own two listeners (created by the control plane), the objects of its artifact bucket, the ' +
       'versions of its own functions (CodePipeline invoke grant), and the log streams and reports of its own build project.',
+  },
+  tagScopedRuleWrites: {
+    rules: ['AwsSolutions-IAM5'],
+    scope:
+      "the infra owner's listener-rule writes (CreateRule's tags, ModifyRule, DeleteRule), only on statements conditioned on " +
+      'the bluegreen:stack and bluegreen:resource tags equal to this stack and its Custom::BlueGreenRoutes resource',
+    reason:
+      'ELB listener rules support resource and request tag conditions (Service Authorization Reference, Elastic Load ' +
+      'Balancing V2), so the writes are limited to the rules this Routes resource made and tagged, wherever they are, ' +
+      'instead of to the listeners the current template names: a rule on a listener the template moved away from stays ' +
+      'removable, and CloudFormation\'s rollback of such a move needs no rule written on a listener the policy has left.',
   },
   containerEnvironment: {
     rules: ['AwsSolutions-ECS2'],
@@ -146,6 +158,7 @@ export type AcknowledgementName = keyof typeof NAG_ACKNOWLEDGEMENTS;
  */
 export const ACTIONS_WITHOUT_RESOURCE_SCOPE: readonly string[] = [
   'elasticloadbalancing:DescribeRules',
+  'elasticloadbalancing:DescribeTags',
   'elasticloadbalancing:DescribeTargetHealth',
   'ecs:ListTasks',
   'ecs:DescribeTasks',
@@ -203,6 +216,7 @@ export class PolicyAcknowledgements implements IAspect {
     // A finding id is shared by every statement of the policy that causes it, so it is acknowledged
     // only when every one of those statements is acceptable.
     const verdicts = new Map<string, boolean>();
+    const tagScopedFindings = new Set<string>();
     const judge = (finding: string, acceptable: boolean) => verdicts.set(finding, (verdicts.get(finding) ?? true) && acceptable);
     for (const statement of statements) {
       if (statement.Effect !== 'Allow') continue;
@@ -211,16 +225,28 @@ export class PolicyAcknowledgements implements IAspect {
       const onEverything = resources.includes('*');
       if (onEverything) judge('Resource::*', actions.every((a) => ACTIONS_WITHOUT_RESOURCE_SCOPE.includes(a)));
       actions.filter((a) => a.includes('*')).forEach((a) => judge(`Action::${a}`, !onEverything && GRANT_ACTION_GROUPS.includes(a)));
-      resources.filter((r) => r !== '*' && r.includes('*')).forEach((r) => judge(`Resource::${r}`, owned.has(r)));
+      const tagScoped = isRuleTagScoped(statement);
+      resources.filter((r) => r !== '*' && r.includes('*')).forEach((r) => {
+        judge(`Resource::${r}`, owned.has(r) || (tagScoped && r.endsWith(':listener-rule/app/*')));
+        if (!owned.has(r) && tagScoped) tagScopedFindings.add(`Resource::${r}`);
+      });
     }
     const accepted = [...verdicts].filter(([, ok]) => ok).map(([finding]) => finding);
     acknowledge(node, 'inlinePolicies');
     if (accepted.includes('Resource::*')) acknowledge(node, 'actionsWithoutResourceScope');
     const groups = accepted.filter((f) => f.startsWith('Action::'));
     if (groups.length) acknowledge(node, 'grantActionGroups', groups);
-    const ownedWildcards = accepted.filter((f) => f.startsWith('Resource::') && f !== 'Resource::*');
+    const ownedWildcards = accepted.filter((f) => f.startsWith('Resource::') && f !== 'Resource::*' && !tagScopedFindings.has(f));
     if (ownedWildcards.length) acknowledge(node, 'ownedResourceWildcards', ownedWildcards);
+    const tagScoped = accepted.filter((f) => tagScopedFindings.has(f));
+    if (tagScoped.length) acknowledge(node, 'tagScopedRuleWrites', tagScoped);
   }
+}
+
+/** A statement whose StringEquals requires both rule tags of a Custom::BlueGreenRoutes resource (on the request or the rule). */
+function isRuleTagScoped(statement: Record<string, unknown>): boolean {
+  const equals = (statement.Condition as { StringEquals?: Record<string, unknown> } | undefined)?.StringEquals ?? {};
+  return ['aws:ResourceTag', 'aws:RequestTag'].some((k) => `${k}/${ROUTE_RULE_TAG.stack}` in equals && `${k}/${ROUTE_RULE_TAG.resource}` in equals);
 }
 
 /** The CfnResource behind an L2 construct, or the construct itself when it is one. */
