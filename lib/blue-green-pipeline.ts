@@ -574,7 +574,7 @@ export class BlueGreenPipeline extends Construct {
       timeout: Duration.minutes(5),
     });
     this.infraOwnerFunction = infraOwner.function;
-    // The custom resources wait (draining, deploying) across invocations of the infra owner.
+    // The slot services wait (draining, deploying) across invocations of the infra owner.
     const infraOwnerSelfInvoke = infraOwner.allowSelfInvoke();
 
     // Slots
@@ -642,7 +642,6 @@ export class BlueGreenPipeline extends Construct {
     // carries (this stack, this resource), not by listener: a rule stays writable on a listener
     // the template has moved away from, and CloudFormation's rollback needs no rule on a listener
     // the policy no longer names.
-    this.routes.node.addDependency(infraOwnerSelfInvoke);
     const routesLogicalId = (this.routes.node.defaultChild as CfnResource).logicalId;
     const ruleTags = (key: 'aws:RequestTag' | 'aws:ResourceTag') => ({
       [`${key}/${ROUTE_RULE_TAG.stack}`]: stack.stackId,

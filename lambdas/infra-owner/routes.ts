@@ -190,6 +190,9 @@ async function updateRoutes(c: Elb, event: CustomResourceEvent, old: RoutesPrope
   };
   const production = current('production');
   const liveSlot = slotOf(production);
+  if (production !== null && production.targetGroupArns.length > 1) {
+    throw new Error(`the production rule forwards to ${production.targetGroupArns.length} target groups (a weighted shift is under way), so no route was changed; retry the deploy once the release has finished`);
+  }
   if (production === null || liveSlot === null) {
     throw new Error(`the production rule of ${event.logicalResourceId} is not on listener ${listenerOf(old, 'production')} or ${listenerOf(props, 'production')}, so the live slot is unknown and no route was changed`);
   }

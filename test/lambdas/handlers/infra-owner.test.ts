@@ -126,6 +126,15 @@ describe('Custom::BlueGreenRoutes', () => {
     expect(sent[0]).toMatchObject({ Status: 'FAILED', PhysicalResourceId: physicalId, Reason: expect.stringMatching(/live slot is unknown and no route was changed/) });
   });
 
+  test('Update during a weighted shift changes nothing and says to retry after the release', async () => {
+    const physicalId = seededRoutes();
+    world.elbv2.commands.ModifyRule({ RuleArn: stack.config.productionRuleArn, Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: stack.config.slots.a.targetGroupArn, Weight: 90 }, { TargetGroupArn: stack.config.slots.b.targetGroupArn, Weight: 10 }] } }] });
+    const from = world.calls.length;
+    await run(cfnEvent('Update', 'Custom::BlueGreenRoutes', { ...routesProps(), TestListenerArn: world.elbv2.addListener({ loadBalancerArn: stack.ids.loadBalancerArn, port: 8443 }) }, { PhysicalResourceId: physicalId, OldResourceProperties: routesProps() }));
+    expect(writes(from)).toEqual([]);
+    expect(sent[0]).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/weighted shift is under way.*retry the deploy once the release has finished/) });
+  });
+
   test('Delete removes its own rules only; a missing listener is fine', async () => {
     const physicalId = seededRoutes();
     const foreign = world.elbv2.commands.CreateRule({ ListenerArn: stack.ids.productionListenerArn, Priority: 7, Conditions: [{ Field: 'path-pattern', Values: ['/x'] }], Actions: [{ Type: 'forward', TargetGroupArn: stack.config.slots.a.targetGroupArn }] }) as { Rules: { RuleArn: string }[] };
