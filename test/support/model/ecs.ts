@@ -400,7 +400,9 @@ export class EcsModel implements ServiceModel {
 
   /**
    * The target group must exist and be attached to a load balancer through a listener rule, or ECS
-   * answers "The target group … does not have an associated load balancer" (CreateService, UpdateService).
+   * answers "The target group … does not have an associated load balancer" (CreateService,
+   * UpdateService); aws-cdk-lib makes an ECS service depend on its target group's
+   * `loadBalancerAttached` for this reason (aws-elasticloadbalancingv2 TargetGroupBase).
    */
   private checkLoadBalancers(loadBalancers: { targetGroupArn: string }[]): void {
     for (const lb of loadBalancers) {
@@ -491,8 +493,8 @@ export class EcsModel implements ServiceModel {
         input.networkConfiguration !== undefined &&
         JSON.stringify(input.networkConfiguration) !== JSON.stringify(svc.networkConfiguration);
       if (input.loadBalancers) this.checkLoadBalancers(input.loadBalancers);
-      // A changed load balancer configuration starts new tasks registered with it (Amazon ECS
-      // Developer Guide, "Updating the load balancer configuration of a service").
+      // "When you add, update, or remove a load balancer configuration, Amazon ECS starts new tasks
+      // with the updated Elastic Load Balancing configuration" (Amazon ECS API Reference, UpdateService).
       const loadBalancersChanged = input.loadBalancers !== undefined && JSON.stringify(input.loadBalancers) !== JSON.stringify(svc.loadBalancers);
       const newDeployment = Boolean(input.forceNewDeployment) || (td !== undefined && td.arn !== svc.taskDefinition) || networkChanged || loadBalancersChanged;
       if (input.loadBalancers) svc.loadBalancers = input.loadBalancers.map((l) => ({ ...l }));

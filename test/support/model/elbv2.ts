@@ -297,7 +297,10 @@ export class Elbv2Model implements ServiceModel {
 
   /**
    * A target group serves one load balancer: "Load balancers per target group: 1" (Quotas for your
-   * Application Load Balancers); forwarding to one attached elsewhere is TargetGroupAssociationLimit.
+   * Application Load Balancers), and "you can specify the same target group in multiple listeners,
+   * but these listeners must belong to the same Application Load Balancer" (Create a target group
+   * for your Application Load Balancer). Forwarding to one attached elsewhere is
+   * TargetGroupAssociationLimit (CreateRule and ModifyRule errors).
    */
   private checkAssociation(listener: ListenerState, actions: Action[], ruleArn?: string): void {
     for (const a of actions) {
