@@ -33,7 +33,7 @@ export const NAG_ACKNOWLEDGEMENTS = {
     reason:
       'These actions have no resource-level permissions (IAM service authorization reference), so "*" is the only ' +
       'valid resource: ELB Describe*, ECS ListTasks/DescribeTasks (conditioned on the cluster ARN), Resource Groups ' +
-      'DescribeTags, Tagging TagResources/GetResources (the ecs:TagResource and elasticloadbalancing:AddTags grants scope what can be ' +
+      'Tagging TagResources/GetResources (the ecs:TagResource and elasticloadbalancing:AddTags grants scope what can be ' +
       'tagged), CodePipeline PutJob*Result, ECR GetAuthorizationToken, lambda:ListFunctions, and the EC2 network ' +
       'interface actions Lambda needs to run a function in the VPC.',
   },
@@ -225,10 +225,11 @@ export class PolicyAcknowledgements implements IAspect {
       const onEverything = resources.includes('*');
       if (onEverything) judge('Resource::*', actions.every((a) => ACTIONS_WITHOUT_RESOURCE_SCOPE.includes(a)));
       actions.filter((a) => a.includes('*')).forEach((a) => judge(`Action::${a}`, !onEverything && GRANT_ACTION_GROUPS.includes(a)));
-      const tagScoped = isRuleTagScoped(statement);
+      const ruleTagScoped = isRuleTagScoped(statement);
       resources.filter((r) => r !== '*' && r.includes('*')).forEach((r) => {
-        judge(`Resource::${r}`, owned.has(r) || (tagScoped && r.endsWith(':listener-rule/app/*')));
-        if (!owned.has(r) && tagScoped) tagScopedFindings.add(`Resource::${r}`);
+        const byTags = !owned.has(r) && ruleTagScoped && r.endsWith(':listener-rule/app/*');
+        if (byTags) tagScopedFindings.add(`Resource::${r}`);
+        judge(`Resource::${r}`, owned.has(r) || byTags);
       });
     }
     const accepted = [...verdicts].filter(([, ok]) => ok).map(([finding]) => finding);
@@ -238,8 +239,8 @@ export class PolicyAcknowledgements implements IAspect {
     if (groups.length) acknowledge(node, 'grantActionGroups', groups);
     const ownedWildcards = accepted.filter((f) => f.startsWith('Resource::') && f !== 'Resource::*' && !tagScopedFindings.has(f));
     if (ownedWildcards.length) acknowledge(node, 'ownedResourceWildcards', ownedWildcards);
-    const tagScoped = accepted.filter((f) => tagScopedFindings.has(f));
-    if (tagScoped.length) acknowledge(node, 'tagScopedRuleWrites', tagScoped);
+    const byTags = accepted.filter((f) => tagScopedFindings.has(f));
+    if (byTags.length) acknowledge(node, 'tagScopedRuleWrites', byTags);
   }
 }
 
