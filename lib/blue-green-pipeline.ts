@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, CustomResource, Duration, Fn, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnResource, CustomResource, Duration, Fn, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
@@ -20,6 +20,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { ReleaseConfigDocument } from '../lambdas/core/config';
+import { ROUTE_RULE_TAG } from '../lambdas/core/events';
 import { PipelineSource } from './pipeline-source';
 import { declaresArtifacts, loadBuildSpec } from './private/buildspec';
 import { publishPipelineEvents } from './private/audit';
@@ -611,6 +612,8 @@ export class BlueGreenPipeline extends Construct {
       timeout: Duration.minutes(5),
     });
     this.infraOwnerFunction = infraOwner.function;
+    // The slot services wait (draining, deploying) across invocations of the infra owner.
+    const infraOwnerSelfInvoke = infraOwner.allowSelfInvoke();
 
     // Slots
     this.serviceLogGroup = new logs.LogGroup(this, 'ServiceLogGroup', {
@@ -644,6 +647,7 @@ export class BlueGreenPipeline extends Construct {
       securityGroup: this.serviceSecurityGroup,
       subnets,
       serviceToken: this.infraOwnerFunction.functionArn,
+      dependencies: [infraOwnerSelfInvoke],
     };
     const slotA = new Slot(this, 'SlotA', { ...slotProps, slot: 'a' });
     const slotB = new Slot(this, 'SlotB', { ...slotProps, slot: 'b' });
@@ -672,14 +676,31 @@ export class BlueGreenPipeline extends Construct {
     const serviceArns = [slotA.serviceArn, slotB.serviceArn];
     const targetGroupArns = [slotA.targetGroup.targetGroupArn, slotB.targetGroup.targetGroupArn];
 
-    infraOwner.allow(['elasticloadbalancing:CreateRule'], listenerArns);
-    infraOwner.allow(['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule', 'elasticloadbalancing:AddTags'], ruleArnPatterns);
+    // The infra owner's rule writes are scoped by the tags every rule of this Routes resource
+    // carries (this stack, this resource), not by listener: a rule stays writable on a listener
+    // the template has moved away from, and CloudFormation's rollback needs no rule on a listener
+    // the policy no longer names.
+    const routesLogicalId = (this.routes.node.defaultChild as CfnResource).logicalId;
+    const ruleTags = (key: 'aws:RequestTag' | 'aws:ResourceTag') => ({
+      [`${key}/${ROUTE_RULE_TAG.stack}`]: stack.stackId,
+      [`${key}/${ROUTE_RULE_TAG.resource}`]: routesLogicalId,
+    });
+    const anyListenerRule = stack.formatArn({ service: 'elasticloadbalancing', resource: 'listener-rule', resourceName: 'app/*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    infraOwner.allow(['elasticloadbalancing:CreateRule'], listenerArns, { StringEquals: ruleTags('aws:RequestTag') });
+    // Tags given to CreateRule are authorised as AddTags on the new rule (ELB API permissions to tag resources during creation).
+    infraOwner.allow(['elasticloadbalancing:AddTags'], [anyListenerRule], {
+      StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateRule', ...ruleTags('aws:RequestTag') },
+    });
+    infraOwner.allow(['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule'], [anyListenerRule], { StringEquals: ruleTags('aws:ResourceTag') });
     // Describe actions have no resource-level permissions.
-    infraOwner.allow(['elasticloadbalancing:DescribeRules'], ['*']);
+    infraOwner.allow(['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetHealth'], ['*']);
     infraOwner.allow(
       ['ecs:CreateService', 'ecs:UpdateService', 'ecs:DeleteService', 'ecs:DescribeServices', 'ecs:TagResource', 'ecs:UntagResource'],
       serviceArns,
     );
+    // The slot tag rule: what the slots' tasks run and what their tags name (and moving a tag back).
+    infraOwner.allow(['ecs:ListTasks', 'ecs:DescribeTasks'], ['*'], { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } });
+    infraOwner.allow(['ecr:BatchGetImage', 'ecr:PutImage'], [this.repository.repositoryArn]);
     infraOwner.allow(
       ['iam:CreateServiceLinkedRole'],
       [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: 'aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS' })],

@@ -36,7 +36,7 @@ export async function tagImage(c: Clients<'ecr'>, repositoryName: string, digest
   }
 }
 
-/** The digest `tag` names now, or null when there is no such tag. */
+/** The digest `tag` names in the repository now; null when the tag names no image. */
 export async function digestOfTag(c: Clients<'ecr'>, repositoryName: string, tag: string): Promise<string | null> {
   const got = await c.ecr.send(new BatchGetImageCommand({ repositoryName, imageIds: [{ imageTag: tag }], acceptedMediaTypes: MANIFEST_MEDIA_TYPES }));
   return got.images?.find((i) => i.imageId?.imageTag === tag)?.imageId?.imageDigest ?? got.images?.[0]?.imageId?.imageDigest ?? null;

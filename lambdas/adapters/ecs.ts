@@ -53,24 +53,36 @@ export async function describeSlotServices(c: Clients<'ecs'>, config: SlotsConfi
 /** ListTasks returns at most 100 ARNs a page and DescribeTasks takes at most 100 (ECS API reference). */
 const TASKS_PER_CALL = 100;
 
-/**
- * Every task with desired status RUNNING (all ListTasks pages, then DescribeTasks in batches of
- * 100): a slot may run 1,000 tasks, twice that during a rollout, and the digest check needs each.
- */
+/** A slot's tasks with desired status RUNNING (listServiceTasks). */
 export async function listSlotTasks(c: Clients<'ecs'>, config: SlotsConfig, slot: SlotName): Promise<ObservedTask[]> {
-  const serviceName = serviceNameOf(config.slots[slot].serviceArn);
+  return listServiceTasks(c, config.clusterArn, serviceNameOf(config.slots[slot].serviceArn));
+}
+
+/** One service as observed; null when DescribeServices does not find it. */
+export async function describeService(c: Clients<'ecs'>, clusterArn: string, serviceArn: string): Promise<ObservedService | null> {
+  const out = await c.ecs.send(new DescribeServicesCommand({ cluster: clusterArn, services: [serviceArn] }));
+  const s = (out.services ?? []).find((x) => x.serviceArn === serviceArn);
+  return s ? toObservedService(s) : null;
+}
+
+/**
+ * Every task of a service with desired status RUNNING (all ListTasks pages, then DescribeTasks in
+ * batches of 100): a slot may run 1,000 tasks, twice that during a rollout, and the digest check
+ * needs each.
+ */
+export async function listServiceTasks(c: Clients<'ecs'>, clusterArn: string, serviceName: string): Promise<ObservedTask[]> {
   const taskArns: string[] = [];
   let nextToken: string | undefined;
   do {
     const list = await c.ecs.send(
-      new ListTasksCommand({ cluster: config.clusterArn, serviceName, desiredStatus: 'RUNNING', maxResults: TASKS_PER_CALL, ...(nextToken ? { nextToken } : {}) }),
+      new ListTasksCommand({ cluster: clusterArn, serviceName, desiredStatus: 'RUNNING', maxResults: TASKS_PER_CALL, ...(nextToken ? { nextToken } : {}) }),
     );
     taskArns.push(...(list.taskArns ?? []));
     nextToken = list.nextToken;
   } while (nextToken);
   const batches: string[][] = [];
   for (let i = 0; i < taskArns.length; i += TASKS_PER_CALL) batches.push(taskArns.slice(i, i + TASKS_PER_CALL));
-  const described = await Promise.all(batches.map((tasks) => c.ecs.send(new DescribeTasksCommand({ cluster: config.clusterArn, tasks }))));
+  const described = await Promise.all(batches.map((tasks) => c.ecs.send(new DescribeTasksCommand({ cluster: clusterArn, tasks }))));
   return described.flatMap((out) =>
     (out.tasks ?? []).map((t) => ({
       taskArn: t.taskArn ?? '',
@@ -145,21 +157,30 @@ export async function createSlotService(c: Clients<'ecs'>, p: SlotServicePropert
 }
 
 /**
- * Task definition, network, load balancer and grace period only, and only what changed (so an
- * unchanged template starts no deployment): never desiredCount, never an image.
+ * What an update sends: task definition, network, load balancer and grace period only, and only
+ * what changed (so an unchanged template starts no deployment): never desiredCount, never an image.
+ * `startsDeployment`: ECS starts a new deployment, which resolves the slot's image tag again.
  */
-export async function updateSlotService(c: Clients<'ecs'>, serviceArn: string, p: SlotServiceProperties, old: SlotServiceProperties): Promise<void> {
+export function slotServiceUpdate(p: SlotServiceProperties, old: SlotServiceProperties) {
   const changed = <T>(next: T, prev: T) => JSON.stringify(next) !== JSON.stringify(prev);
-  const update = {
+  const deploying = {
     ...(p.taskDefinitionArn !== old.taskDefinitionArn ? { taskDefinition: p.taskDefinitionArn } : {}),
     ...(changed(networkOf(p), networkOf(old)) ? { networkConfiguration: networkOf(p) } : {}),
-    ...(p.healthCheckGracePeriodSeconds !== old.healthCheckGracePeriodSeconds ? { healthCheckGracePeriodSeconds: p.healthCheckGracePeriodSeconds } : {}),
     ...(changed(loadBalancersOf(p), loadBalancersOf(old)) ? { loadBalancers: loadBalancersOf(p) } : {}),
   };
-  if (Object.keys(update).length > 0) await c.ecs.send(new UpdateServiceCommand({ cluster: p.clusterArn, service: serviceArn, ...update }));
+  const input = {
+    ...deploying,
+    ...(p.healthCheckGracePeriodSeconds !== old.healthCheckGracePeriodSeconds ? { healthCheckGracePeriodSeconds: p.healthCheckGracePeriodSeconds } : {}),
+  };
+  return { input, startsDeployment: Object.keys(deploying).length > 0 };
+}
+
+export async function updateSlotService(c: Clients<'ecs'>, serviceArn: string, p: SlotServiceProperties, old: SlotServiceProperties): Promise<void> {
+  const { input } = slotServiceUpdate(p, old);
+  if (Object.keys(input).length > 0) await c.ecs.send(new UpdateServiceCommand({ cluster: p.clusterArn, service: serviceArn, ...input }));
   const removed = old.tags.filter((t) => !p.tags.some((n) => n.key === t.key)).map((t) => t.key);
   if (removed.length > 0) await c.ecs.send(new UntagResourceCommand({ resourceArn: serviceArn, tagKeys: removed }));
-  if (changed(p.tags, old.tags) && p.tags.length > 0) {
+  if (JSON.stringify(p.tags) !== JSON.stringify(old.tags) && p.tags.length > 0) {
     await c.ecs.send(new TagResourceCommand({ resourceArn: serviceArn, tags: p.tags.map((t) => ({ key: t.key, value: t.value })) }));
   }
 }

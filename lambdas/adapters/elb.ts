@@ -4,6 +4,7 @@ import {
   CreateRuleCommand,
   DeleteRuleCommand,
   DescribeRulesCommand,
+  DescribeTagsCommand,
   DescribeTargetHealthCommand,
   ModifyRuleCommand,
   Rule,
@@ -83,18 +84,38 @@ export async function listListenerRules(c: Clients<'elbv2'>, listenerArn: string
 
 export const ROUTE_RULE_PRIORITY = 1;
 
-export async function createRouteRule(c: Clients<'elbv2'>, listenerArn: string, targetGroupArn: string): Promise<string> {
+/** Tags every slot rule carries, so the rule is found again by what it is, whatever its ARN. */
+export type RuleTags = Readonly<Record<string, string>>;
+
+/**
+ * CreateRule has no idempotency token, so a retried request whose first attempt took effect fails
+ * with PriorityInUse; the tags let the caller recognise the rule it made.
+ */
+export async function createRouteRule(c: Clients<'elbv2'>, listenerArn: string, targetGroupArn: string, tags: RuleTags): Promise<string> {
   const out = await c.elbv2.send(
     new CreateRuleCommand({
       ListenerArn: listenerArn,
       Priority: ROUTE_RULE_PRIORITY,
       Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['*'] } }],
       Actions: forwardAction(targetGroupArn),
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
     }),
   );
   const arn = out.Rules?.[0]?.RuleArn;
   if (!arn) throw new Error(`CreateRule on ${listenerArn} returned no rule ARN`);
   return arn;
+}
+
+/** Tags of the given resources, 20 ARNs a DescribeTags call (the API's limit). */
+export async function describeTags(c: Clients<'elbv2'>, arns: readonly string[]): Promise<Map<string, RuleTags>> {
+  const out = new Map<string, RuleTags>();
+  for (let i = 0; i < arns.length; i += 20) {
+    const page = await c.elbv2.send(new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + 20) }));
+    for (const d of page.TagDescriptions ?? []) {
+      if (d.ResourceArn) out.set(d.ResourceArn, Object.fromEntries((d.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])));
+    }
+  }
+  return out;
 }
 
 /** Deletes a rule; a rule that is already gone is fine. */

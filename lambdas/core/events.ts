@@ -216,7 +216,20 @@ export interface CustomResourceEvent {
   readonly physicalResourceId: string | undefined;
   readonly properties: Record<string, unknown>;
   readonly oldProperties: Record<string, unknown> | undefined;
+  /** Set when the infra owner handed a wait on to its next invocation (see WAIT_KEY). */
+  readonly wait: CustomResourceWait | undefined;
 }
+
+/**
+ * A wait the infra owner carries from one invocation of itself to the next, under WAIT_KEY in
+ * the CloudFormation event it re-sends: when the wait began and where the operation stands.
+ */
+export interface CustomResourceWait {
+  readonly startedAt: number;
+  readonly state: Record<string, unknown>;
+}
+
+export const WAIT_KEY = 'BlueGreenWait';
 
 /** The fields needed to answer CloudFormation, read leniently so even a malformed event gets a reply. */
 export interface CustomResourceReplyTarget {
@@ -256,16 +269,33 @@ export function parseCustomResourceEvent(event: unknown): CustomResourceEvent {
   };
   if (!isRecord(event.ResourceProperties)) p.add('ResourceProperties must be an object');
   if (requestType === 'Update' && !isRecord(event.OldResourceProperties)) p.add('OldResourceProperties must be an object on Update');
+  const wait = event[WAIT_KEY];
+  if (wait !== undefined && !(isRecord(wait) && typeof wait.startedAt === 'number' && Number.isFinite(wait.startedAt) && isRecord(wait.state))) {
+    p.add(`${WAIT_KEY} must be {startedAt: <epoch ms>, state: {…}} (got ${describe(wait)})`);
+  }
   p.throwIfAny('The custom resource event');
   return {
     ...parsed,
     requestType: requestType as CustomResourceRequestType,
     properties: event.ResourceProperties as Record<string, unknown>,
     oldProperties: isRecord(event.OldResourceProperties) ? event.OldResourceProperties : undefined,
+    wait: isRecord(wait) ? (wait as unknown as CustomResourceWait) : undefined,
   };
 }
 
 export const ROUTES_RESOURCE_TYPE = 'Custom::BlueGreenRoutes';
+
+/**
+ * Tags on every rule Custom::BlueGreenRoutes makes: the stack (StackId), the resource
+ * (LogicalResourceId), the route (production | test) and the generation (RequestId of the Create).
+ * The infra owner's IAM policy scopes rule writes to the first two.
+ */
+export const ROUTE_RULE_TAG = {
+  stack: 'bluegreen:stack',
+  resource: 'bluegreen:resource',
+  route: 'bluegreen:route',
+  generation: 'bluegreen:generation',
+} as const;
 export const SLOT_SERVICE_RESOURCE_TYPE = 'Custom::BlueGreenSlotService';
 
 export interface RoutesProperties {
@@ -309,6 +339,9 @@ export interface SlotServiceProperties {
   readonly healthCheckGracePeriodSeconds: number;
   readonly assignPublicIp: boolean;
   readonly tags: ResourceTag[];
+  /** The release repository and the slot's mutable tag its task definition runs (the slot tag rule). */
+  readonly repositoryName: string;
+  readonly imageTag: string;
 }
 
 /** CloudFormation passes every property value as a string; numbers are accepted either way. */
@@ -359,6 +392,8 @@ export function parseSlotServiceProperties(props: Record<string, unknown>, what 
     healthCheckGracePeriodSeconds: numberProperty(p, props, 'HealthCheckGracePeriodSeconds', 0, 2147483647, 60),
     assignPublicIp: assign === 'ENABLED' || assign === 'true' || assign === true,
     tags,
+    repositoryName: p.string('RepositoryName', /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/, 'an ECR repository name'),
+    imageTag: p.string('ImageTag', /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'an image tag'),
   };
   p.throwIfAny(what);
   return parsed;

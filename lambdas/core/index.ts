@@ -14,3 +14,4 @@ export * from './decide-bake';
 export * from './lease';
 export * from './approval';
 export * from './text';
+export * from './decide-slot-service';

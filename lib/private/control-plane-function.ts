@@ -128,6 +128,18 @@ export class ControlPlaneFunction extends Construct {
     if (queueKey) this.allow(['kms:GenerateDataKey', 'kms:Decrypt'], [queueKey.keyArn]);
   }
 
+  /**
+   * Lets the function invoke itself (to carry a long wait on into a new invocation). A policy of
+   * its own: the function already depends on its role's default policy, so that one cannot name
+   * the function. Whatever may need the hand-over must depend on the returned policy.
+   */
+  public allowSelfInvoke(): iam.Policy {
+    return new iam.Policy(this, 'SelfInvoke', {
+      roles: [this.role],
+      statements: [new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] })],
+    });
+  }
+
   /** Adds one statement to the function's role. */
   public allow(actions: string[], resources: string[], conditions?: Record<string, unknown>): void {
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));

@@ -1,6 +1,7 @@
 import { CfnResource, IAspect, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
+import { ROUTE_RULE_TAG } from '../../lambdas/core/events';
 import { VPC_FUNCTION_ACTIONS } from './control-plane-function';
 
 /**
@@ -57,6 +58,17 @@ export const NAG_ACKNOWLEDGEMENTS = {
       'listener rules of its own two listeners (created by the control plane), the objects of its artifact bucket, the ' +
       'versions of its own functions (CodePipeline invoke grant), the log streams and reports of its own build project, ' +
       'and the generations of its own release lease (one parameter per generation, under /bluegreen/<pipeline>/lease).',
+  },
+  tagScopedRuleWrites: {
+    rules: ['AwsSolutions-IAM5'],
+    scope:
+      "the infra owner's listener-rule writes (CreateRule's tags, ModifyRule, DeleteRule), only on statements conditioned on " +
+      'the bluegreen:stack and bluegreen:resource tags equal to this stack and its Custom::BlueGreenRoutes resource',
+    reason:
+      'ELB listener rules support resource and request tag conditions (Service Authorization Reference, Elastic Load ' +
+      'Balancing V2), so the writes are limited to the rules this Routes resource made and tagged, wherever they are, ' +
+      'instead of to the listeners the current template names: a rule on a listener the template moved away from stays ' +
+      'removable, and CloudFormation\'s rollback of such a move needs no rule written on a listener the policy has left.',
   },
   containerEnvironment: {
     rules: ['AwsSolutions-ECS2'],
@@ -154,6 +166,7 @@ export const ACTIONS_WITHOUT_RESOURCE_SCOPE: readonly string[] = [
   // with the cloudwatch:DescribeAlarms permission that is scoped to *" (DescribeAlarms reference).
   'cloudwatch:DescribeAlarms',
   'elasticloadbalancing:DescribeRules',
+  'elasticloadbalancing:DescribeTags',
   'elasticloadbalancing:DescribeTargetHealth',
   'ecs:ListTasks',
   'ecs:DescribeTasks',
@@ -213,6 +226,7 @@ export class PolicyAcknowledgements implements IAspect {
     // A finding id is shared by every statement of the policy that causes it, so it is acknowledged
     // only when every one of those statements is acceptable.
     const verdicts = new Map<string, boolean>();
+    const tagScopedFindings = new Set<string>();
     const judge = (finding: string, acceptable: boolean) => verdicts.set(finding, (verdicts.get(finding) ?? true) && acceptable);
     for (const statement of statements) {
       if (statement.Effect !== 'Allow') continue;
@@ -221,16 +235,29 @@ export class PolicyAcknowledgements implements IAspect {
       const onEverything = resources.includes('*');
       if (onEverything) judge('Resource::*', actions.every((a) => ACTIONS_WITHOUT_RESOURCE_SCOPE.includes(a)));
       actions.filter((a) => a.includes('*')).forEach((a) => judge(`Action::${a}`, !onEverything && GRANT_ACTION_GROUPS.includes(a)));
-      resources.filter((r) => r !== '*' && r.includes('*')).forEach((r) => judge(`Resource::${r}`, owned.has(r)));
+      const ruleTagScoped = isRuleTagScoped(statement);
+      resources.filter((r) => r !== '*' && r.includes('*')).forEach((r) => {
+        const byTags = !owned.has(r) && ruleTagScoped && r.endsWith(':listener-rule/app/*');
+        if (byTags) tagScopedFindings.add(`Resource::${r}`);
+        judge(`Resource::${r}`, owned.has(r) || byTags);
+      });
     }
     const accepted = [...verdicts].filter(([, ok]) => ok).map(([finding]) => finding);
     acknowledge(node, 'inlinePolicies');
     if (accepted.includes('Resource::*')) acknowledge(node, 'actionsWithoutResourceScope');
     const groups = accepted.filter((f) => f.startsWith('Action::'));
     if (groups.length) acknowledge(node, 'grantActionGroups', groups);
-    const ownedWildcards = accepted.filter((f) => f.startsWith('Resource::') && f !== 'Resource::*');
+    const ownedWildcards = accepted.filter((f) => f.startsWith('Resource::') && f !== 'Resource::*' && !tagScopedFindings.has(f));
     if (ownedWildcards.length) acknowledge(node, 'ownedResourceWildcards', ownedWildcards);
+    const byTags = accepted.filter((f) => tagScopedFindings.has(f));
+    if (byTags.length) acknowledge(node, 'tagScopedRuleWrites', byTags);
   }
+}
+
+/** A statement whose StringEquals requires both rule tags of a Custom::BlueGreenRoutes resource (on the request or the rule). */
+function isRuleTagScoped(statement: Record<string, unknown>): boolean {
+  const equals = (statement.Condition as { StringEquals?: Record<string, unknown> } | undefined)?.StringEquals ?? {};
+  return ['aws:ResourceTag', 'aws:RequestTag'].some((k) => `${k}/${ROUTE_RULE_TAG.stack}` in equals && `${k}/${ROUTE_RULE_TAG.resource}` in equals);
 }
 
 /** The CfnResource behind an L2 construct, or the construct itself when it is one. */

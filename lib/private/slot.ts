@@ -5,11 +5,20 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
 import type { BlueGreenSlot } from '../blue-green-pipeline';
 import { CONTAINER_NAME, SLOT_ENV, SlotName, slotImageTag, slotServiceName } from './names';
 
 export const SLOT_SERVICE_RESOURCE_TYPE = 'Custom::BlueGreenSlotService';
+
+/**
+ * The slot target groups' port. ECS registers each task with its container port, and "this port
+ * is used unless you specify a port override when registering the target" (Elastic Load Balancing
+ * API Reference, CreateTargetGroup): so it never matters, and a fixed value keeps a containerPort
+ * change from replacing the target groups (Port is create-only on
+ * AWS::ElasticLoadBalancingV2::TargetGroup), which would take production off its targets.
+ */
+export const TARGET_GROUP_PORT = 80;
 
 export interface SlotProps {
   readonly slot: SlotName;
@@ -35,6 +44,8 @@ export interface SlotProps {
   readonly subnets: ec2.SelectedSubnets;
   /** ARN of the infra-owner function that answers Custom::BlueGreenSlotService. */
   readonly serviceToken: string;
+  /** What the service resource waits for besides its network (e.g. the infra owner's permission to hand on a wait). */
+  readonly dependencies: IDependable[];
 }
 
 /**
@@ -95,7 +106,7 @@ export class Slot extends Construct implements BlueGreenSlot {
 
     this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
       vpc: props.vpc,
-      port: props.containerPort,
+      port: TARGET_GROUP_PORT,
       protocol: elbv2.ApplicationProtocol.HTTP,
       targetType: elbv2.TargetType.IP,
       deregistrationDelay: Duration.seconds(30),
@@ -127,10 +138,13 @@ export class Slot extends Construct implements BlueGreenSlot {
           { Key: 'bluegreen:slot', Value: props.slot },
           { Key: 'bluegreen:pipeline', Value: props.pipelineName },
         ],
+        // For the slot tag rule: a deployment an update starts resolves this tag again.
+        RepositoryName: props.repository.repositoryName,
+        ImageTag: this.imageTag,
       },
     });
     // Private subnets need their NAT routes before tasks can pull images.
-    this.resource.node.addDependency(props.subnets.internetConnectivityEstablished);
+    this.resource.node.addDependency(props.subnets.internetConnectivityEstablished, ...props.dependencies);
 
     this.service = ecs.FargateService.fromFargateServiceAttributes(this, 'ServiceRef', {
       cluster: props.cluster,

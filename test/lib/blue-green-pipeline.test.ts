@@ -173,11 +173,15 @@ describe('BlueGreenPipeline', () => {
             'SecurityGroups',
             'HealthCheckGracePeriodSeconds',
             'Tags',
+            'RepositoryName',
+            'ImageTag',
           ].sort(),
         );
         expect(service.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ReleaseInfraOwnerFunction/), 'Arn'] });
         expect(service.Properties.HealthCheckGracePeriodSeconds).toBe(60);
+        expect(service.Properties.RepositoryName).toEqual({ Ref: expect.stringMatching(/^ReleaseRepository/) });
       }
+      expect(services.map((s) => s.Properties.ImageTag)).toEqual(['slot-a', 'slot-b']);
     });
 
     test('each slot task definition runs its own mutable slot tag, as a non-root user, with awslogs', () => {
@@ -197,11 +201,12 @@ describe('BlueGreenPipeline', () => {
       });
     });
 
-    test('the target groups check the health path and carry their slot tag', () => {
+    test('the target groups check the health path on the traffic port and carry their slot tag', () => {
       const groups = Object.values(t.findResources('AWS::ElasticLoadBalancingV2::TargetGroup')) as any[];
-      expect(groups.map((g) => [g.Properties.HealthCheckPath, g.Properties.TargetType, g.Properties.Port])).toEqual([
-        ['/health', 'ip', 8080],
-        ['/health', 'ip', 8080],
+      // ECS registers each task with the container port; the group's own port is a fixed 80.
+      expect(groups.map((g) => [g.Properties.HealthCheckPath, g.Properties.HealthCheckPort, g.Properties.TargetType, g.Properties.Port])).toEqual([
+        ['/health', 'traffic-port', 'ip', 80],
+        ['/health', 'traffic-port', 'ip', 80],
       ]);
       expect(groups.map((g) => g.Properties.Tags)).toEqual([
         [{ Key: 'bluegreen:slot', Value: 'a' }],
@@ -354,6 +359,7 @@ describe('BlueGreenPipeline', () => {
     test('wildcard resources appear only for actions without resource-level permissions', () => {
       const allowedOnStar = new Set([
         'elasticloadbalancing:DescribeRules',
+        'elasticloadbalancing:DescribeTags',
         'elasticloadbalancing:DescribeTargetHealth',
         'ecs:ListTasks',
         'ecs:DescribeTasks',
@@ -379,16 +385,32 @@ describe('BlueGreenPipeline', () => {
       }
     });
 
-    test('the infra owner may create, change and delete only the two services and the rules of the two listeners', () => {
+    test('the infra owner may create, change and delete only the two services and the rules its Routes resource tagged', () => {
       const infra = statementsOf(t, 'ReleaseInfraOwnerRole');
       const services = statementWith(infra, 'ecs:CreateService');
       expect(services.Action).toEqual(['ecs:CreateService', 'ecs:UpdateService', 'ecs:DeleteService', 'ecs:DescribeServices', 'ecs:TagResource', 'ecs:UntagResource']);
       expect(services.Resource.map((r: unknown) => JSON.stringify(r))).toEqual([expect.stringContaining('/shop-slot-a'), expect.stringContaining('/shop-slot-b')]);
-      expect(statementWith(infra, 'elasticloadbalancing:CreateRule').Resource).toEqual([
-        { Ref: expect.stringMatching(/^ReleaseProductionListener/) },
-        { Ref: expect.stringMatching(/^ReleaseTestListener/) },
+      const [routesId] = Object.keys(t.findResources('Custom::BlueGreenRoutes'));
+      const tags = (key: string) => ({ [`${key}/bluegreen:stack`]: { Ref: 'AWS::StackId' }, [`${key}/bluegreen:resource`]: routesId });
+      const create = statementWith(infra, 'elasticloadbalancing:CreateRule');
+      expect(create.Resource).toEqual([{ Ref: expect.stringMatching(/^ReleaseProductionListener/) }, { Ref: expect.stringMatching(/^ReleaseTestListener/) }]);
+      expect(create.Condition).toEqual({ StringEquals: tags('aws:RequestTag') });
+      // Rule writes follow the rule's tags, not the listener it is on.
+      const writes = statementWith(infra, 'elasticloadbalancing:DeleteRule');
+      expect(writes.Action).toEqual(['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule']);
+      expect(text(writes.Resource)).toBe('arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/*');
+      expect(writes.Condition).toEqual({ StringEquals: tags('aws:ResourceTag') });
+      const tagOnCreate = statementWith(infra, 'elasticloadbalancing:AddTags');
+      expect(tagOnCreate.Condition).toEqual({ StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateRule', ...tags('aws:RequestTag') } });
+      expect(resourcesOf(statementWith(infra, 'ecr:PutImage')).map(text)).toEqual(['<ReleaseRepository678F8464.Arn>']);
+    });
+
+    test('the infra owner may invoke itself, and the slot services wait for that permission', () => {
+      const [policyId, policy] = Object.entries(t.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('ReleaseInfraOwnerSelfInvoke'))!;
+      expect((policy as any).Properties.PolicyDocument.Statement).toEqual([
+        { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [expect.stringMatching(/^ReleaseInfraOwnerFunction/), 'Arn'] } },
       ]);
-      expect(JSON.stringify(statementWith(infra, 'elasticloadbalancing:DeleteRule').Resource)).toContain(':listener-rule/app/');
+      for (const resource of Object.values(t.findResources('Custom::BlueGreenSlotService')) as any[]) expect(resource.DependsOn).toContain(policyId);
     });
   });
 

@@ -73,7 +73,9 @@ describe('BlueGreenPipeline infrastructure redeploy', () => {
     for (const [id, service] of ofType(after, 'Custom::BlueGreenSlotService')) {
       expect(changes.changed).not.toContain(id);
       expect(Object.keys(service.Properties!)).not.toEqual(expect.arrayContaining(['DesiredCount']));
-      expect(JSON.stringify(service.Properties)).not.toMatch(/Image/i);
+      // The slot's tag is named (for the slot tag rule), never an image.
+      expect(JSON.stringify({ ...service.Properties, ImageTag: undefined })).not.toMatch(/Image/i);
+      expect(service.Properties!.ImageTag).toMatch(/^slot-[ab]$/);
     }
   });
 
@@ -82,6 +84,16 @@ describe('BlueGreenPipeline infrastructure redeploy', () => {
     expect(images(after)).toEqual(images(before));
     expect(images(after).map((image) => image.split(':').pop())).toEqual(['slot-a', 'slot-b']);
     for (const [, def] of ofType(after, 'AWS::ECS::TaskDefinition')) expect(def.Properties!.Memory).toBe('1024');
+  });
+
+  test('a containerPort change replaces neither target group nor the routes: only task definitions, services and security group rules follow', () => {
+    const moved = resources(synth({ containerPort: 9090 }).template);
+    const d = diff(before, moved);
+    const types = (ids: string[], r: Resources) => [...new Set(ids.map((id) => r[id].Type))].sort();
+    expect(types(d.changed, moved)).not.toContain('AWS::ElasticLoadBalancingV2::TargetGroup');
+    expect(types(d.changed, moved)).not.toContain('Custom::BlueGreenRoutes');
+    expect(types(d.changed, moved)).toEqual(expect.arrayContaining(['AWS::ECS::TaskDefinition', 'Custom::BlueGreenSlotService']));
+    for (const [, tg] of ofType(moved, 'AWS::ElasticLoadBalancingV2::TargetGroup')) expect(tg.Properties!.Port).toBe(80);
   });
 
   test('the configuration change reaches the functions without touching routes, services or images', () => {

@@ -1,8 +1,8 @@
 import { CodePipelineClient, GetPipelineExecutionCommand, GetPipelineStateCommand, ListPipelineExecutionsCommand, InvalidJobStateException, ListActionExecutionsCommand, PutApprovalResultCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { BatchGetImageCommand, DescribeImagesCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
-import { CreateServiceCommand, DeleteServiceCommand, DescribeTaskDefinitionCommand, ListTagsForResourceCommand, DescribeServicesCommand, DescribeTasksCommand, ECSClient, ListClustersCommand, ListTasksCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { CreateServiceCommand, DeleteClusterCommand, DeleteServiceCommand, DescribeTaskDefinitionCommand, ListTagsForResourceCommand, DescribeServicesCommand, DescribeTasksCommand, ECSClient, ListClustersCommand, ListTasksCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeListenersCommand, DescribeRulesCommand, DescribeTagsCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { AddTagsCommand, CreateRuleCommand, DescribeListenersCommand, DescribeRulesCommand, DescribeTagsCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ResourceGroupsTaggingAPIClient, TagResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import { GetParameterCommand, GetParametersCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -238,9 +238,41 @@ describe('AwsWorld', () => {
     await expect(ecs.send(new UpdateServiceCommand({ cluster: stack.config.clusterArn, service: 'app-slot-c', taskDefinition: 'nope:9' }))).rejects.toMatchObject({ name: 'ClientException' });
     await ecs.send(new UpdateServiceCommand({ cluster: stack.config.clusterArn, service: 'app-slot-c', desiredCount: 1 }));
     await expect(ecs.send(new DeleteServiceCommand({ cluster: stack.config.clusterArn, service: 'app-slot-c' }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
+    world.ecr.pushImage('app', 'c', ['slot-a']);
+    await ecs.send(new UpdateServiceCommand({ cluster: stack.config.clusterArn, service: 'app-slot-c', forceNewDeployment: true }));
+    world.tick(); // the task runs
     expect((await ecs.send(new DeleteServiceCommand({ cluster: stack.config.clusterArn, service: 'app-slot-c', force: true }))).service!.status).toBe('DRAINING');
     await expect(ecs.send(new UpdateServiceCommand({ cluster: stack.config.clusterArn, service: 'app-slot-c', desiredCount: 1 }))).rejects.toMatchObject({ name: 'ServiceNotActiveException' });
+    // DRAINING until its task has stopped; the cluster cannot go before (ClusterContainsServicesException).
+    const status = async () => (await ecs.send(new DescribeServicesCommand({ cluster: stack.config.clusterArn, services: ['app-slot-c'] }))).services![0].status;
+    expect(await status()).toBe('DRAINING');
+    await expect(ecs.send(new DeleteClusterCommand({ cluster: stack.config.clusterArn }))).rejects.toMatchObject({ name: 'ClusterContainsServicesException' });
+    world.tick(world.ecs.timing.drainTicks);
+    expect(await status()).toBe('INACTIVE');
+    await expect(ecs.send(new CreateServiceCommand({ ...base, serviceName: 'app-slot-d', loadBalancers: [{ targetGroupArn: world.elbv2.addTargetGroup({ name: 'unused' }), containerName: 'app', containerPort: 8080 }] })))
+      .rejects.toThrow(/does not have an associated load balancer/);
     await expect(ecs.send(new UpdateServiceCommand({ cluster: stack.config.clusterArn, service: 'nope' }))).rejects.toMatchObject({ name: 'ServiceNotFoundException' });
+  });
+
+  test('listener rules as the ALB documents them: no idempotency token, tags, one load balancer per target group', async () => {
+    const rule = { Priority: 1, Conditions: [{ Field: 'path-pattern', Values: ['*'] }], Actions: [{ Type: 'forward' as const, TargetGroupArn: stack.config.slots.a.targetGroupArn }] };
+    // A second CreateRule at a taken priority (what a retry of a request that took effect sends) is PriorityInUse.
+    await expect(elb.send(new CreateRuleCommand({ ...rule, ListenerArn: stack.ids.productionListenerArn }))).rejects.toMatchObject({ name: 'PriorityInUseException' });
+    const listener = world.elbv2.addListener({ loadBalancerArn: stack.ids.loadBalancerArn, port: 81 });
+    const { Rules } = await elb.send(new CreateRuleCommand({ ...rule, ListenerArn: listener, Tags: [{ Key: 'bluegreen:route', Value: 'production' }] }));
+    const arn = Rules![0].RuleArn!;
+    await elb.send(new AddTagsCommand({ ResourceArns: [arn], Tags: [{ Key: 'team', Value: 'x' }] }));
+    expect((await elb.send(new DescribeTagsCommand({ ResourceArns: [arn] }))).TagDescriptions![0].Tags).toEqual([{ Key: 'bluegreen:route', Value: 'production' }, { Key: 'team', Value: 'x' }]);
+    await expect(elb.send(new DescribeTagsCommand({ ResourceArns: Array.from({ length: 21 }, () => arn) }))).rejects.toMatchObject({ name: 'ValidationError' });
+    // A target group already behind this load balancer cannot serve a second one.
+    const other = world.elbv2.addListener({ loadBalancerArn: world.elbv2.addLoadBalancer('other'), port: 80 });
+    await expect(elb.send(new CreateRuleCommand({ ...rule, ListenerArn: other }))).rejects.toMatchObject({ name: 'TargetGroupAssociationLimitException' });
+    // A target group a rule forwards to cannot be deleted; a deleted listener takes its rules and their tags.
+    expect(() => world.elbv2.deleteTargetGroup(stack.config.slots.a.targetGroupArn)).toThrow(/in use/);
+    world.elbv2.deleteListener(listener);
+    expect(world.elbv2.rules.has(arn)).toBe(false);
+    expect(world.tags.of(arn)).toEqual({});
+    await expect(elb.send(new DescribeTagsCommand({ ResourceArns: [arn] }))).rejects.toMatchObject({ name: 'RuleNotFoundException' });
   });
 
   test('pipeline executions and the stack are discoverable like the CLI reads them', async () => {

@@ -110,6 +110,11 @@ export class AwsWorld {
   readonly tickMs: number;
   readonly calls: CallRecord[] = [];
   readonly faults = new Faults();
+  /**
+   * Called with every call before it takes effect; throws to refuse it (e.g. an IAM evaluation,
+   * test/support/iam.ts). Unset: every call is allowed.
+   */
+  authorize?: (call: CallRecord) => void;
   readonly tags = new TagStore();
 
   readonly elbv2: Elbv2Model;
@@ -208,6 +213,12 @@ export class AwsWorld {
       return e;
     };
     if (fault && !fault.afterEffect) throw injected();
+    try {
+      this.authorize?.(call);
+    } catch (e) {
+      call.error = e instanceof Error ? e.name : String(e);
+      throw e;
+    }
     const fn = this.commandFn(service, command);
     if (!fn) {
       call.error = 'NotModelled';

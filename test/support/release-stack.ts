@@ -157,9 +157,22 @@ export function seedReleaseStack(world: AwsWorld, opts: SeedOptions = {}): Relea
   const productionListenerArn = world.elbv2.addListener({ loadBalancerArn, port: 80 });
   const testListenerArn = world.elbv2.addListener({ loadBalancerArn, port: 8080 });
 
+  const targetGroupArns = {} as Record<SlotName, string>;
+  for (const s of SLOTS) targetGroupArns[s] = world.elbv2.addTargetGroup({ name: `app-slot-${s}`, port: 8080 });
+  // The rules come first: ECS registers a service only with a target group a load balancer uses.
+  const rule = (listenerArn: string, slot: SlotName) =>
+    (world.elbv2.commands.CreateRule({
+      ListenerArn: listenerArn,
+      Priority: 1,
+      Conditions: pathPatternAll(),
+      Actions: [forward(targetGroupArns[slot])],
+    }) as { Rules: { RuleArn: string }[] }).Rules[0].RuleArn;
+  const productionRuleArn = rule(productionListenerArn, 'a');
+  const testRuleArn = rule(testListenerArn, 'b');
+
   const slots = {} as Record<SlotName, { serviceArn: string; targetGroupArn: string; imageTag: string }>;
   for (const s of SLOTS) {
-    const targetGroupArn = world.elbv2.addTargetGroup({ name: `app-slot-${s}`, port: 8080 });
+    const targetGroupArn = targetGroupArns[s];
     const taskDefinition = world.ecs.registerTaskDefinition({
       family: `app-slot-${s}`,
       image: `${repositoryUri}:slot-${s}`,
@@ -181,16 +194,6 @@ export function seedReleaseStack(world: AwsWorld, opts: SeedOptions = {}): Relea
   }
   // Services created at 0 tasks complete their empty deployment.
   world.tick();
-
-  const rule = (listenerArn: string, slot: SlotName) =>
-    (world.elbv2.commands.CreateRule({
-      ListenerArn: listenerArn,
-      Priority: 1,
-      Conditions: pathPatternAll(),
-      Actions: [forward(slots[slot].targetGroupArn)],
-    }) as { Rules: { RuleArn: string }[] }).Rules[0].RuleArn;
-  const productionRuleArn = rule(productionListenerArn, 'a');
-  const testRuleArn = rule(testListenerArn, 'b');
 
   const notificationTopicArn = world.sns.createTopic(`${pipelineName}-releases`);
   const deployFunctionName = `${pipelineName}-deploy-green`;

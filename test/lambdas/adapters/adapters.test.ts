@@ -83,12 +83,13 @@ describe('ELBv2 adapter', () => {
     expect(await listListenerRules(c, 'L2')).toBeNull();
   });
 
-  test('creates the slot rule at priority 1 for every path; deleting a missing rule is fine', async () => {
+  test('creates the slot rule at priority 1 for every path, with its tags; deleting a missing rule is fine', async () => {
     elbv2.on(CreateRuleCommand).resolves({ Rules: [{ RuleArn: 'new-rule' }] });
     elbv2.on(DeleteRuleCommand).rejects(new RuleNotFoundException({ message: 'gone', ...meta }));
-    expect(await createRouteRule(c, 'L1', tg('b'))).toBe('new-rule');
+    expect(await createRouteRule(c, 'L1', tg('b'), { 'bluegreen:route': 'test' })).toBe('new-rule');
     expect(elbv2.commandCalls(CreateRuleCommand)[0].args[0].input).toEqual({
       ListenerArn: 'L1', Priority: 1, Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['*'] } }], Actions: [{ Type: 'forward', TargetGroupArn: tg('b') }],
+      Tags: [{ Key: 'bluegreen:route', Value: 'test' }],
     });
     await expect(deleteRule(c, 'r-missing')).resolves.toBeUndefined();
   });
@@ -128,6 +129,7 @@ describe('ECS adapter', () => {
   const props: SlotServiceProperties = {
     clusterArn: config.clusterArn, serviceName: 'shop-a', taskDefinitionArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop:2', containerName: 'app', containerPort: 8080,
     targetGroupArn: tg('a'), subnets: ['subnet-1'], securityGroups: ['sg-1'], healthCheckGracePeriodSeconds: 60, assignPublicIp: false, tags: [{ key: 'bluegreen:slot', value: 'a' }],
+    repositoryName: 'shop/web', imageTag: 'slot-a',
   };
 
   test('creates a slot service empty, on Fargate, with the circuit breaker and managed tags', async () => {

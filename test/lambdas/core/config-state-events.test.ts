@@ -162,9 +162,10 @@ describe('event parsers', () => {
     const props = {
       ClusterArn: config.clusterArn, ServiceName: 'shop-a', TaskDefinitionArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop:3',
       ContainerName: 'app', ContainerPort: '8080', TargetGroupArn: config.slots.a.targetGroupArn, Subnets: ['subnet-1'], SecurityGroups: ['sg-1'],
-      HealthCheckGracePeriodSeconds: '30', Tags: [{ Key: 'bluegreen:slot', Value: 'a' }],
+      HealthCheckGracePeriodSeconds: '30', Tags: [{ Key: 'bluegreen:slot', Value: 'a' }], RepositoryName: 'shop/web', ImageTag: 'slot-a',
     };
-    expect(parseSlotServiceProperties(props)).toMatchObject({ containerPort: 8080, healthCheckGracePeriodSeconds: 30, assignPublicIp: false, tags: [{ key: 'bluegreen:slot', value: 'a' }] });
+    expect(parseSlotServiceProperties(props)).toMatchObject({ containerPort: 8080, healthCheckGracePeriodSeconds: 30, assignPublicIp: false, tags: [{ key: 'bluegreen:slot', value: 'a' }], repositoryName: 'shop/web', imageTag: 'slot-a' });
     expect(() => parseSlotServiceProperties({ ...props, ContainerPort: 'http', Subnets: [] })).toThrow(/ContainerPort must be an integer.*Subnets must be a non-empty list/);
+    expect(() => parseSlotServiceProperties({ ...props, RepositoryName: 'Shop Web', ImageTag: ':x' })).toThrow(/RepositoryName must be an ECR repository name.*ImageTag must be an image tag/);
   });
 });

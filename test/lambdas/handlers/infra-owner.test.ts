@@ -1,157 +1,249 @@
-import { CreateServiceCommand, DeleteServiceCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { CreateRuleCommand, DeleteRuleCommand, DescribeRulesCommand, ModifyRuleCommand, PriorityInUseException } from '@aws-sdk/client-elastic-load-balancing-v2';
+// The infra owner's contract (lambdas/README.md "Custom resources"), event by event, against the
+// AWS model. Whole stack operations (update, rollback, cleanup, faults) are in
+// test/lambdas/simulation/stack-updates.test.ts.
 import { CustomResourceResponse } from '../../../lambdas/adapters/cfn-response';
+import { ROUTE_RULE_TAG, WAIT_KEY } from '../../../lambdas/core/events';
 import { createInfraOwnerHandler } from '../../../lambdas/infra-owner/index';
-import { config, tg } from '../core/fixtures';
-import { aws, logCapture, resetAws } from './aws-mocks';
+import { AwsWorld } from '../../support/aws-model';
+import { createWorld } from '../../support/jest-world';
+import { ReleaseStack, seedReleaseStack } from '../../support/release-stack';
 
-const elb = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012';
-const PROD = `${elb}:listener/app/shop/abc/443`;
-const TEST = `${elb}:listener/app/shop/abc/8080`;
-const TEST2 = `${elb}:listener/app/shop/abc/8443`;
-const routesProps = { ProductionListenerArn: PROD, TestListenerArn: TEST, SlotATargetGroupArn: tg('a'), SlotBTargetGroupArn: tg('b') };
-const serviceProps = {
-  ClusterArn: config.clusterArn, ServiceName: 'shop-a', TaskDefinitionArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/shop:2', ContainerName: 'app',
-  ContainerPort: '8080', TargetGroupArn: tg('a'), Subnets: ['subnet-1'], SecurityGroups: ['sg-1'], HealthCheckGracePeriodSeconds: '60', Tags: [{ Key: 'bluegreen:slot', Value: 'a' }],
-};
+const STACK_ID = 'arn:aws:cloudformation:us-east-1:111122223333:stack/AppStack/0b0e4e6d-0000-4000-8000-000000000001';
+
+let world: AwsWorld;
+let stack: ReleaseStack;
+let sent: CustomResourceResponse[];
+let run: ReturnType<typeof createInfraOwnerHandler>;
+let requests = 0;
+
+beforeEach(() => {
+  world = createWorld();
+  stack = seedReleaseStack(world);
+  sent = [];
+  run = handler();
+});
+
+afterAll(() => {
+  AwsWorld.uninstall();
+  jest.useRealTimers();
+});
+
+function handler(over: Parameters<typeof createInfraOwnerHandler>[0] = {}) {
+  return createInfraOwnerHandler({
+    send: async (_url, response) => void sent.push(response),
+    sleep: async () => world.tick(),
+    pollIntervalMs: world.tickMs,
+    logSink: () => undefined,
+    ...over,
+  });
+}
 
 function cfnEvent(requestType: string, resourceType: string, props: object, extra: object = {}) {
+  requests += 1;
   return {
-    RequestType: requestType, ResponseURL: 'https://cloudformation-custom-resource-response.example/r', StackId: 'stack', RequestId: 'req-1',
-    LogicalResourceId: 'Routes', ResourceType: resourceType, ResourceProperties: { ServiceToken: 'arn', ...props }, ...extra,
+    RequestType: requestType, ResponseURL: 'https://cloudformation-custom-resource-response.example/r', StackId: STACK_ID, RequestId: `req-${requests}`,
+    LogicalResourceId: resourceType === 'Custom::BlueGreenRoutes' ? 'Routes' : 'SlotA', ResourceType: resourceType, ResourceProperties: { ServiceToken: 'arn', ...props }, ...extra,
   };
 }
 
-let sent: { url: string; response: CustomResourceResponse }[];
-let run: ReturnType<typeof createInfraOwnerHandler>;
-
-beforeEach(() => {
-  resetAws();
-  sent = [];
-  run = createInfraOwnerHandler({ logSink: logCapture().sink, send: async (url, response) => void sent.push({ url, response }) });
+const routesProps = () => ({
+  ProductionListenerArn: stack.ids.productionListenerArn,
+  TestListenerArn: stack.ids.testListenerArn,
+  SlotATargetGroupArn: stack.config.slots.a.targetGroupArn,
+  SlotBTargetGroupArn: stack.config.slots.b.targetGroupArn,
 });
 
-/** Listener rules as DescribeRules(ListenerArn) reports them: the slot rule plus the default. */
-function givenListener(listenerArn: string, slotRule: { arn: string; tg: string } | null) {
-  aws.elbv2.on(DescribeRulesCommand, { ListenerArn: listenerArn }).resolves({
-    Rules: [
-      ...(slotRule ? [{ RuleArn: slotRule.arn, Priority: '1', Actions: [{ Type: 'forward' as const, TargetGroupArn: slotRule.tg }] }] : []),
-      { RuleArn: `${listenerArn}/default`, Priority: 'default', IsDefault: true, Actions: [{ Type: 'fixed-response' as const }] },
-    ],
-  });
+/** Listeners on the seeded load balancer with no rule yet, and target groups for them. */
+function bareRoutesProps() {
+  const lb = stack.ids.loadBalancerArn;
+  const [a, b] = ['a', 'b'].map((s) => world.elbv2.addTargetGroup({ name: `fresh-${s}` }));
+  return { ProductionListenerArn: world.elbv2.addListener({ loadBalancerArn: lb, port: 81 }), TestListenerArn: world.elbv2.addListener({ loadBalancerArn: lb, port: 8081 }), SlotATargetGroupArn: a, SlotBTargetGroupArn: b };
+}
+
+const rulesOn = (listenerArn: string) => [...world.elbv2.rules.values()].filter((r) => r.listenerArn === listenerArn);
+const writes = (from: number) => world.callsSince(from).filter((c) => ['CreateRule', 'ModifyRule', 'DeleteRule'].includes(c.command)).map((c) => c.command);
+
+/** The seeded rules, tagged as the Create with RequestId `seed` made them. */
+function seededRoutes(): string {
+  for (const [arn, route] of [[stack.config.productionRuleArn, 'production'], [stack.config.testRuleArn, 'test']]) {
+    world.tags.put(arn, { [ROUTE_RULE_TAG.stack]: STACK_ID, [ROUTE_RULE_TAG.resource]: 'Routes', [ROUTE_RULE_TAG.route]: route, [ROUTE_RULE_TAG.generation]: 'seed' });
+  }
+  return 'bluegreen-routes:Routes:seed';
 }
 
 describe('Custom::BlueGreenRoutes', () => {
-  test('Create: production → slot a, test → slot b, ARNs as attributes', async () => {
-    aws.elbv2.on(CreateRuleCommand, { ListenerArn: PROD }).resolves({ Rules: [{ RuleArn: 'rule-prod' }] });
-    aws.elbv2.on(CreateRuleCommand, { ListenerArn: TEST }).resolves({ Rules: [{ RuleArn: 'rule-test' }] });
-    await run(cfnEvent('Create', 'Custom::BlueGreenRoutes', routesProps));
-    expect(aws.elbv2.commandCalls(CreateRuleCommand).map((c) => [c.args[0].input.ListenerArn, c.args[0].input.Actions?.[0].TargetGroupArn])).toEqual([[PROD, tg('a')], [TEST, tg('b')]]);
+  test('Create: production → slot a, test → slot b, each rule tagged with what it is, ARNs as attributes', async () => {
+    const props = bareRoutesProps();
+    await run(cfnEvent('Create', 'Custom::BlueGreenRoutes', props));
+    const [production] = rulesOn(props.ProductionListenerArn);
+    const [test] = rulesOn(props.TestListenerArn);
+    expect(world.elbv2.forwardTargets(production.arn)).toEqual([props.SlotATargetGroupArn]);
+    expect(world.elbv2.forwardTargets(test.arn)).toEqual([props.SlotBTargetGroupArn]);
+    expect(world.tags.of(production.arn)).toEqual({ [ROUTE_RULE_TAG.stack]: STACK_ID, [ROUTE_RULE_TAG.resource]: 'Routes', [ROUTE_RULE_TAG.route]: 'production', [ROUTE_RULE_TAG.generation]: `req-${requests}` });
     expect(sent).toEqual([{
-      url: 'https://cloudformation-custom-resource-response.example/r',
-      response: { Status: 'SUCCESS', Reason: 'OK', PhysicalResourceId: 'bluegreen-routes:Routes', StackId: 'stack', RequestId: 'req-1', LogicalResourceId: 'Routes', Data: { ProductionRuleArn: 'rule-prod', TestRuleArn: 'rule-test' } },
+      Status: 'SUCCESS', Reason: 'OK', PhysicalResourceId: `bluegreen-routes:Routes:req-${requests}`, StackId: STACK_ID, RequestId: `req-${requests}`, LogicalResourceId: 'Routes',
+      Data: { ProductionRuleArn: production.arn, TestRuleArn: test.arn },
     }]);
   });
 
-  test('Create: a taken priority fails clearly and removes the half-made pair', async () => {
-    aws.elbv2.on(CreateRuleCommand, { ListenerArn: PROD }).resolves({ Rules: [{ RuleArn: 'rule-prod' }] });
-    aws.elbv2.on(CreateRuleCommand, { ListenerArn: TEST }).rejects(new PriorityInUseException({ message: 'in use', $metadata: {} }));
-    aws.elbv2.on(DeleteRuleCommand).resolves({});
-    await run(cfnEvent('Create', 'Custom::BlueGreenRoutes', routesProps));
-    expect(aws.elbv2.commandCalls(DeleteRuleCommand)[0].args[0].input).toEqual({ RuleArn: 'rule-prod' });
-    expect(sent[0].response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'bluegreen-not-created:req-1', Reason: expect.stringMatching(/priority 1 on listener .*8080 is already used/) });
+  test('Create: a priority held by a rule that is not its own fails clearly and removes the half-made pair', async () => {
+    const props = { ...bareRoutesProps(), TestListenerArn: stack.ids.testListenerArn };
+    await run(cfnEvent('Create', 'Custom::BlueGreenRoutes', props));
+    expect(rulesOn(props.ProductionListenerArn)).toEqual([]);
+    expect(sent[0]).toMatchObject({ Status: 'FAILED', PhysicalResourceId: `bluegreen-not-created:req-${requests}`, Reason: expect.stringMatching(/priority 1 on listener .* is already used by another rule, and the test route needs it/) });
   });
 
   test('Update with the same listeners never moves a route, even after swaps', async () => {
-    givenListener(PROD, { arn: 'rule-prod', tg: tg('b') });
-    givenListener(TEST, { arn: 'rule-test', tg: tg('a') });
-    await run(cfnEvent('Update', 'Custom::BlueGreenRoutes', routesProps, { PhysicalResourceId: 'bluegreen-routes:Routes', OldResourceProperties: routesProps }));
-    expect(aws.elbv2.commandCalls(ModifyRuleCommand)).toHaveLength(0);
-    expect(aws.elbv2.commandCalls(CreateRuleCommand)).toHaveLength(0);
-    expect(sent[0].response).toMatchObject({ Status: 'SUCCESS', Data: { ProductionRuleArn: 'rule-prod', TestRuleArn: 'rule-test' } });
+    const physicalId = seededRoutes();
+    world.elbv2.setForward(stack.config.productionRuleArn, stack.config.slots.b.targetGroupArn);
+    world.elbv2.setForward(stack.config.testRuleArn, stack.config.slots.a.targetGroupArn);
+    const from = world.calls.length;
+    await run(cfnEvent('Update', 'Custom::BlueGreenRoutes', routesProps(), { PhysicalResourceId: physicalId, OldResourceProperties: routesProps() }));
+    expect(writes(from)).toEqual([]);
+    expect(sent[0]).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: physicalId, Data: { ProductionRuleArn: stack.config.productionRuleArn, TestRuleArn: stack.config.testRuleArn } });
   });
 
-  test('Update with a new test listener re-creates that rule on the same slot and removes the old one', async () => {
-    givenListener(PROD, { arn: 'rule-prod', tg: tg('b') });
-    givenListener(TEST, { arn: 'rule-test', tg: tg('a') });
-    aws.elbv2.on(CreateRuleCommand).resolves({ Rules: [{ RuleArn: 'rule-test-2' }] });
-    aws.elbv2.on(DeleteRuleCommand).resolves({});
-    await run(cfnEvent('Update', 'Custom::BlueGreenRoutes', { ...routesProps, TestListenerArn: TEST2 }, { PhysicalResourceId: 'bluegreen-routes:Routes', OldResourceProperties: routesProps }));
-    expect(aws.elbv2.commandCalls(CreateRuleCommand).map((c) => [c.args[0].input.ListenerArn, c.args[0].input.Actions?.[0].TargetGroupArn])).toEqual([[TEST2, tg('a')]]);
-    expect(aws.elbv2.commandCalls(DeleteRuleCommand)[0].args[0].input).toEqual({ RuleArn: 'rule-test' });
-    expect(sent[0].response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'bluegreen-routes:Routes', Data: { ProductionRuleArn: 'rule-prod', TestRuleArn: 'rule-test-2' } });
+  test('Update with a new test listener makes that rule on the same slot; the old rule stays on the old listener', async () => {
+    const physicalId = seededRoutes();
+    world.elbv2.setForward(stack.config.productionRuleArn, stack.config.slots.b.targetGroupArn);
+    world.elbv2.setForward(stack.config.testRuleArn, stack.config.slots.a.targetGroupArn);
+    const test2 = world.elbv2.addListener({ loadBalancerArn: stack.ids.loadBalancerArn, port: 8443 });
+    const from = world.calls.length;
+    await run(cfnEvent('Update', 'Custom::BlueGreenRoutes', { ...routesProps(), TestListenerArn: test2 }, { PhysicalResourceId: physicalId, OldResourceProperties: routesProps() }));
+    expect(writes(from)).toEqual(['CreateRule']);
+    const [created] = rulesOn(test2);
+    expect(world.elbv2.forwardTargets(created.arn)).toEqual([stack.config.slots.a.targetGroupArn]);
+    expect(world.elbv2.rules.has(stack.config.testRuleArn)).toBe(true);
+    expect(sent[0]).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: physicalId, Data: { ProductionRuleArn: stack.config.productionRuleArn, TestRuleArn: created.arn } });
   });
 
   test('Update refuses to guess the live slot when the production rule is gone', async () => {
-    givenListener(PROD, null);
-    givenListener(TEST, { arn: 'rule-test', tg: tg('a') });
-    await run(cfnEvent('Update', 'Custom::BlueGreenRoutes', { ...routesProps, ProductionListenerArn: `${PROD}x` }, { PhysicalResourceId: 'bluegreen-routes:Routes', OldResourceProperties: routesProps }));
-    expect(aws.elbv2.commandCalls(CreateRuleCommand)).toHaveLength(0);
-    expect(sent[0].response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'bluegreen-routes:Routes', Reason: expect.stringMatching(/live slot is unknown/) });
+    const physicalId = seededRoutes();
+    world.elbv2.commands.DeleteRule({ RuleArn: stack.config.productionRuleArn });
+    const from = world.calls.length;
+    await run(cfnEvent('Update', 'Custom::BlueGreenRoutes', routesProps(), { PhysicalResourceId: physicalId, OldResourceProperties: routesProps() }));
+    expect(writes(from)).toEqual([]);
+    expect(sent[0]).toMatchObject({ Status: 'FAILED', PhysicalResourceId: physicalId, Reason: expect.stringMatching(/live slot is unknown and no route was changed/) });
   });
 
-  test('Delete removes both rules; missing rules and listeners are fine', async () => {
-    givenListener(PROD, { arn: 'rule-prod', tg: tg('a') });
-    aws.elbv2.on(DescribeRulesCommand, { ListenerArn: TEST }).rejects(Object.assign(new Error('gone'), { name: 'ListenerNotFoundException' }));
-    aws.elbv2.on(DeleteRuleCommand).resolves({});
-    await run(cfnEvent('Delete', 'Custom::BlueGreenRoutes', routesProps, { PhysicalResourceId: 'bluegreen-routes:Routes' }));
-    expect(aws.elbv2.commandCalls(DeleteRuleCommand).map((c) => c.args[0].input.RuleArn)).toEqual(['rule-prod']);
-    expect(sent[0].response.Status).toBe('SUCCESS');
+  test('Update during a weighted shift changes nothing and says to retry after the release', async () => {
+    const physicalId = seededRoutes();
+    world.elbv2.commands.ModifyRule({ RuleArn: stack.config.productionRuleArn, Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: stack.config.slots.a.targetGroupArn, Weight: 90 }, { TargetGroupArn: stack.config.slots.b.targetGroupArn, Weight: 10 }] } }] });
+    const from = world.calls.length;
+    await run(cfnEvent('Update', 'Custom::BlueGreenRoutes', { ...routesProps(), TestListenerArn: world.elbv2.addListener({ loadBalancerArn: stack.ids.loadBalancerArn, port: 8443 }) }, { PhysicalResourceId: physicalId, OldResourceProperties: routesProps() }));
+    expect(writes(from)).toEqual([]);
+    expect(sent[0]).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/weighted shift is under way.*retry the deploy once the release has finished/) });
   });
+
+  test('Delete removes its own rules only; a missing listener is fine', async () => {
+    const physicalId = seededRoutes();
+    const foreign = world.elbv2.commands.CreateRule({ ListenerArn: stack.ids.productionListenerArn, Priority: 7, Conditions: [{ Field: 'path-pattern', Values: ['/x'] }], Actions: [{ Type: 'forward', TargetGroupArn: stack.config.slots.a.targetGroupArn }] }) as { Rules: { RuleArn: string }[] };
+    world.elbv2.deleteListener(stack.ids.testListenerArn);
+    await run(cfnEvent('Delete', 'Custom::BlueGreenRoutes', routesProps(), { PhysicalResourceId: physicalId }));
+    expect(rulesOn(stack.ids.productionListenerArn).map((r) => r.arn)).toEqual([foreign.Rules[0].RuleArn]);
+    expect(sent[0].Status).toBe('SUCCESS');
+  });
+});
+
+const serviceProps = (over: object = {}) => ({
+  ClusterArn: stack.config.clusterArn, ServiceName: 'app-slot-c', TaskDefinitionArn: world.ecs.service(stack.config.slots.a.serviceArn).taskDefinition, ContainerName: 'app',
+  ContainerPort: '8080', TargetGroupArn: stack.config.slots.a.targetGroupArn, Subnets: ['subnet-1'], SecurityGroups: ['sg-1'], HealthCheckGracePeriodSeconds: '60',
+  Tags: [{ Key: 'bluegreen:slot', Value: 'a' }], RepositoryName: stack.config.repositoryName, ImageTag: 'slot-a', ...over,
 });
 
 describe('Custom::BlueGreenSlotService', () => {
   test('Create makes an empty service and returns its ARN', async () => {
-    aws.ecs.on(CreateServiceCommand).resolves({ service: { serviceArn: config.slots.a.serviceArn, serviceName: 'shop-a' } });
-    await run(cfnEvent('Create', 'Custom::BlueGreenSlotService', serviceProps));
-    expect(aws.ecs.commandCalls(CreateServiceCommand)[0].args[0].input).toMatchObject({ desiredCount: 0, serviceName: 'shop-a', clientToken: 'req-1' });
-    expect(sent[0].response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: config.slots.a.serviceArn, Data: { ServiceArn: config.slots.a.serviceArn, ServiceName: 'shop-a' } });
+    await run(cfnEvent('Create', 'Custom::BlueGreenSlotService', serviceProps()));
+    const service = world.ecs.service('app-slot-c');
+    expect(service).toMatchObject({ desiredCount: 0, status: 'ACTIVE', circuitBreaker: { enable: true, rollback: true } });
+    expect(sent[0]).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: service.arn, Data: { ServiceArn: service.arn, ServiceName: 'app-slot-c' } });
   });
 
-  test('Update changes the task definition but never the desired count', async () => {
-    aws.ecs.on(UpdateServiceCommand).resolves({});
-    await run(cfnEvent('Update', 'Custom::BlueGreenSlotService', { ...serviceProps, TaskDefinitionArn: `${serviceProps.TaskDefinitionArn}0` }, { PhysicalResourceId: config.slots.a.serviceArn, OldResourceProperties: serviceProps }));
-    const input = aws.ecs.commandCalls(UpdateServiceCommand)[0].args[0].input;
-    expect(input).not.toHaveProperty('desiredCount');
-    expect(input).not.toHaveProperty('forceNewDeployment');
-    expect(input.taskDefinition).toBe(`${serviceProps.TaskDefinitionArn}0`);
-    expect(sent[0].response.Status).toBe('SUCCESS');
+  test('Update applies a new task definition but never a desired count', async () => {
+    const arn = stack.config.slots.a.serviceArn;
+    const props = serviceProps({ ServiceName: 'app-slot-a' });
+    const next = world.ecs.registerTaskDefinition({ family: 'app-slot-a', image: `${stack.ids.repositoryUri}:slot-a` });
+    const from = world.calls.length;
+    await run(cfnEvent('Update', 'Custom::BlueGreenSlotService', { ...props, TaskDefinitionArn: next }, { PhysicalResourceId: arn, OldResourceProperties: props }));
+    const [update] = world.callsSince(from, { command: 'UpdateService' });
+    expect(update.input).toEqual({ cluster: stack.config.clusterArn, service: arn, taskDefinition: next });
+    expect(world.ecs.service(arn)).toMatchObject({ taskDefinition: next, desiredCount: 0 });
+    expect(sent[0].Status).toBe('SUCCESS');
   });
 
   test('Update refuses to replace the service', async () => {
-    await run(cfnEvent('Update', 'Custom::BlueGreenSlotService', { ...serviceProps, ServiceName: 'shop-a2' }, { PhysicalResourceId: config.slots.a.serviceArn, OldResourceProperties: serviceProps }));
-    expect(aws.ecs.calls()).toHaveLength(0);
-    expect(sent[0].response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: config.slots.a.serviceArn, Reason: expect.stringMatching(/would replace slot service shop-a/) });
+    const from = world.calls.length;
+    await run(cfnEvent('Update', 'Custom::BlueGreenSlotService', serviceProps({ ServiceName: 'app-slot-a2' }), { PhysicalResourceId: stack.config.slots.a.serviceArn, OldResourceProperties: serviceProps({ ServiceName: 'app-slot-a' }) }));
+    expect(world.callsSince(from)).toEqual([]);
+    expect(sent[0]).toMatchObject({ Status: 'FAILED', PhysicalResourceId: stack.config.slots.a.serviceArn, Reason: expect.stringMatching(/would replace slot service app-slot-a/) });
   });
 
-  test('Delete scales to 0 and force-deletes; a never-created service is a no-op', async () => {
-    aws.ecs.on(UpdateServiceCommand).resolves({});
-    aws.ecs.on(DeleteServiceCommand).resolves({});
-    await run(cfnEvent('Delete', 'Custom::BlueGreenSlotService', serviceProps, { PhysicalResourceId: config.slots.a.serviceArn }));
-    expect(aws.ecs.commandCalls(UpdateServiceCommand)[0].args[0].input).toEqual({ cluster: 'shop', service: config.slots.a.serviceArn, desiredCount: 0 });
-    expect(aws.ecs.commandCalls(DeleteServiceCommand)[0].args[0].input).toMatchObject({ force: true });
+  test('Delete scales to 0, force-deletes and answers once the service is gone; a never-created service is a no-op', async () => {
+    const arn = stack.config.slots.a.serviceArn;
+    world.ecs.runNow(arn, stack.build('v1').digest, 2);
+    await run(cfnEvent('Delete', 'Custom::BlueGreenSlotService', serviceProps(), { PhysicalResourceId: arn }));
+    expect(world.ecs.service(arn).status).toBe('INACTIVE');
+    expect(sent[0]).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: arn });
+    const from = world.calls.length;
     await run(cfnEvent('Delete', 'Custom::BlueGreenSlotService', {}, { PhysicalResourceId: 'bluegreen-not-created:req-0' }));
-    expect(aws.ecs.calls()).toHaveLength(2);
-    expect(sent.map((s) => s.response.Status)).toEqual(['SUCCESS', 'SUCCESS']);
+    expect(world.callsSince(from)).toEqual([]);
+    expect(sent.map((s) => s.Status)).toEqual(['SUCCESS', 'SUCCESS']);
+  });
+
+  test('a wait that nears the end of the invocation is handed on with its state, and the next invocation answers', async () => {
+    const arn = stack.config.slots.a.serviceArn;
+    world.ecs.runNow(arn, stack.build('v1').digest, 2);
+    world.ecs.timing = { ...world.ecs.timing, drainTicks: 20 };
+    const handedOn: Record<string, unknown>[] = [];
+    run = handler({ continueLater: async (event) => void handedOn.push(event) });
+    const event = cfnEvent('Delete', 'Custom::BlueGreenSlotService', serviceProps(), { PhysicalResourceId: arn });
+    const deadline = world.now() + 60_000;
+    await run(event, { getRemainingTimeInMillis: () => deadline - world.now() });
+    expect(sent).toEqual([]);
+    expect(handedOn).toEqual([{ ...event, [WAIT_KEY]: { startedAt: expect.any(Number), state: { phase: 'deleting' } } }]);
+    world.tick(20);
+    await run(handedOn[0]);
+    expect(sent[0]).toMatchObject({ Status: 'SUCCESS', RequestId: event.RequestId });
+  });
+
+  test('a wait past maxWaitMs is answered FAILED, saying what it waited for', async () => {
+    const arn = stack.config.slots.a.serviceArn;
+    world.ecs.runNow(arn, stack.build('v1').digest, 2);
+    world.ecs.timing = { ...world.ecs.timing, drainTicks: 100 };
+    run = handler({ maxWaitMs: 5 * 60_000 });
+    await run(cfnEvent('Delete', 'Custom::BlueGreenSlotService', serviceProps(), { PhysicalResourceId: arn }));
+    expect(sent[0]).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/service app-slot-a is DRAINING: its tasks are still stopping, still after 5 min/) });
   });
 });
 
 describe('answering CloudFormation', () => {
   test.each([
-    ['an unknown resource type', cfnEvent('Create', 'Custom::Nope', {}), /unknown resource type Custom::Nope/],
-    ['an unknown request type', cfnEvent('Upsert', 'Custom::BlueGreenRoutes', routesProps), /RequestType must be Create, Update or Delete/],
-    ['invalid properties', cfnEvent('Create', 'Custom::BlueGreenSlotService', { ...serviceProps, Subnets: 'subnet-1' }), /Subnets must be a non-empty list/],
+    ['an unknown resource type', () => cfnEvent('Create', 'Custom::Nope', {}), /unknown resource type Custom::Nope/],
+    ['an unknown request type', () => cfnEvent('Upsert', 'Custom::BlueGreenRoutes', routesProps()), /RequestType must be Create, Update or Delete/],
+    ['invalid properties', () => cfnEvent('Create', 'Custom::BlueGreenSlotService', serviceProps({ Subnets: 'subnet-1' })), /Subnets must be a non-empty list/],
+    ['a slot service without its repository', () => cfnEvent('Create', 'Custom::BlueGreenSlotService', serviceProps({ RepositoryName: undefined })), /RepositoryName/],
+    ['a malformed hand-over', () => ({ ...cfnEvent('Delete', 'Custom::BlueGreenSlotService', serviceProps(), { PhysicalResourceId: stack.config.slots.a.serviceArn }), [WAIT_KEY]: { startedAt: 'now' } }), /BlueGreenWait must be/],
   ])('%s gets a FAILED response', async (_n, event, reason) => {
-    await run(event);
+    await run(event());
     expect(sent).toHaveLength(1);
-    expect(sent[0].response).toMatchObject({ Status: 'FAILED', RequestId: 'req-1', Reason: expect.stringMatching(reason) });
+    expect(sent[0]).toMatchObject({ Status: 'FAILED', RequestId: `req-${requests}`, Reason: expect.stringMatching(reason) });
   });
 
   test('a slow operation is answered before the function times out', async () => {
-    aws.ecs.on(CreateServiceCommand).callsFake(() => new Promise(() => undefined));
-    run = createInfraOwnerHandler({ logSink: logCapture().sink, answerMarginMs: 1000, send: async (url, response) => void sent.push({ url, response }) });
-    await run(cfnEvent('Create', 'Custom::BlueGreenSlotService', serviceProps), { getRemainingTimeInMillis: () => 1050 });
-    expect(sent[0].response).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/did not finish within 0 s/) });
+    world.extend('ecs', 'CreateService', () => new Promise(() => undefined));
+    run = handler({ answerMarginMs: 1000 });
+    await run(cfnEvent('Create', 'Custom::BlueGreenSlotService', serviceProps()), { getRemainingTimeInMillis: () => 1050 });
+    expect(sent[0]).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/did not finish within 0 s/) });
+  });
+
+  test('a hand-over that cannot be made is answered FAILED', async () => {
+    const arn = stack.config.slots.a.serviceArn;
+    world.ecs.runNow(arn, stack.build('v1').digest, 2);
+    world.ecs.timing = { ...world.ecs.timing, drainTicks: 20 };
+    run = handler({ continueLater: async () => { throw new Error('TooManyRequestsException: Rate exceeded'); } });
+    const deadline = world.now() + 30_000;
+    await run(cfnEvent('Delete', 'Custom::BlueGreenSlotService', serviceProps(), { PhysicalResourceId: arn }), { getRemainingTimeInMillis: () => deadline - world.now() });
+    expect(sent[0]).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/Rate exceeded/) });
   });
 
   test('an event without a ResponseURL cannot be answered and does not throw', async () => {
@@ -160,7 +252,7 @@ describe('answering CloudFormation', () => {
   });
 
   test('a failure to send the response is rethrown', async () => {
-    run = createInfraOwnerHandler({ logSink: logCapture().sink, send: async () => { throw new Error('HTTP 403'); } });
+    run = handler({ send: async () => { throw new Error('HTTP 403'); } });
     await expect(run(cfnEvent('Create', 'Custom::Nope', {}))).rejects.toThrow('HTTP 403');
   });
 });

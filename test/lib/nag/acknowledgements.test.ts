@@ -29,6 +29,11 @@ const EXPECTED: Record<string, { rules: string[]; scope: RegExp; reason: RegExp 
     scope: /wildcard ARNs the construct lists/,
     reason: /listener rules of its own two listeners.*objects of its artifact bucket.*versions of its own functions.*own build project/s,
   },
+  tagScopedRuleWrites: {
+    rules: ['AwsSolutions-IAM5'],
+    scope: /conditioned on the bluegreen:stack and bluegreen:resource tags/,
+    reason: /resource and request tag conditions.*rollback of such a move needs no rule written/s,
+  },
   containerEnvironment: {
     rules: ['AwsSolutions-ECS2'],
     scope: /slot task definitions/,
@@ -123,12 +128,12 @@ describe('cdk-nag acknowledgements', () => {
     }
   });
 
-  test('they stay under ten rule ids per pack, in thirteen decisions in all', () => {
+  test('they stay under ten rule ids per pack, in fourteen decisions in all', () => {
     const rulesPerPack = Object.fromEntries(
       PACKS.map((p) => [p.name, new Set(Object.values(TABLE).flatMap((e) => e.rules.map((r) => r.replace(/\[.*$/, '')).filter((r) => packOf(r) === p.name))).size]),
     );
     expect(rulesPerPack).toEqual({ AwsSolutions: 3, 'NIST.800.53.R5': 7, 'PCI.DSS.321': 8, 'HIPAA.Security': 7 });
-    expect(Object.keys(TABLE)).toHaveLength(13);
+    expect(Object.keys(TABLE)).toHaveLength(14);
   });
 
   test('every acknowledgement the construct records comes from the table and names one of its rules', () => {

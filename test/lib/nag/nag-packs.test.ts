@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, ArnFormat, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -60,6 +60,22 @@ describe('the nag runner', () => {
     // THEN the "*" finding of that policy is reported, and nothing else is
     expect(findings.AwsSolutions.map((f) => `${f.ruleId} ${f.path}`)).toEqual([
       'AwsSolutions-IAM5[Resource::*] Minimal/Release/Swap/Role/DefaultPolicy/Resource',
+    ]);
+  });
+
+  test('the listener-rule wildcard is acknowledged only on statements that require both rule tags', () => {
+    // GIVEN the swap role also gets DeleteRule on every rule, conditioned on one of the two tags only
+    const { stack, construct }: Configuration = minimalConfiguration();
+    construct.swapFunction.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['elasticloadbalancing:DeleteRule'],
+      resources: [stack.formatArn({ service: 'elasticloadbalancing', resource: 'listener-rule', resourceName: 'app/*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME })],
+      conditions: { StringEquals: { 'aws:ResourceTag/bluegreen:stack': stack.stackId } },
+    }));
+    // WHEN the packs run
+    const findings = allNagFindings(stack);
+    // THEN that wildcard is reported on the swap role, and the infra owner's tag-scoped one is not
+    expect(findings.AwsSolutions.map((f) => `${f.ruleId} ${f.path}`)).toEqual([
+      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:elasticloadbalancing.*listener-rule\/app\/\*\] Minimal\/Release\/Swap\/Role\/DefaultPolicy\/Resource$/),
     ]);
   });
 });

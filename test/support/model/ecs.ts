@@ -76,6 +76,8 @@ export interface TaskState {
   ip: string;
   az: string;
   port: number;
+  /** The target group ECS registered the task in (its service's load balancer when it launched). */
+  targetGroupArn: string | null;
   launchTick: number;
   runningTick?: number;
   stopTick?: number;
@@ -161,14 +163,11 @@ export class EcsModel implements ServiceModel {
       .map((t) => t.digest);
   }
 
-  /** Targets registered in a target group: the RUNNING tasks of services attached to it. */
+  /** Targets registered in a target group: the RUNNING tasks ECS registered there when they launched. */
   targetsOf(targetGroupArn: string): { ip: string; port: number; az: string; health: TargetHealthState; task: TaskState }[] {
-    const services = [...this.services.values()].filter((s) => s.loadBalancers.some((l) => l.targetGroupArn === targetGroupArn));
-    return services.flatMap((s) =>
-      [...this.tasks.values()]
-        .filter((t) => t.serviceArn === s.arn && t.lastStatus === 'RUNNING')
-        .map((t) => ({ ip: t.ip, port: t.port, az: t.az, health: t.health, task: t })),
-    );
+    return [...this.tasks.values()]
+      .filter((t) => t.targetGroupArn === targetGroupArn && t.lastStatus === 'RUNNING')
+      .map((t) => ({ ip: t.ip, port: t.port, az: t.az, health: t.health, task: t }));
   }
 
   /** Steady in the sense DeployGreen and Swap check: one COMPLETED deployment, all desired tasks healthy. */
@@ -240,6 +239,9 @@ export class EcsModel implements ServiceModel {
           }
         }
       }
+      // "After all tasks have transitioned to either STOPPING or STOPPED status, the service status
+      // moves from DRAINING to INACTIVE" (Amazon ECS API Reference, DeleteService).
+      if (svc.status === 'DRAINING' && tasks.every((t) => t.lastStatus === 'STOPPED')) svc.status = 'INACTIVE';
       if (svc.status !== 'ACTIVE') continue;
       const primary = svc.deployments[0];
       // Circuit breaker.
@@ -330,6 +332,7 @@ export class EcsModel implements ServiceModel {
       ip: `10.0.${(n >> 8) & 255}.${n & 255}`,
       az: n % 2 ? 'us-east-1a' : 'us-east-1b',
       port: svc.loadBalancers[0]?.containerPort ?? td.containerPort,
+      targetGroupArn: svc.loadBalancers[0]?.targetGroupArn ?? null,
       launchTick: this.world.tickCount,
       createdAt: this.world.now(),
     };
@@ -395,6 +398,23 @@ export class EcsModel implements ServiceModel {
     return candidates[0];
   }
 
+  /**
+   * The target group must exist and be attached to a load balancer through a listener rule, or ECS
+   * answers "The target group … does not have an associated load balancer" (CreateService,
+   * UpdateService); aws-cdk-lib makes an ECS service depend on its target group's
+   * `loadBalancerAttached` for this reason (aws-elasticloadbalancingv2 TargetGroupBase).
+   */
+  private checkLoadBalancers(loadBalancers: { targetGroupArn: string }[]): void {
+    for (const lb of loadBalancers) {
+      if (!this.world.elbv2.targetGroups.has(lb.targetGroupArn)) {
+        throw err('InvalidParameterException', `Unable to assume role and validate the specified targetGroupArn. Please verify that the ECS service role being passed has the proper permissions.`);
+      }
+      if (this.world.elbv2.loadBalancersOf(lb.targetGroupArn).length === 0) {
+        throw err('InvalidParameterException', `The target group with targetGroupArn ${lb.targetGroupArn} does not have an associated load balancer.`);
+      }
+    }
+  }
+
   private cluster(ref: string | undefined): string {
     const name = ref ? arnResourceName(ref) : 'default';
     const arn = [...this.clusters].find((c) => c === ref || arnResourceName(c) === name);
@@ -429,11 +449,7 @@ export class EcsModel implements ServiceModel {
       const existing = [...this.services.values()].find((s) => s.clusterArn === clusterArn && s.name === input.serviceName);
       if (existing && existing.status !== 'INACTIVE') throw err('InvalidParameterException', 'Creation of service was not idempotent.');
       const td = this.taskDefinition(input.taskDefinition);
-      for (const lb of input.loadBalancers ?? []) {
-        if (!this.world.elbv2.targetGroups.has(lb.targetGroupArn)) {
-          throw err('InvalidParameterException', `Unable to assume role and validate the specified targetGroupArn. Please verify that the ECS service role being passed has the proper permissions.`);
-        }
-      }
+      this.checkLoadBalancers(input.loadBalancers ?? []);
       const arn = `arn:aws:ecs:${this.world.region}:${this.world.account}:service/${arnResourceName(clusterArn)}/${input.serviceName}`;
       if (existing) this.services.delete(existing.arn);
       const svc: ServiceState = {
@@ -465,6 +481,7 @@ export class EcsModel implements ServiceModel {
       forceNewDeployment?: boolean;
       networkConfiguration?: unknown;
       healthCheckGracePeriodSeconds?: number;
+      loadBalancers?: { targetGroupArn: string; containerName: string; containerPort: number }[];
     }): UpdateServiceCommandOutput => {
       const svc = this.findService(input.cluster, input.service);
       if (svc.status !== 'ACTIVE') throw err('ServiceNotActiveException', 'Service was not ACTIVE.');
@@ -475,7 +492,12 @@ export class EcsModel implements ServiceModel {
       const networkChanged =
         input.networkConfiguration !== undefined &&
         JSON.stringify(input.networkConfiguration) !== JSON.stringify(svc.networkConfiguration);
-      const newDeployment = Boolean(input.forceNewDeployment) || (td !== undefined && td.arn !== svc.taskDefinition) || networkChanged;
+      if (input.loadBalancers) this.checkLoadBalancers(input.loadBalancers);
+      // "When you add, update, or remove a load balancer configuration, Amazon ECS starts new tasks
+      // with the updated Elastic Load Balancing configuration" (Amazon ECS API Reference, UpdateService).
+      const loadBalancersChanged = input.loadBalancers !== undefined && JSON.stringify(input.loadBalancers) !== JSON.stringify(svc.loadBalancers);
+      const newDeployment = Boolean(input.forceNewDeployment) || (td !== undefined && td.arn !== svc.taskDefinition) || networkChanged || loadBalancersChanged;
+      if (input.loadBalancers) svc.loadBalancers = input.loadBalancers.map((l) => ({ ...l }));
       if (input.desiredCount !== undefined) svc.desiredCount = input.desiredCount;
       if (td) svc.taskDefinition = td.arn;
       if (input.networkConfiguration !== undefined) svc.networkConfiguration = input.networkConfiguration;
@@ -493,12 +515,26 @@ export class EcsModel implements ServiceModel {
       if (svc.desiredCount > 0 && !input.force) {
         throw err('InvalidParameterException', 'The service cannot be stopped while it is scaled above 0.');
       }
+      // The service stays DRAINING until its tasks have stopped (see step()).
       svc.status = 'DRAINING';
       svc.desiredCount = 0;
       for (const t of this.liveTasks(svc.arn)) this.stopTask(t, 'Service deleted');
-      const shape = this.serviceShape(svc, false);
-      svc.status = 'INACTIVE';
-      return { service: shape, $metadata: {} };
+      if ([...this.tasks.values()].every((t) => t.serviceArn !== svc.arn || t.lastStatus === 'STOPPED')) svc.status = 'INACTIVE';
+      return { service: this.serviceShape(svc, false), $metadata: {} };
+    },
+
+    // "You can't delete a cluster that contains services" (ClusterContainsServicesException) or
+    // "that has active tasks" (ClusterContainsTasksException), Amazon ECS API Reference, DeleteCluster.
+    DeleteCluster: (input: { cluster: string }) => {
+      const clusterArn = this.cluster(input.cluster);
+      if ([...this.services.values()].some((s) => s.clusterArn === clusterArn && s.status !== 'INACTIVE')) {
+        throw err('ClusterContainsServicesException', 'The Cluster cannot be deleted while Services are active.');
+      }
+      if ([...this.tasks.values()].some((t) => t.clusterArn === clusterArn && t.lastStatus !== 'STOPPED')) {
+        throw err('ClusterContainsTasksException', 'The Cluster cannot be deleted while Tasks are active.');
+      }
+      this.clusters.delete(clusterArn);
+      return { cluster: { clusterArn, status: 'INACTIVE' } };
     },
 
     DescribeServices: (input: { cluster?: string; services: string[]; include?: string[] }): DescribeServicesCommandOutput => {

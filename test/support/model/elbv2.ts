@@ -101,6 +101,39 @@ export class Elbv2Model implements ServiceModel {
       .map((t) => t.TargetGroupArn!);
   }
 
+  /** The load balancers a target group is attached to: those whose listener rules forward to it. */
+  loadBalancersOf(targetGroupArn: string): string[] {
+    const lbs = new Set<string>();
+    for (const r of this.rules.values()) {
+      if (this.forwardTargets(r.arn).includes(targetGroupArn)) lbs.add(this.listeners.get(r.listenerArn)!.loadBalancerArn);
+    }
+    return [...lbs];
+  }
+
+  /** Removes a listener and its rules (DeleteListener, or CloudFormation deleting a replaced listener). */
+  deleteListener(listenerArn: string): void {
+    if (!this.listeners.delete(listenerArn)) throw err('ListenerNotFoundException', 'One or more listeners not found');
+    for (const r of [...this.rules.values()]) {
+      if (r.listenerArn === listenerArn) {
+        this.rules.delete(r.arn);
+        this.world.tags.remove(r.arn);
+      }
+    }
+  }
+
+  /**
+   * DeleteTargetGroup: "You can delete a target group if it is not referenced by any actions"
+   * (Elastic Load Balancing API Reference, DeleteTargetGroup); otherwise ResourceInUse.
+   */
+  deleteTargetGroup(targetGroupArn: string): void {
+    if (!this.targetGroups.has(targetGroupArn)) throw err('TargetGroupNotFoundException', 'One or more target groups not found');
+    if ([...this.rules.values()].some((r) => this.forwardTargets(r.arn).includes(targetGroupArn))) {
+      throw err('ResourceInUseException', `Target group '${targetGroupArn}' is currently in use by a listener or a rule`);
+    }
+    this.targetGroups.delete(targetGroupArn);
+    this.world.tags.remove(targetGroupArn);
+  }
+
   /** Test shortcut: point a rule at one target group without going through the API. */
   setForward(ruleArn: string, targetGroupArn: string): void {
     const rule = this.rules.get(ruleArn);
@@ -142,16 +175,23 @@ export class Elbv2Model implements ServiceModel {
     ModifyRule: (input: { RuleArn: string; Actions?: Action[]; Conditions?: RuleCondition[] }): ModifyRuleOutput => {
       const rule = this.rules.get(input.RuleArn);
       if (!rule) throw err('RuleNotFoundException', 'One or more rules not found');
-      if (input.Actions) rule.actions = this.normaliseActions(input.Actions);
+      if (input.Actions) {
+        const actions = this.normaliseActions(input.Actions);
+        this.checkAssociation(this.listeners.get(rule.listenerArn)!, actions, rule.arn);
+        rule.actions = actions;
+      }
       if (input.Conditions) rule.conditions = normaliseConditions(input.Conditions);
       return { Rules: [this.ruleShape(rule)] };
     },
 
+    // CreateRule has no idempotency token (Elastic Load Balancing API Reference, CreateRule): a
+    // retried request whose first attempt took effect gets PriorityInUse.
     CreateRule: (input: {
       ListenerArn: string;
       Priority: number;
       Conditions: RuleCondition[];
       Actions: Action[];
+      Tags?: { Key: string; Value?: string }[];
     }): CreateRuleOutput => {
       const listener = this.listeners.get(input.ListenerArn);
       if (!listener) throw err('ListenerNotFoundException', 'One or more listeners not found');
@@ -161,20 +201,37 @@ export class Elbv2Model implements ServiceModel {
       const taken = [...this.rules.values()].some((r) => r.listenerArn === listener.arn && r.priority === input.Priority);
       if (taken) throw err('PriorityInUseException', `Priority '${input.Priority}' is currently in use`);
       if (!input.Conditions?.length) throw err('ValidationError', 'A rule must have at least one condition');
+      const actions = this.normaliseActions(input.Actions);
+      this.checkAssociation(listener, actions);
+      const tags = tagMap(input.Tags ?? []);
       const arn = `${listener.arn.replace(':listener/', ':listener-rule/')}/${this.ids.hex(16)}`;
       const rule: RuleState = {
         arn,
         listenerArn: listener.arn,
         priority: input.Priority,
         conditions: normaliseConditions(input.Conditions),
-        actions: this.normaliseActions(input.Actions),
+        actions,
       };
       this.rules.set(arn, rule);
+      if (Object.keys(tags).length > 0) this.world.tags.put(arn, tags);
       return { Rules: [this.ruleShape(rule)] };
     },
 
     DeleteRule: (input: { RuleArn: string }) => {
       if (!this.rules.delete(input.RuleArn)) throw err('RuleNotFoundException', 'One or more rules not found');
+      this.world.tags.remove(input.RuleArn);
+      return {};
+    },
+
+    // AddTags / DescribeTags: up to 20 resources a call, 50 tags a resource; an unknown ARN is an
+    // error named after its type (Elastic Load Balancing API Reference, AddTags and DescribeTags).
+    AddTags: (input: { ResourceArns: string[]; Tags: { Key: string; Value?: string }[] }) => {
+      if (!input.Tags?.length) throw err('ValidationError', 'Tags must contain at least one tag');
+      const tags = tagMap(input.Tags);
+      for (const arn of this.checkArns(input.ResourceArns)) {
+        if (Object.keys({ ...this.world.tags.of(arn), ...tags }).length > 50) throw err('TooManyTagsException', "You've reached the limit on the number of tags for this resource.");
+      }
+      for (const arn of input.ResourceArns) this.world.tags.put(arn, tags);
       return {};
     },
 
@@ -229,12 +286,42 @@ export class Elbv2Model implements ServiceModel {
     },
 
     DescribeTags: (input: { ResourceArns: string[] }): DescribeTagsOutput => ({
-      TagDescriptions: input.ResourceArns.map((arn) => ({
+      TagDescriptions: this.checkArns(input.ResourceArns).map((arn) => ({
         ResourceArn: arn,
         Tags: Object.entries(this.world.tags.of(arn)).map(([Key, Value]) => ({ Key, Value })),
       })),
     }),
   };
+
+  // ---- checks ----------------------------------------------------------------------------------
+
+  /**
+   * A target group serves one load balancer: "Load balancers per target group: 1" (Quotas for your
+   * Application Load Balancers), and "you can specify the same target group in multiple listeners,
+   * but these listeners must belong to the same Application Load Balancer" (Create a target group
+   * for your Application Load Balancer). Forwarding to one attached elsewhere is
+   * TargetGroupAssociationLimit (CreateRule and ModifyRule errors).
+   */
+  private checkAssociation(listener: ListenerState, actions: Action[], ruleArn?: string): void {
+    for (const a of actions) {
+      for (const g of a.ForwardConfig?.TargetGroups ?? []) {
+        const elsewhere = [...this.rules.values()].some(
+          (r) => r.arn !== ruleArn && this.forwardTargets(r.arn).includes(g.TargetGroupArn!) && this.listeners.get(r.listenerArn)!.loadBalancerArn !== listener.loadBalancerArn,
+        );
+        if (elsewhere) throw err('TargetGroupAssociationLimitException', "You've reached the limit on the number of load balancers per target group.");
+      }
+    }
+  }
+
+  private checkArns(arns: string[] | undefined): string[] {
+    if (!arns?.length || arns.length > 20) throw err('ValidationError', 'ResourceArns must contain between 1 and 20 items');
+    for (const arn of arns) {
+      if (arn.includes(':listener-rule/') && !this.rules.has(arn)) throw err('RuleNotFoundException', 'One or more rules not found');
+      if (arn.includes(':targetgroup/') && !this.targetGroups.has(arn)) throw err('TargetGroupNotFoundException', 'One or more target groups not found');
+      if (arn.includes(':listener/') && !this.listeners.has(arn)) throw err('ListenerNotFoundException', 'One or more listeners not found');
+    }
+    return arns;
+  }
 
   // ---- shapes ----------------------------------------------------------------------------------
 
@@ -275,10 +362,7 @@ export class Elbv2Model implements ServiceModel {
   }
 
   private targetGroupShape(t: TargetGroupState): TargetGroup {
-    const lbs = new Set<string>();
-    for (const r of this.rules.values()) {
-      if (this.forwardTargets(r.arn).includes(t.arn)) lbs.add(this.listeners.get(r.listenerArn)!.loadBalancerArn);
-    }
+    const lbs = this.loadBalancersOf(t.arn);
     return {
       TargetGroupArn: t.arn,
       TargetGroupName: t.name,
@@ -294,12 +378,22 @@ export class Elbv2Model implements ServiceModel {
       UnhealthyThresholdCount: 2,
       HealthCheckPath: t.healthCheckPath,
       Matcher: { HttpCode: '200' },
-      LoadBalancerArns: [...lbs],
+      LoadBalancerArns: lbs,
       TargetType: 'ip',
       ProtocolVersion: 'HTTP1',
       IpAddressType: 'ipv4',
     };
   }
+}
+
+function tagMap(tags: { Key: string; Value?: string }[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of tags) {
+    if (t.Key in out) throw err('DuplicateTagKeysException', 'A tag key was specified more than once.');
+    out[t.Key] = t.Value ?? '';
+  }
+  if (Object.keys(out).length > 50) throw err('TooManyTagsException', "You've reached the limit on the number of tags for this resource.");
+  return out;
 }
 
 export function forward(targetGroupArn: string): Action {

@@ -33,6 +33,11 @@ export class TagStore {
   arns(): string[] {
     return [...this.byArn.keys()];
   }
+
+  /** A deleted resource's tags go with it. */
+  remove(arn: string): void {
+    this.byArn.delete(arn);
+  }
 }
 
 export class TaggingModel implements ServiceModel {
@@ -336,11 +341,14 @@ export interface LambdaInvocation {
   invocationType: string;
   result?: unknown;
   error?: string;
+  /** World time the invocation took; above the function's timeout, Lambda would have stopped it. */
+  durationMs?: number;
+  timedOut?: boolean;
 }
 
 /** Lambda functions registered in-process: `Invoke` calls the real handler with the payload. */
 export class LambdaModel implements ServiceModel {
-  readonly functions = new Map<string, { name: string; arn: string; handler: LambdaHandler }>();
+  readonly functions = new Map<string, { name: string; arn: string; handler: LambdaHandler; timeoutMs: number }>();
   readonly invocations: LambdaInvocation[] = [];
   /** `InvocationType: Event` invocations not yet run; `drain()` runs them. */
   readonly queued: { name: string; event: unknown }[] = [];
@@ -348,9 +356,10 @@ export class LambdaModel implements ServiceModel {
 
   constructor(private readonly world: WorldRef) {}
 
-  register(name: string, handler: LambdaHandler): string {
+  /** `timeoutMs`: the function's timeout (default 60 s), what `getRemainingTimeInMillis` counts down from. */
+  register(name: string, handler: LambdaHandler, opts: { timeoutMs?: number } = {}): string {
     const arn = `arn:aws:lambda:${this.world.region}:${this.world.account}:function:${name}`;
-    this.functions.set(name, { name, arn, handler });
+    this.functions.set(name, { name, arn, handler, timeoutMs: opts.timeoutMs ?? 60_000 });
     return arn;
   }
 
@@ -373,7 +382,8 @@ export class LambdaModel implements ServiceModel {
   private async run(name: string, event: unknown, invocationType: string): Promise<unknown> {
     const fn = this.resolve(name);
     const requestId = `0b0e4e6d-0000-4000-8000-${this.ids.hex(12)}`;
-    const deadline = this.world.now() + 60_000;
+    const started = this.world.now();
+    const deadline = started + fn.timeoutMs;
     const context = {
       awsRequestId: requestId,
       functionName: fn.name,
@@ -393,6 +403,9 @@ export class LambdaModel implements ServiceModel {
     } catch (e) {
       record.error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
       throw e;
+    } finally {
+      record.durationMs = this.world.now() - started;
+      record.timedOut = this.world.now() > deadline;
     }
   }
 
