@@ -1,2 +1,3 @@
 export * from './blue-green-pipeline';
+export * from './blue-green-pipeline-props';
 export * from './pipeline-source';

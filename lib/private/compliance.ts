@@ -1,14 +1,11 @@
-import { Annotations, Aspects, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Annotations, Aspects, Token } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { DEFAULTS } from './defaults';
 import { PolicyAcknowledgements, acknowledgeEach, cfnOf } from './nag-acknowledgements';
 
 /** Warning ids users can acknowledge with `Validations.of(scope).acknowledge(...)`. */
@@ -41,36 +38,6 @@ export function associateWebAcl(alb: elbv2.ApplicationLoadBalancer, webAclArn: s
 }
 
 /** Where the control-plane functions run, and where their failed asynchronous invocations go. */
-export interface ControlPlaneNetwork {
-  readonly vpc: ec2.IVpc;
-  readonly subnets: ec2.SelectedSubnets;
-  readonly securityGroup: ec2.SecurityGroup;
-  readonly deadLetterQueue: sqs.Queue;
-}
-
-/**
- * The control-plane functions run in the VPC's private subnets with one security group that allows
- * only HTTPS out (they call AWS APIs and the CloudFormation response URL, nothing else), so their
- * traffic is covered by the flow logs and egress rules like the slots'. Failed asynchronous
- * invocations are kept, encrypted, in one dead-letter queue.
- */
-export function controlPlaneNetwork(scope: Construct, vpc: ec2.IVpc, queueKey: kms.IKey, removalPolicy: RemovalPolicy): ControlPlaneNetwork {
-  const securityGroup = new ec2.SecurityGroup(scope, 'ControlPlaneSecurityGroup', {
-    vpc,
-    description: 'Blue/green control-plane functions: HTTPS to AWS APIs only',
-    allowAllOutbound: false,
-  });
-  securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs through the NAT gateway');
-  const deadLetterQueue = new sqs.Queue(scope, 'ControlPlaneDeadLetterQueue', {
-    encryption: sqs.QueueEncryption.KMS,
-    encryptionMasterKey: queueKey,
-    enforceSSL: true,
-    retentionPeriod: DEFAULTS.deadLetterRetention,
-    removalPolicy,
-  });
-  return { vpc, subnets: vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }), securityGroup, deadLetterQueue };
-}
-
 /** What the construct made, for the acknowledgements that depend on it. */
 export interface ComplianceTargets {
   /** The construct: every IAM policy under it is reviewed at synthesis. */

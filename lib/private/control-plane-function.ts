@@ -145,3 +145,66 @@ export class ControlPlaneFunction extends Construct {
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, conditions }));
   }
 }
+
+export interface ControlPlaneNetwork {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SelectedSubnets;
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly deadLetterQueue: sqs.Queue;
+}
+
+/**
+ * The control-plane functions run in the VPC's private subnets with one security group that allows
+ * only HTTPS out (they call AWS APIs and the CloudFormation response URL, nothing else), so their
+ * traffic is covered by the flow logs and egress rules like the slots'. Failed asynchronous
+ * invocations are kept, encrypted, in one dead-letter queue.
+ */
+export function controlPlaneNetwork(scope: Construct, vpc: ec2.IVpc, queueKey: kms.IKey, removalPolicy: RemovalPolicy): ControlPlaneNetwork {
+  const securityGroup = new ec2.SecurityGroup(scope, 'ControlPlaneSecurityGroup', {
+    vpc,
+    description: 'Blue/green control-plane functions: HTTPS to AWS APIs only',
+    allowAllOutbound: false,
+  });
+  securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs through the NAT gateway');
+  const deadLetterQueue = new sqs.Queue(scope, 'ControlPlaneDeadLetterQueue', {
+    encryption: sqs.QueueEncryption.KMS,
+    encryptionMasterKey: queueKey,
+    enforceSSL: true,
+    retentionPeriod: DEFAULTS.deadLetterRetention,
+    removalPolicy,
+  });
+  return { vpc, subnets: vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }), securityGroup, deadLetterQueue };
+}
+
+/** What every control-plane function shares: its network, dead-letter queue, log key, retention and concurrency. */
+export type SharedFunctionProps = Pick<
+  ControlPlaneFunctionProps,
+  'reserveConcurrency' | 'logsKey' | 'vpc' | 'subnets' | 'securityGroup' | 'deadLetterQueue' | 'logRetention' | 'removalPolicy'
+>;
+
+export interface ControlPlaneFoundationProps {
+  readonly vpc: ec2.IVpc;
+  /** Encrypts the dead-letter queue. */
+  readonly queueKey: kms.IKey;
+  readonly logsKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  readonly reserveConcurrency: boolean;
+}
+
+/** What `controlPlaneFoundation` made: the shared function props, the queue as the queue it is. */
+export interface ControlPlaneFoundation extends SharedFunctionProps {
+  readonly deadLetterQueue: sqs.Queue;
+}
+
+/** The control plane's network (private subnets, HTTPS-only egress) and dead-letter queue, shared by every function. */
+export function controlPlaneFoundation(scope: Construct, props: ControlPlaneFoundationProps): ControlPlaneFoundation {
+  const network = controlPlaneNetwork(scope, props.vpc, props.queueKey, props.removalPolicy);
+  return {
+    logsKey: props.logsKey,
+    logRetention: props.logRetention,
+    removalPolicy: props.removalPolicy,
+    reserveConcurrency: props.reserveConcurrency,
+    ...network,
+  };
+}

@@ -6,7 +6,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IDependable } from 'constructs';
-import type { BlueGreenSlot } from '../blue-green-pipeline';
+import type { BlueGreenSlot } from '../blue-green-pipeline-props';
 import { CONTAINER_NAME, SLOT_ENV, SlotName, slotImageTag, slotServiceName } from './names';
 
 export const SLOT_SERVICE_RESOURCE_TYPE = 'Custom::BlueGreenSlotService';
@@ -20,12 +20,8 @@ export const SLOT_SERVICE_RESOURCE_TYPE = 'Custom::BlueGreenSlotService';
  */
 export const TARGET_GROUP_PORT = 80;
 
-export interface SlotProps {
-  readonly slot: SlotName;
-  readonly pipelineName: string;
-  readonly vpc: ec2.IVpc;
-  readonly cluster: ecs.ICluster;
-  readonly repository: ecr.IRepository;
+/** What the application container of both slots runs with (the props, defaults applied). */
+export interface SlotContainerSettings {
   readonly cpu: number;
   readonly memoryLimitMiB: number;
   readonly cpuArchitecture: ecs.CpuArchitecture;
@@ -37,6 +33,14 @@ export interface SlotProps {
   readonly secrets: Record<string, ecs.Secret>;
   readonly readonlyRootFilesystem: boolean;
   readonly containerUser: string;
+}
+
+export interface SlotProps extends SlotContainerSettings {
+  readonly slot: SlotName;
+  readonly pipelineName: string;
+  readonly vpc: ec2.IVpc;
+  readonly cluster: ecs.ICluster;
+  readonly repository: ecr.IRepository;
   readonly taskRole: iam.IRole;
   readonly executionRole: iam.IRole;
   readonly logGroup: logs.ILogGroup;

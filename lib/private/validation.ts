@@ -1,5 +1,5 @@
 import { Duration, Token } from 'aws-cdk-lib';
-import type { BlueGreenPipelineProps } from '../blue-green-pipeline';
+import type { BlueGreenPipelineProps } from '../blue-green-pipeline-props';
 import {
   DEFAULTS,
   FARGATE_CPU_VALUES,

@@ -1,0 +1,354 @@
+// The public types of BlueGreenPipeline. This file imports nothing from this package but
+// PipelineSource (a public type too), so the construct, its parts and the validation can all read
+// these types without an import cycle.
+import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import type { PipelineSource } from './pipeline-source';
+/** Lowest severity that fails the build's vulnerability gate. */
+export enum GateSeverity {
+  CRITICAL = 'CRITICAL',
+  HIGH = 'HIGH',
+  MEDIUM = 'MEDIUM',
+  LOW = 'LOW',
+}
+
+/** Properties of a BlueGreenPipeline. */
+export interface BlueGreenPipelineProps {
+  /** Where releases come from: `PipelineSource.connection(…)`, `.s3(…)` or `.codeCommit(…)`. */
+  readonly source: PipelineSource;
+
+  /**
+   * Email addresses subscribed to the approval topic. Each address must confirm the SNS
+   * subscription before it receives approval requests.
+   */
+  readonly approvalEmails: string[];
+
+  /**
+   * Name of the pipeline. It also names the slot services (`<name>-slot-a`, `<name>-slot-b`),
+   * their task families and the SSM parameters `/bluegreen/<name>/config` and `/state`.
+   * @default - `<stackName>-<constructId>`, reduced to letters, digits, "-" and "_"
+   */
+  readonly pipelineName?: string;
+
+  /**
+   * The VPC of the slots, the load balancer and the control-plane functions. It needs private
+   * subnets with egress (the functions run there and reach AWS APIs through NAT).
+   * @default - the cluster's VPC when a cluster is given, else a new VPC with 2 AZs, one NAT
+   * gateway, flow logs to the log bucket and its default security group closed
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * Subnets for the slot tasks.
+   * @default - the VPC's private subnets with egress
+   */
+  readonly taskSubnets?: ec2.SubnetSelection;
+
+  /**
+   * The ECS cluster of the slots.
+   * @default - a new cluster with Container Insights
+   */
+  readonly cluster?: ecs.ICluster;
+
+  /**
+   * The load balancer. The construct adds its listeners to it.
+   * @default - a new application load balancer that drops invalid headers and writes access
+   * logs to the log bucket
+   */
+  readonly loadBalancer?: elbv2.IApplicationLoadBalancer;
+
+  /**
+   * Whether a created load balancer is internet-facing (production open to the internet, else to
+   * the VPC). A given `loadBalancer` is treated as internet-facing.
+   * @default true
+   */
+  readonly internetFacing?: boolean;
+
+  /**
+   * Whether a created load balancer has deletion protection. With it on, `cdk destroy` fails
+   * until it is turned off (set false and deploy first). Ignored when `loadBalancer` is given.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+
+  /**
+   * ARN of an AWS WAF (wafv2, REGIONAL scope) web ACL to associate with a created load balancer.
+   * Ignored when `loadBalancer` is given (associate your own).
+   * @default - no web ACL; synthesis warns `cdk-blue-green-pipeline:noWebAcl`
+   */
+  readonly webAclArn?: string;
+
+  /**
+   * Certificate for HTTPS. When given, the production and test listeners are HTTPS and port 80
+   * redirects to HTTPS.
+   * @default - no certificate: both listeners are HTTP
+   */
+  readonly certificate?: acm.ICertificate;
+
+  /**
+   * TLS policy of the HTTPS listeners.
+   * @default elbv2.SslPolicy.RECOMMENDED_TLS (TLS 1.2 and 1.3)
+   */
+  readonly sslPolicy?: elbv2.SslPolicy;
+
+  /**
+   * Port of the production listener (the blue slot).
+   * @default 443 with a certificate, 80 without
+   */
+  readonly productionPort?: number;
+
+  /**
+   * Port of the test listener (the green slot).
+   * @default 8443 with a certificate, 8080 without
+   */
+  readonly testPort?: number;
+
+  /**
+   * CIDR blocks allowed to reach the test listener.
+   * @default - the VPC's CIDR block only
+   */
+  readonly testListenerAllowedCidrs?: string[];
+
+  /**
+   * Host name that resolves to the load balancer, used in the test URL of approval requests.
+   * @default - the load balancer's DNS name
+   */
+  readonly domainName?: string;
+
+  /**
+   * Port the container listens on.
+   * @default 8080
+   */
+  readonly containerPort?: number;
+
+  /**
+   * Path of the target group health check.
+   * @default '/health'
+   */
+  readonly healthCheckPath?: string;
+
+  /**
+   * Port of the target group health check.
+   * @default - the container port
+   */
+  readonly healthCheckPort?: number;
+
+  /**
+   * Time a new task has before failed health checks count against it.
+   * @default Duration.seconds(60)
+   */
+  readonly healthCheckGracePeriod?: Duration;
+
+  /**
+   * Fargate task CPU units (256, 512, 1024, 2048, 4096, 8192, 16384).
+   * @default 256
+   */
+  readonly cpu?: number;
+
+  /**
+   * Fargate task memory in MiB; must be a valid pair with `cpu`.
+   * @default 512
+   */
+  readonly memoryLimitMiB?: number;
+
+  /**
+   * Tasks a released slot runs when no slot runs any (later releases match the live slot).
+   * @default 2
+   */
+  readonly desiredCount?: number;
+
+  /**
+   * CPU architecture of the tasks, and of the CodeBuild image that builds them.
+   * @default ecs.CpuArchitecture.X86_64
+   */
+  readonly cpuArchitecture?: ecs.CpuArchitecture;
+
+  /**
+   * Environment variables of the container. `BLUEGREEN_SLOT` is reserved (set to `a` or `b`).
+   * @default - none besides BLUEGREEN_SLOT
+   */
+  readonly environment?: { [name: string]: string };
+
+  /**
+   * Secrets of the container, from Secrets Manager or SSM Parameter Store.
+   * @default - none
+   */
+  readonly secrets?: { [name: string]: ecs.Secret };
+
+  /**
+   * Run the container with a read-only root filesystem (a writable `/tmp` volume is mounted).
+   * @default false
+   */
+  readonly readonlyRootFilesystem?: boolean;
+
+  /**
+   * User (uid, uid:gid or name) the container runs as. Root is refused.
+   * @default '1000'
+   */
+  readonly containerUser?: string;
+
+  /**
+   * Role of the application tasks, shared by both slots.
+   * @default - a new role with no permissions
+   */
+  readonly taskRole?: iam.IRole;
+
+  /**
+   * How long an approval request waits before the execution fails (5 minutes to 60 days).
+   * @default Duration.days(7)
+   */
+  readonly approvalTimeout?: Duration;
+
+  /**
+   * How long DeployGreen waits for the green slot to become steady and healthy.
+   * @default Duration.minutes(30)
+   */
+  readonly deployTimeout?: Duration;
+
+  /**
+   * Lowest vulnerability severity that fails the build gate.
+   * @default GateSeverity.HIGH
+   */
+  readonly gateFailOn?: GateSeverity;
+
+  /**
+   * Ignore vulnerabilities that have no fixed version yet.
+   * @default true
+   */
+  readonly gateIgnoreUnfixed?: boolean;
+
+  /**
+   * Let the build gate pass an image in which Trivy found no OS and no packages. Such a scan
+   * checked nothing, so by default it fails the build ("the image was not scanned"). Turning this
+   * on is dangerous: any image Trivy cannot read (an unknown distribution, deleted package
+   * databases, a binary Trivy does not recognise) then reaches production with a clean-looking
+   * scan. Set it only for an image that really has nothing to scan; the approval's scan summary
+   * then starts with "EMPTY SCAN (allowed)".
+   * @default false
+   */
+  readonly gateAllowEmptyScan?: boolean;
+
+  /**
+   * Path, relative to the source root, of the gate's allow-list file: a JSON document
+   * `{"entries": [{"id": "CVE-…", "expires": "YYYY-MM-DD", "reason": "…"}]}`. A missing file
+   * allows nothing.
+   * @default '.bluegreen/allow-list.json'
+   */
+  readonly gateAllowListFile?: string;
+
+  /**
+   * Path of the Dockerfile, relative to the source root.
+   * @default 'Dockerfile'
+   */
+  readonly dockerfile?: string;
+
+  /**
+   * Docker build context, relative to the source root.
+   * @default '.'
+   */
+  readonly dockerBuildContext?: string;
+
+  /**
+   * OCI repository Trivy downloads its vulnerability database from.
+   * @default 'public.ecr.aws/aquasecurity/trivy-db:2'
+   */
+  readonly trivyDbRepository?: string;
+
+  /**
+   * OCI repository Trivy downloads its Java database from.
+   * @default 'public.ecr.aws/aquasecurity/trivy-java-db:1'
+   */
+  readonly trivyJavaDbRepository?: string;
+
+  /**
+   * CodeBuild compute type of the build.
+   * @default codebuild.ComputeType.MEDIUM
+   */
+  readonly buildComputeType?: codebuild.ComputeType;
+
+  /**
+   * Name of the ECR repository.
+   * @default - a name generated by CloudFormation
+   */
+  readonly repositoryName?: string;
+
+  /**
+   * Retention of the log groups (functions, build, containers).
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * What happens to the repository, buckets, keys and log groups when they leave the stack.
+   * With DESTROY, a repository or bucket that still holds objects fails to delete.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Reserve Lambda concurrency for the control-plane functions (Swap 1, DeployGreen 2, the infra
+   * owner 2, Bake 2). Reserving needs an account whose concurrency limit is at least the sum
+   * plus 100, which AWS keeps unreserved: a new account with a limit of 10 cannot reserve any, so
+   * set false there. The release lease serialises swaps and rollbacks either way; reserved
+   * concurrency 1 on Swap is a second guard, and keeps the functions runnable when the account's
+   * other functions use up its unreserved concurrency.
+   * @default true
+   */
+  readonly reservedConcurrency?: boolean;
+
+  /**
+   * Audit topic: swaps and rollbacks publish a message here.
+   * @default - a new KMS-encrypted topic
+   */
+  readonly notificationTopic?: sns.ITopic;
+
+  /**
+   * How long the Bake stage watches the new live slot's alarms after a swap. An alarm in that
+   * window swaps production back and fails the execution. `Duration.seconds(0)` turns the stage off.
+   * @default Duration.minutes(10)
+   */
+  readonly bakeTime?: Duration;
+
+  /**
+   * Your own alarms, metric or composite, also watched during the bake (whichever slot is live),
+   * through one composite alarm `<pipelineName>-bake-shared`; any number, each given once.
+   * @default - none: only the construct's per-slot alarms are watched
+   */
+  readonly bakeAlarms?: cloudwatch.IAlarm[];
+
+  /**
+   * p99 target response time of the baking slot above which it alarms.
+   * @default Duration.seconds(1)
+   */
+  readonly bakeLatencyThreshold?: Duration;
+
+  /**
+   * Target 5xx responses a minute of the baking slot at which it alarms.
+   * @default 5
+   */
+  readonly bake5xxThreshold?: number;
+}
+
+/** One of the two permanent slots: a Fargate service in its own target group. */
+export interface BlueGreenSlot {
+  /** `a` or `b`. */
+  readonly slotName: string;
+  /** The mutable ECR tag the slot's task definition runs (`slot-a` or `slot-b`). */
+  readonly imageTag: string;
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly container: ecs.ContainerDefinition;
+  readonly targetGroup: elbv2.ApplicationTargetGroup;
+  /** The Custom::BlueGreenSlotService resource that owns the ECS service. */
+  readonly resource: CustomResource;
+  readonly service: ecs.IBaseService;
+  readonly serviceName: string;
+  readonly serviceArn: string;
+}

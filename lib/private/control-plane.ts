@@ -1,0 +1,140 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import type { ReleaseConfigDocument } from '../../lambdas/core/config';
+import { ControlPlaneFunction, SharedFunctionProps } from './control-plane-function';
+import { slotImageTag } from './names';
+import { Routes } from './routes';
+import type { Settings } from './settings';
+import { Slots } from './slots';
+import { StateKey } from './state-key';
+
+/** The swap function's timeout; an operation's hold on the slots lapses a minute after it. */
+export const SWAP_TIMEOUT = Duration.minutes(2);
+
+export interface ControlPlaneProps {
+  readonly settings: Settings;
+  readonly shared: SharedFunctionProps;
+  readonly cluster: ecs.ICluster;
+  readonly repository: ecr.IRepository;
+  readonly slots: Slots;
+  readonly routes: Routes;
+  readonly testUrl: string;
+  readonly stateKey: StateKey;
+  readonly notificationTopic: sns.ITopic;
+}
+
+/**
+ * The release control plane: the configuration every function shares (and the CLI reads from
+ * SSM), DeployGreen and Swap with exactly the permissions their decisions need, and the release
+ * lease and sealed state record they hold.
+ */
+export class ControlPlane {
+  /** The configuration document in every function's environment. */
+  public readonly config: ReleaseConfigDocument;
+  public readonly deployGreen: ControlPlaneFunction;
+  public readonly swap: ControlPlaneFunction;
+  public readonly configParameter: ssm.StringParameter;
+  private readonly leaseArns: { readonly path: string[]; readonly generations: string[] };
+
+  constructor(scope: Construct, private readonly props: ControlPlaneProps) {
+    const { settings } = props;
+    const stack = Stack.of(scope);
+    this.config = releaseConfig(props);
+    const environment = { BLUEGREEN_CONFIG: stack.toJsonString(this.config) };
+    this.deployGreen = new ControlPlaneFunction(scope, 'DeployGreen', {
+      ...props.shared,
+      bundle: 'deploy-green',
+      description: `Deploys a release to the idle slot of ${settings.pipelineName}`,
+      timeout: Duration.minutes(2),
+      environment,
+    });
+    this.swap = new ControlPlaneFunction(scope, 'Swap', {
+      ...props.shared,
+      bundle: 'swap',
+      description: `Swaps and rolls back the routes of ${settings.pipelineName}`,
+      // An operation's hold on the slots lapses a minute after this (operationTimeoutSeconds).
+      timeout: SWAP_TIMEOUT,
+      environment,
+      // One swap at a time (invariant 4), on top of the release lease.
+      reservedConcurrentExecutions: 1,
+    });
+    // The release lease and the state record: sealed, written only by these roles.
+    this.leaseArns = { path: [settings.names.leasePathArn], generations: [`${settings.names.leasePathArn}/*`] };
+    for (const fn of [this.deployGreen, this.swap]) {
+      this.holdLease(fn);
+      fn.allow(['codepipeline:GetPipelineExecution'], [settings.names.pipelineArn]);
+    }
+    this.grantRelease();
+    this.configParameter = new ssm.StringParameter(scope, 'ConfigParameter', {
+      parameterName: settings.names.configParameterName,
+      description: `Release configuration of the blue/green pipeline ${settings.pipelineName}`,
+      stringValue: stack.toJsonString({ ...this.config, swapFunctionName: this.swap.function.functionName }),
+    });
+  }
+
+  /** Lets a control-plane function take, hand over and give back the release lease, and seal what it writes. */
+  public holdLease(fn: ControlPlaneFunction): void {
+    this.props.stateKey.grantSeal(fn.role);
+    fn.allow(['ssm:GetParametersByPath'], this.leaseArns.path);
+    fn.allow(['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'], this.leaseArns.generations);
+  }
+
+  /** Wildcard ARNs under what this part owns, for the IAM wildcard review. */
+  public get ownedWildcardArns(): string[] {
+    return [`${this.deployGreen.function.functionArn}:*`, `${this.swap.function.functionArn}:*`, ...this.leaseArns.generations];
+  }
+
+  /** What deploying to the idle slot and moving the routes take. */
+  private grantRelease(): void {
+    const { slots, routes, cluster, repository, settings } = this.props;
+    const clusterCondition = { ArnEquals: { 'ecs:cluster': cluster.clusterArn } };
+    for (const fn of [this.deployGreen, this.swap]) {
+      fn.allow(['elasticloadbalancing:ModifyRule'], routes.ruleArnPatterns);
+      fn.allow(['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetHealth'], ['*']);
+      fn.allow(['ecs:DescribeServices'], slots.serviceArns);
+      fn.allow(['ecs:ListTasks', 'ecs:DescribeTasks'], ['*'], clusterCondition);
+    }
+    this.deployGreen.allow(['ecs:UpdateService'], slots.serviceArns);
+    this.deployGreen.allow(['ecr:BatchGetImage', 'ecr:PutImage', 'ecr:BatchDeleteImage'], [repository.repositoryArn]);
+    const swap = this.swap;
+    swap.allow(['ecr:BatchGetImage', 'ecr:PutImage'], [repository.repositoryArn]);
+    swap.allow(['ssm:GetParameter', 'ssm:PutParameter'], [settings.names.stateParameterArn]);
+    // The seal check reads the record's type and key; DescribeParameters has no resource-level permission.
+    swap.allow(['ssm:DescribeParameters'], ['*']);
+    swap.allow(['codepipeline:ListActionExecutions'], [settings.names.pipelineArn]);
+    // The Resource Groups Tagging API has no resource-level permissions; the service actions below scope it.
+    swap.allow(['tag:TagResources', 'tag:GetResources'], ['*']);
+    swap.allow(['ecs:TagResource'], slots.serviceArns);
+    swap.allow(['elasticloadbalancing:AddTags'], slots.targetGroupArns);
+    this.props.notificationTopic.grantPublish(swap.role);
+  }
+}
+
+/** The release configuration, as the handlers' parser (`lambdas/core/config.ts`) reads it. */
+function releaseConfig(props: ControlPlaneProps): ReleaseConfigDocument {
+  const { settings, slots, routes } = props;
+  return {
+    pipelineName: settings.pipelineName,
+    clusterArn: props.cluster.clusterArn,
+    repositoryName: props.repository.repositoryName,
+    slots: {
+      a: { serviceName: slots.a.serviceName, targetGroupArn: slots.a.targetGroup.targetGroupArn, imageTag: slotImageTag('a') },
+      b: { serviceName: slots.b.serviceName, targetGroupArn: slots.b.targetGroup.targetGroupArn, imageTag: slotImageTag('b') },
+    },
+    productionRuleArn: routes.productionRuleArn,
+    testRuleArn: routes.testRuleArn,
+    testUrl: props.testUrl,
+    stateParameterName: settings.names.stateParameterName,
+    leaseParameterPath: settings.names.leaseParameterPath,
+    stateKeyArn: props.stateKey.key.keyArn,
+    operationTimeoutSeconds: SWAP_TIMEOUT.toSeconds(),
+    desiredCount: settings.desiredCount,
+    deployTimeoutSeconds: settings.deployTimeout.toSeconds(),
+    bakeAfterSwap: settings.baking,
+    notificationTopicArn: props.notificationTopic.topicArn,
+  };
+}

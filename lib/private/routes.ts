@@ -1,0 +1,80 @@
+import { ArnFormat, CfnResource, CustomResource, Stack } from 'aws-cdk-lib';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { Construct } from 'constructs';
+import { ROUTE_RULE_TAG } from '../../lambdas/core/events';
+import { InfraOwner } from './infra-owner';
+import { listenerRuleArnPattern } from './settings';
+import { Slots } from './slots';
+
+export const ROUTES_RESOURCE_TYPE = 'Custom::BlueGreenRoutes';
+
+export interface RoutesProps {
+  readonly productionListener: elbv2.IApplicationListener;
+  readonly testListener: elbv2.IApplicationListener;
+  readonly slots: Slots;
+  /** Answers the routes resource; granted the rule writes here. */
+  readonly infraOwner: InfraOwner;
+}
+
+/**
+ * The routes: `Custom::BlueGreenRoutes` creates rule a on the production listener and rule b on
+ * the test listener, and from then on only the control plane moves them (invariant 6).
+ */
+export class Routes {
+  public readonly resource: CustomResource;
+  public readonly productionRuleArn: string;
+  public readonly testRuleArn: string;
+  /** Every rule of the production and of the test listener (the rules' ARNs are unknown to the template). */
+  public readonly ruleArnPatterns: string[];
+
+  constructor(scope: Construct, props: RoutesProps) {
+    const stack = Stack.of(scope);
+    this.resource = new CustomResource(scope, 'Routes', {
+      serviceToken: props.infraOwner.serviceToken,
+      resourceType: ROUTES_RESOURCE_TYPE,
+      properties: {
+        ProductionListenerArn: props.productionListener.listenerArn,
+        TestListenerArn: props.testListener.listenerArn,
+        SlotATargetGroupArn: props.slots.a.targetGroup.targetGroupArn,
+        SlotBTargetGroupArn: props.slots.b.targetGroup.targetGroupArn,
+      },
+    });
+    // A service can only register with a target group that a listener rule already forwards to.
+    props.slots.a.resource.node.addDependency(this.resource);
+    props.slots.b.resource.node.addDependency(this.resource);
+    this.productionRuleArn = this.resource.getAttString('ProductionRuleArn');
+    this.testRuleArn = this.resource.getAttString('TestRuleArn');
+    const listenerArns = [props.productionListener.listenerArn, props.testListener.listenerArn];
+    this.ruleArnPatterns = listenerArns.map((arn) => listenerRuleArnPattern(stack, arn));
+    this.grantRuleOwnership(stack, props.infraOwner, listenerArns);
+  }
+
+  /** Wildcard ARNs under what this part owns, for the IAM wildcard review. */
+  public get ownedWildcardArns(): string[] {
+    return this.ruleArnPatterns;
+  }
+
+  /**
+   * The infra owner's rule writes are scoped by the tags every rule of this Routes resource
+   * carries (this stack, this resource), not by listener: a rule stays writable on a listener
+   * the template has moved away from, and CloudFormation's rollback needs no rule on a listener
+   * the policy no longer names.
+   */
+  private grantRuleOwnership(stack: Stack, infraOwner: InfraOwner, listenerArns: string[]): void {
+    const owner = infraOwner.handler;
+    const routesLogicalId = (this.resource.node.defaultChild as CfnResource).logicalId;
+    const ruleTags = (key: 'aws:RequestTag' | 'aws:ResourceTag') => ({
+      [`${key}/${ROUTE_RULE_TAG.stack}`]: stack.stackId,
+      [`${key}/${ROUTE_RULE_TAG.resource}`]: routesLogicalId,
+    });
+    const anyListenerRule = stack.formatArn({ service: 'elasticloadbalancing', resource: 'listener-rule', resourceName: 'app/*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    owner.allow(['elasticloadbalancing:CreateRule'], listenerArns, { StringEquals: ruleTags('aws:RequestTag') });
+    // Tags given to CreateRule are authorised as AddTags on the new rule (ELB API permissions to tag resources during creation).
+    owner.allow(['elasticloadbalancing:AddTags'], [anyListenerRule], {
+      StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateRule', ...ruleTags('aws:RequestTag') },
+    });
+    owner.allow(['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule'], [anyListenerRule], { StringEquals: ruleTags('aws:ResourceTag') });
+    // Describe actions have no resource-level permissions.
+    owner.allow(['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetHealth'], ['*']);
+  }
+}
