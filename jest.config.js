@@ -9,6 +9,8 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   testTimeout: 120000,
   maxWorkers: 2,
+  // A missing snapshot fails the run instead of being written (record with -u).
+  ci: true,
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
 };
