@@ -22,7 +22,6 @@ import { BuildAndScan } from './private/build-and-scan';
 import { acknowledgeFindings } from './private/compliance';
 import { ControlPlane } from './private/control-plane';
 import { ControlPlaneFoundation, controlPlaneFoundation } from './private/control-plane-function';
-import { DEFAULTS } from './private/defaults';
 import { InfraOwner } from './private/infra-owner';
 import { ACTION, STAGE } from './private/names';
 import { Network } from './private/network';
@@ -67,92 +66,68 @@ export class BlueGreenPipeline extends Construct {
     // Server access logs by bucket policy, so every bucket keeps ACLs disabled (set before any child exists).
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     const settings = (this.settings = resolveSettings(Stack.of(this), id, props));
-    const { pipelineName, removalPolicy, logRetention, internetFacing } = settings;
+    const { pipelineName, internetFacing, names } = settings;
 
-    const storage = (this.storage = new Storage(this, { removalPolicy }));
+    // Encryption and storage; the network and the traffic entry; the registry.
+    const storage = (this.storage = new Storage(this, settings));
     const network = (this.network = new Network(this, { ...props, internetFacing, logBucket: storage.logBucket }));
     const entry = (this.entry = new TrafficEntry(this, { ...props, ...settings, ...network }));
-    const registry = (this.registry = new Registry(this, { repositoryName: props.repositoryName, key: storage.imageKey, removalPolicy }));
+    const registry = (this.registry = new Registry(this, { ...props, ...settings, key: storage.imageKey }));
 
-    // The control plane's network, and the function that answers CloudFormation for routes and slots.
-    const shared = (this.foundation = controlPlaneFoundation(this, {
-      vpc: network.vpc,
-      queueKey: storage.notificationsKey,
-      logsKey: storage.logsKey,
-      logRetention,
-      removalPolicy,
-      reserveConcurrency: settings.reserveConcurrency,
-    }));
+    // The control plane's network, and the function that answers CloudFormation for the slots and the routes.
+    const shared = (this.foundation = controlPlaneFoundation(this, { ...settings, ...storage, vpc: network.vpc, queueKey: storage.notificationsKey }));
     const infraOwner = (this.infraOwner = new InfraOwner(this, shared, pipelineName));
+
+    // The two slots, and the routes that forward to them.
     const slots = (this.slots = new Slots(this, {
+      ...props,
       ...network,
       ...shared,
       pipelineName,
       repository: registry.repository,
       container: containerSettings(props, settings),
-      taskRole: props.taskRole,
-      taskSubnets: props.taskSubnets,
       securityGroup: entry.serviceSecurityGroup,
       infraOwner,
     }));
     const routes = (this.routesPart = new Routes(this, { ...entry, slots, infraOwner }));
 
-    // The release control plane: topics, configuration, DeployGreen and Swap.
-    const topics = (this.topics = new Topics(this, { pipelineName, approvalEmails: props.approvalEmails, notificationTopic: props.notificationTopic, key: storage.notificationsKey }));
+    // The release control plane: its topics, its configuration, DeployGreen and Swap; then bake watching.
+    const topics = (this.topics = new Topics(this, { ...props, pipelineName, key: storage.notificationsKey }));
     const controlPlane = (this.controlPlane = new ControlPlane(this, {
       ...network,
+      ...entry,
       settings,
       shared,
-      repository: registry.repository,
       slots,
       routes,
-      testUrl: entry.testUrl,
+      repository: registry.repository,
       stateKey: storage.stateKey,
       notificationTopic: topics.notificationTopic,
     }));
-    const bake = (this.bake = settings.baking
-      ? new BakeWatching(this, {
-          pipelineName,
-          bakeTime: settings.bakeTime,
-          loadBalancer: network.loadBalancer,
-          slots,
-          latencyThreshold: props.bakeLatencyThreshold ?? DEFAULTS.bakeLatencyThreshold,
-          fiveXxThreshold: props.bake5xxThreshold ?? DEFAULTS.bake5xxThreshold,
-          sharedAlarms: props.bakeAlarms ?? [],
-          notificationTopic: topics.notificationTopic,
-          createdTopicKey: props.notificationTopic ? undefined : storage.notificationsKey,
-          shared,
-          controlPlane,
-        })
-      : undefined);
+    const bake = (this.bake = settings.baking ? new BakeWatching(this, { ...props, ...settings, ...network, slots, topics, shared, controlPlane }) : undefined);
 
-    // The pipeline: Source, BuildAndScan, Release.
-    const build = (this.build = new BuildAndScan(this, { ...settings, ...settings.names, gate: props, repository: registry.repository, key: storage.artifactsKey, logsKey: storage.logsKey, stateKey: storage.stateKey }));
-    this.release = new ReleasePipeline(this, {
-      pipelineName,
-      source: props.source,
-      artifactBucket: storage.artifactBucket,
-      buildProject: build.project,
-      buildHasArtifacts: build.hasArtifacts,
-      deployGreen: controlPlane.deployGreen.function,
-      approvalTopic: topics.approvalTopic,
-      approvalTimeout: props.approvalTimeout ?? DEFAULTS.approvalTimeout,
-      swap: controlPlane.swap.function,
-      bake: bake?.bake.function,
-      configParameterName: settings.names.configParameterName,
-    });
+    // The pipeline: Source, BuildAndScan (the gate before the registry), Release.
+    const build = (this.build = new BuildAndScan(this, {
+      ...settings,
+      ...names,
+      gate: props,
+      repository: registry.repository,
+      key: storage.artifactsKey,
+      logsKey: storage.logsKey,
+      stateKey: storage.stateKey,
+    }));
+    const release = (this.release = new ReleasePipeline(this, { ...props, ...names, pipelineName, artifactBucket: storage.artifactBucket, build, controlPlane, topics, bake }));
 
     // Audit: execution state changes go to the same topic as the swap and rollback records.
-    publishPipelineEvents('PipelineEvents', this.release.pipeline, topics.notificationTopic);
+    publishPipelineEvents('PipelineEvents', release.pipeline, topics.notificationTopic);
     acknowledgeFindings({
       ...settings,
       ...network,
       ...entry,
+      ...storage,
       root: this,
       webAcl: props.webAclArn !== undefined,
       listeners: [entry.productionListener, entry.testListener],
-      artifactBucket: storage.artifactBucket,
-      logBucket: storage.logBucket,
       taskDefinitions: [slots.a.taskDefinition, slots.b.taskDefinition],
       buildProject: build.project,
       ownedWildcardArns: () => [routes, storage, controlPlane, ...(bake ? [bake] : []), build].flatMap((part) => part.ownedWildcardArns),

@@ -1,27 +1,26 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { ReleaseConfigDocument } from '../../lambdas/core/config';
+import type { BlueGreenPipelineProps } from '../blue-green-pipeline-props';
 import { BakeWatch, SlotBakeAlarms, allowAlarmsToNotify } from './bake-alarms';
 import { ControlPlane } from './control-plane';
 import { ControlPlaneFunction, SharedFunctionProps } from './control-plane-function';
+import { DEFAULTS } from './defaults';
 import { Slots } from './slots';
+import { Topics } from './topics';
 
-export interface BakeWatchingProps {
+/** The bake props this part reads (defaults applied here). */
+export type BakeSettings = Pick<BlueGreenPipelineProps, 'bakeLatencyThreshold' | 'bake5xxThreshold' | 'bakeAlarms'>;
+
+export interface BakeWatchingProps extends BakeSettings {
   readonly pipelineName: string;
   readonly bakeTime: Duration;
   readonly loadBalancer: elbv2.IApplicationLoadBalancer;
   readonly slots: Slots;
-  readonly latencyThreshold: Duration;
-  readonly fiveXxThreshold: number;
-  /** Your alarms, watched for whichever slot is baking. */
-  readonly sharedAlarms: cloudwatch.IAlarm[];
-  readonly notificationTopic: sns.ITopic;
-  /** The key of the audit topic when the construct created it (the alarms need it to publish). */
-  readonly createdTopicKey?: kms.IKey;
+  /** The audit topic the alarms notify. */
+  readonly topics: Topics;
   readonly shared: SharedFunctionProps;
   readonly controlPlane: ControlPlane;
 }
@@ -37,13 +36,17 @@ export class BakeWatching {
   public readonly bake: ControlPlaneFunction;
 
   constructor(scope: Construct, props: BakeWatchingProps) {
-    const alarmProps = { loadBalancer: props.loadBalancer, latencyThreshold: props.latencyThreshold, fiveXxThreshold: props.fiveXxThreshold };
+    const alarmProps = {
+      loadBalancer: props.loadBalancer,
+      latencyThreshold: props.bakeLatencyThreshold ?? DEFAULTS.bakeLatencyThreshold,
+      fiveXxThreshold: props.bake5xxThreshold ?? DEFAULTS.bake5xxThreshold,
+    };
     const bakeAlarms = new Construct(scope, 'BakeAlarms');
     this.slotAAlarms = new SlotBakeAlarms(bakeAlarms, 'SlotA', { ...alarmProps, targetGroup: props.slots.a.targetGroup }).alarms;
     this.slotBAlarms = new SlotBakeAlarms(bakeAlarms, 'SlotB', { ...alarmProps, targetGroup: props.slots.b.targetGroup }).alarms;
-    allowAlarmsToNotify([...this.slotAAlarms, ...this.slotBAlarms], props.notificationTopic, props.createdTopicKey);
+    allowAlarmsToNotify([...this.slotAAlarms, ...this.slotBAlarms], props.topics.notificationTopic, props.topics.createdTopicKey);
     // Bake watches one composite alarm per slot and one over your alarms, whatever their number.
-    const watch = new BakeWatch(bakeAlarms, 'Watch', { pipelineName: props.pipelineName, slotA: this.slotAAlarms, slotB: this.slotBAlarms, shared: props.sharedAlarms });
+    const watch = new BakeWatch(bakeAlarms, 'Watch', { pipelineName: props.pipelineName, slotA: this.slotAAlarms, slotB: this.slotBAlarms, shared: props.bakeAlarms ?? [] });
     const swapFunction = props.controlPlane.swap.function;
     // Only Bake's copy names the swap function: swap's own configuration never needs Bake.
     const bakeConfig: ReleaseConfigDocument = {

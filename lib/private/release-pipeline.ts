@@ -1,29 +1,25 @@
-import { Duration, Tags } from 'aws-cdk-lib';
-import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import { Tags } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { PipelineSource } from '../pipeline-source';
+import type { BlueGreenPipelineProps } from '../blue-green-pipeline-props';
+import { BakeWatching } from './bake';
+import { BuildAndScan } from './build-and-scan';
+import { ControlPlane } from './control-plane';
+import { DEFAULTS } from './defaults';
 import { ACTION, CONFIG_PARAMETER_TAG, NAMESPACE, STAGE } from './names';
+import { Topics } from './topics';
 
-export interface ReleasePipelineProps {
+export interface ReleasePipelineProps extends Pick<BlueGreenPipelineProps, 'source' | 'approvalTimeout'> {
   readonly pipelineName: string;
-  readonly source: PipelineSource;
-  readonly artifactBucket: s3.IBucket;
-  readonly buildProject: codebuild.IProject;
-  /** Whether the build has an output artifact (the buildspec declares one). */
-  readonly buildHasArtifacts: boolean;
-  readonly deployGreen: lambda.IFunction;
-  readonly approvalTopic: sns.ITopic;
-  readonly approvalTimeout: Duration;
-  readonly swap: lambda.IFunction;
-  /** Absent when `bakeTime` is 0: the Release stage ends with Swap. */
-  readonly bake?: lambda.IFunction;
-  /** The configuration parameter, named in a tag so the CLI finds it from the pipeline. */
   readonly configParameterName: string;
+  readonly artifactBucket: s3.IBucket;
+  readonly build: BuildAndScan;
+  readonly controlPlane: ControlPlane;
+  readonly topics: Topics;
+  /** Absent when `bakeTime` is 0: the Release stage ends with Swap. */
+  readonly bake?: BakeWatching;
 }
 
 /**
@@ -36,7 +32,7 @@ export class ReleasePipeline {
 
   constructor(scope: Construct, props: ReleasePipelineProps) {
     const sourceOutput = new codepipeline.Artifact('Source');
-    const buildOutput = props.buildHasArtifacts ? new codepipeline.Artifact('BuildOutput') : undefined;
+    const buildOutput = props.build.hasArtifacts ? new codepipeline.Artifact('BuildOutput') : undefined;
     this.pipeline = new codepipeline.Pipeline(scope, 'Pipeline', {
       pipelineName: props.pipelineName,
       pipelineType: codepipeline.PipelineType.V2,
@@ -50,7 +46,7 @@ export class ReleasePipeline {
           actions: [
             new actions.CodeBuildAction({
               actionName: STAGE.build,
-              project: props.buildProject,
+              project: props.build.project,
               input: sourceOutput,
               outputs: buildOutput ? [buildOutput] : undefined,
               variablesNamespace: NAMESPACE.build,
@@ -69,7 +65,7 @@ function releaseActions(props: ReleasePipelineProps): codepipeline.IAction[] {
   const deploy = new actions.LambdaInvokeAction({
     actionName: ACTION.deploy,
     runOrder: 1,
-    lambda: props.deployGreen,
+    lambda: props.controlPlane.deployGreen.function,
     userParameters: {
       imageUri: `#{${NAMESPACE.build}.IMAGE_URI}`,
       imageDigest: `#{${NAMESPACE.build}.IMAGE_DIGEST}`,
@@ -80,15 +76,15 @@ function releaseActions(props: ReleasePipelineProps): codepipeline.IAction[] {
   const approve = new actions.ManualApprovalAction({
     actionName: ACTION.approve,
     runOrder: 2,
-    notificationTopic: props.approvalTopic,
+    notificationTopic: props.topics.approvalTopic,
     additionalInformation: approvalMessage(props.pipelineName),
     externalEntityLink: `#{${NAMESPACE.deploy}.TEST_URL}`,
-    timeout: props.approvalTimeout,
+    timeout: props.approvalTimeout ?? DEFAULTS.approvalTimeout,
   });
   const swap = new actions.LambdaInvokeAction({
     actionName: ACTION.swap,
     runOrder: 3,
-    lambda: props.swap,
+    lambda: props.controlPlane.swap.function,
     userParameters: {
       greenSlot: `#{${NAMESPACE.deploy}.GREEN_SLOT}`,
       imageDigest: `#{${NAMESPACE.deploy}.IMAGE_DIGEST}`,
@@ -101,7 +97,7 @@ function releaseActions(props: ReleasePipelineProps): codepipeline.IAction[] {
   const bake = new actions.LambdaInvokeAction({
     actionName: ACTION.bake,
     runOrder: 4,
-    lambda: props.bake,
+    lambda: props.bake.bake.function,
     userParameters: {
       liveSlot: `#{${NAMESPACE.swap}.LIVE_SLOT}`,
       imageDigest: `#{${NAMESPACE.swap}.LIVE_DIGEST}`,

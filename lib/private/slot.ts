@@ -82,47 +82,8 @@ export class Slot extends Construct implements BlueGreenSlot {
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
 
-    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
-      family: this.serviceName,
-      cpu: props.cpu,
-      memoryLimitMiB: props.memoryLimitMiB,
-      runtimePlatform: { cpuArchitecture: props.cpuArchitecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
-      taskRole: props.taskRole,
-      executionRole: props.executionRole,
-    });
-    this.container = this.taskDefinition.addContainer('Container', {
-      containerName: CONTAINER_NAME,
-      // The slot's mutable tag: DeployGreen moves it to a release digest; stack updates never do.
-      image: ecs.ContainerImage.fromEcrRepository(props.repository, this.imageTag),
-      essential: true,
-      user: props.containerUser,
-      readonlyRootFilesystem: props.readonlyRootFilesystem,
-      portMappings: [{ containerPort: props.containerPort, protocol: ecs.Protocol.TCP }],
-      environment: { ...props.environment, [SLOT_ENV]: props.slot },
-      secrets: props.secrets,
-      logging: ecs.LogDrivers.awsLogs({ streamPrefix: `slot-${props.slot}`, logGroup: props.logGroup }),
-    });
-    if (props.readonlyRootFilesystem) {
-      // A task-scoped scratch directory, so a read-only root filesystem still has a writable /tmp.
-      this.taskDefinition.addVolume({ name: 'tmp' });
-      this.container.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
-    }
-
-    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
-      vpc: props.vpc,
-      port: TARGET_GROUP_PORT,
-      protocol: elbv2.ApplicationProtocol.HTTP,
-      targetType: elbv2.TargetType.IP,
-      deregistrationDelay: Duration.seconds(30),
-      healthCheck: {
-        path: props.healthCheckPath,
-        port: props.healthCheckPort !== undefined ? String(props.healthCheckPort) : 'traffic-port',
-        healthyHttpCodes: '200',
-        interval: Duration.seconds(15),
-        healthyThresholdCount: 2,
-        unhealthyThresholdCount: 3,
-      },
-    });
+    [this.taskDefinition, this.container] = this.createTaskDefinition(props);
+    this.targetGroup = this.createTargetGroup(props);
     Tags.of(this.targetGroup).add('bluegreen:slot', props.slot);
 
     this.resource = new CustomResource(this, 'Service', {
@@ -153,6 +114,55 @@ export class Slot extends Construct implements BlueGreenSlot {
     this.service = ecs.FargateService.fromFargateServiceAttributes(this, 'ServiceRef', {
       cluster: props.cluster,
       serviceArn: this.serviceArn,
+    });
+  }
+
+  /** The task definition and its one container, which runs the slot's mutable tag. */
+  private createTaskDefinition(props: SlotProps): [ecs.FargateTaskDefinition, ecs.ContainerDefinition] {
+    const taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      family: this.serviceName,
+      cpu: props.cpu,
+      memoryLimitMiB: props.memoryLimitMiB,
+      runtimePlatform: { cpuArchitecture: props.cpuArchitecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+      taskRole: props.taskRole,
+      executionRole: props.executionRole,
+    });
+    const container = taskDefinition.addContainer('Container', {
+      containerName: CONTAINER_NAME,
+      // The slot's mutable tag: DeployGreen moves it to a release digest; stack updates never do.
+      image: ecs.ContainerImage.fromEcrRepository(props.repository, this.imageTag),
+      essential: true,
+      user: props.containerUser,
+      readonlyRootFilesystem: props.readonlyRootFilesystem,
+      portMappings: [{ containerPort: props.containerPort, protocol: ecs.Protocol.TCP }],
+      environment: { ...props.environment, [SLOT_ENV]: props.slot },
+      secrets: props.secrets,
+      logging: ecs.LogDrivers.awsLogs({ streamPrefix: `slot-${props.slot}`, logGroup: props.logGroup }),
+    });
+    if (props.readonlyRootFilesystem) {
+      // A task-scoped scratch directory, so a read-only root filesystem still has a writable /tmp.
+      taskDefinition.addVolume({ name: 'tmp' });
+      container.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
+    }
+    return [taskDefinition, container];
+  }
+
+  /** The slot's target group: a fixed port (see TARGET_GROUP_PORT), IP targets, the app's health check. */
+  private createTargetGroup(props: SlotProps): elbv2.ApplicationTargetGroup {
+    return new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
+      vpc: props.vpc,
+      port: TARGET_GROUP_PORT,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targetType: elbv2.TargetType.IP,
+      deregistrationDelay: Duration.seconds(30),
+      healthCheck: {
+        path: props.healthCheckPath,
+        port: props.healthCheckPort !== undefined ? String(props.healthCheckPort) : 'traffic-port',
+        healthyHttpCodes: '200',
+        interval: Duration.seconds(15),
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 3,
+      },
     });
   }
 }

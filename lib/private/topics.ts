@@ -16,6 +16,8 @@ export interface TopicsProps {
 export class Topics {
   public readonly approvalTopic: sns.Topic;
   public readonly notificationTopic: sns.ITopic;
+  /** The audit topic's key when this part created the topic (absent for a topic you give). */
+  public readonly createdTopicKey?: kms.IKey;
 
   constructor(scope: Construct, props: TopicsProps) {
     this.approvalTopic = new sns.Topic(scope, 'ApprovalTopic', {
@@ -33,5 +35,6 @@ export class Topics {
         masterKey: props.key,
         enforceSSL: true,
       });
+    this.createdTopicKey = props.notificationTopic ? undefined : props.key;
   }
 }

@@ -28,11 +28,26 @@ const known = (value: unknown): boolean => value !== undefined && !Token.isUnres
  */
 export function validateProps(props: BlueGreenPipelineProps): string[] {
   const problems: string[] = [];
-  const add = (problem: string): void => {
-    problems.push(problem);
-  };
+  for (const check of CHECKS) check(props, (problem) => problems.push(problem));
+  return problems;
+}
 
-  // Names
+/** The checks, one per area of the props; each reports every problem it finds. */
+const CHECKS: ReadonlyArray<(props: BlueGreenPipelineProps, add: (problem: string) => void) => void> = [
+  checkNames,
+  checkApproval,
+  checkBake,
+  checkPorts,
+  checkHealthCheck,
+  checkTask,
+  checkContainer,
+  checkNetwork,
+  checkBuild,
+  checkSource,
+];
+
+/** `pipelineName`. */
+function checkNames(props: BlueGreenPipelineProps, add: (problem: string) => void): void {
   if (known(props.pipelineName)) {
     const name = props.pipelineName as string;
     if (!PIPELINE_NAME_PATTERN.test(name) || name.length > MAX_PIPELINE_NAME_LENGTH) {
@@ -41,8 +56,10 @@ export function validateProps(props: BlueGreenPipelineProps): string[] {
       );
     }
   }
+}
 
-  // Approval
+/** `approvalEmails`, `approvalTimeout` and `deployTimeout`. */
+function checkApproval(props: BlueGreenPipelineProps, add: (problem: string) => void): void {
   if (!Token.isUnresolved(props.approvalEmails)) {
     if (!props.approvalEmails || props.approvalEmails.length === 0) {
       add('approvalEmails must name at least one approver: the approval request is sent by email (got none).');
@@ -56,8 +73,10 @@ export function validateProps(props: BlueGreenPipelineProps): string[] {
   checkDuration(props.approvalTimeout, 'approvalTimeout', Duration.minutes(5), Duration.days(60), add);
   // CodePipeline fails a Lambda action after 24 hours; DeployGreen and Bake end an hour before it.
   checkDuration(props.deployTimeout, 'deployTimeout', Duration.minutes(1), MAX_ACTION_WINDOW, add);
+}
 
-  // Bake
+/** `bakeTime`, the bake alarms and the bake thresholds. */
+function checkBake(props: BlueGreenPipelineProps, add: (problem: string) => void): void {
   if (props.bakeTime !== undefined && !props.bakeTime.isUnresolved() && props.bakeTime.toMilliseconds() !== 0) {
     if (props.bakeTime.toMilliseconds() % 1000 !== 0) add(`bakeTime must be a whole number of seconds (got ${props.bakeTime.toMilliseconds()} ms).`);
     else checkDuration(props.bakeTime, 'bakeTime (or 0 to turn the Bake action off)', Duration.minutes(1), MAX_ACTION_WINDOW, add);
@@ -71,8 +90,10 @@ export function validateProps(props: BlueGreenPipelineProps): string[] {
     const count = props.bake5xxThreshold as number;
     if (!Number.isInteger(count) || count < 1) add(`bake5xxThreshold must be a whole number of 5xx responses per minute, at least 1 (got ${count}).`);
   }
+}
 
-  // Ports
+/** The listener, container and health check ports. */
+function checkPorts(props: BlueGreenPipelineProps, add: (problem: string) => void): void {
   const https = props.certificate !== undefined;
   const ports = defaultPorts(https);
   const productionPort = props.productionPort ?? ports.production;
@@ -92,8 +113,10 @@ export function validateProps(props: BlueGreenPipelineProps): string[] {
       add(`testPort must not be ${HTTP_REDIRECT_PORT} when a certificate is given: port ${HTTP_REDIRECT_PORT} redirects HTTP to HTTPS.`);
     }
   }
+}
 
-  // Health check
+/** `healthCheckPath` and `healthCheckGracePeriod`. */
+function checkHealthCheck(props: BlueGreenPipelineProps, add: (problem: string) => void): void {
   if (known(props.healthCheckPath)) {
     const path = props.healthCheckPath as string;
     if (!path.startsWith('/') || path.length > 1024) {
@@ -101,8 +124,10 @@ export function validateProps(props: BlueGreenPipelineProps): string[] {
     }
   }
   checkDuration(props.healthCheckGracePeriod, 'healthCheckGracePeriod', Duration.seconds(0), Duration.days(1), add);
+}
 
-  // Task size and count
+/** `cpu`, `memoryLimitMiB` and `desiredCount`. */
+function checkTask(props: BlueGreenPipelineProps, add: (problem: string) => void): void {
   const cpu = props.cpu ?? DEFAULTS.cpu;
   const memory = props.memoryLimitMiB ?? DEFAULTS.memoryLimitMiB;
   if (known(cpu) && known(memory)) {
@@ -121,8 +146,10 @@ export function validateProps(props: BlueGreenPipelineProps): string[] {
       add(`desiredCount must be a whole number from 1 to 1000: the tasks a released slot runs (got ${count}).`);
     }
   }
+}
 
-  // Container
+/** `environment`, `secrets` and `containerUser`. */
+function checkContainer(props: BlueGreenPipelineProps, add: (problem: string) => void): void {
   const environment = props.environment ?? {};
   for (const name of Object.keys(environment)) {
     if (name === SLOT_ENV) add(`environment must not set ${SLOT_ENV}: the construct sets it to the slot's name.`);
@@ -139,8 +166,10 @@ export function validateProps(props: BlueGreenPipelineProps): string[] {
       add(`containerUser must be a non-root user such as "1000" or "node" (got "${props.containerUser}").`);
     }
   }
+}
 
-  // Network
+/** `testListenerAllowedCidrs` and the network you give. */
+function checkNetwork(props: BlueGreenPipelineProps, add: (problem: string) => void): void {
   if (props.testListenerAllowedCidrs !== undefined && !Token.isUnresolved(props.testListenerAllowedCidrs)) {
     if (props.testListenerAllowedCidrs.length === 0) {
       add('testListenerAllowedCidrs must hold at least one CIDR block; leave it unset to allow only the VPC.');
@@ -154,8 +183,10 @@ export function validateProps(props: BlueGreenPipelineProps): string[] {
   if (props.loadBalancer && !props.vpc && !props.cluster && !props.loadBalancer.vpc) {
     add('vpc must be given with an imported loadBalancer whose VPC is unknown (the slots must share its VPC).');
   }
+}
 
-  // Build and gate
+/** The paths the build reads (`dockerfile`, `dockerBuildContext`, `gateAllowListFile`). */
+function checkBuild(props: BlueGreenPipelineProps, add: (problem: string) => void): void {
   for (const [name, value] of [
     ['dockerfile', props.dockerfile],
     ['dockerBuildContext', props.dockerBuildContext],
@@ -167,11 +198,11 @@ export function validateProps(props: BlueGreenPipelineProps): string[] {
       add(`${name} must be a path inside the source, relative to its root (got "${value}").`);
     }
   }
+}
 
-  // Source
+/** The source (it checks itself). */
+function checkSource(props: BlueGreenPipelineProps, add: (problem: string) => void): void {
   for (const problem of props.source.validate()) add(problem);
-
-  return problems;
 }
 
 const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:(.{1,255})$/;
