@@ -21,15 +21,16 @@ import { BakeWatching } from './private/bake';
 import { BuildAndScan } from './private/build-and-scan';
 import { acknowledgeFindings } from './private/compliance';
 import { ControlPlane } from './private/control-plane';
-import { ControlPlaneFoundation, controlPlaneFoundation } from './private/control-plane-function';
+import { controlPlaneFoundation } from './private/control-plane-function';
 import { InfraOwner } from './private/infra-owner';
 import { ACTION, STAGE } from './private/names';
 import { Network } from './private/network';
 import { Registry } from './private/registry';
 import { ReleasePipeline } from './private/release-pipeline';
 import { Routes } from './private/routes';
-import { Settings, containerSettings, resolveSettings } from './private/settings';
+import { containerSettings, resolveSettings } from './private/settings';
 import { Slots } from './private/slots';
+import { StateKey } from './private/state-key';
 import { Storage } from './private/storage';
 import { Topics } from './private/topics';
 import { TrafficEntry } from './private/traffic-entry';
@@ -45,233 +46,133 @@ import { assertValid, validateProps } from './private/validation';
  * integrations need.
  */
 export class BlueGreenPipeline extends Construct {
-  private readonly settings: Settings;
-  private readonly storage: Storage;
-  private readonly network: Network;
-  private readonly entry: TrafficEntry;
-  private readonly registry: Registry;
-  private readonly foundation: ControlPlaneFoundation;
-  private readonly infraOwner: InfraOwner;
-  private readonly slots: Slots;
-  private readonly routesPart: Routes;
-  private readonly topics: Topics;
-  private readonly controlPlane: ControlPlane;
-  private readonly bake?: BakeWatching;
-  private readonly build: BuildAndScan;
-  private readonly release: ReleasePipeline;
+  public readonly pipelineName: string;
+  public readonly vpc: ec2.IVpc;
+  public readonly cluster: ecs.ICluster;
+  public readonly loadBalancer: elbv2.IApplicationLoadBalancer;
+  /** Production listener (blue). Its default action is a fixed 503; the route is a rule owned by the control plane. */
+  public readonly productionListener: elbv2.ApplicationListener;
+  /** Test listener (green), reachable from `testListenerAllowedCidrs` only. */
+  public readonly testListener: elbv2.ApplicationListener;
+  /** Port 80 listener that redirects to HTTPS; only with a certificate. */
+  public readonly redirectListener?: elbv2.ApplicationListener;
+  public readonly serviceSecurityGroup: ec2.SecurityGroup;
+  public readonly repository: ecr.Repository;
+  public readonly slotA: BlueGreenSlot;
+  public readonly slotB: BlueGreenSlot;
+  public readonly taskRole: iam.IRole;
+  public readonly executionRole: iam.Role;
+  /** The Custom::BlueGreenRoutes resource that creates the production and test rules. */
+  public readonly routes: CustomResource;
+  public readonly productionRuleArn: string;
+  public readonly testRuleArn: string;
+  public readonly testUrl: string;
+  public readonly pipeline: codepipeline.Pipeline;
+  public readonly buildProject: codebuild.PipelineProject;
+  public readonly scanReportGroup: codebuild.ReportGroup;
+  public readonly approvalTopic: sns.Topic;
+  public readonly notificationTopic: sns.ITopic;
+  public readonly deployGreenFunction: lambda.Function;
+  public readonly swapFunction: lambda.Function;
+  /** The Bake function; absent when `bakeTime` is 0. */
+  public readonly bakeFunction?: lambda.Function;
+  /** Slot a's bake alarms (5xx, unhealthy hosts, p99 latency); empty when `bakeTime` is 0. */
+  public readonly slotABakeAlarms: cloudwatch.Alarm[];
+  /** Slot b's bake alarms (5xx, unhealthy hosts, p99 latency); empty when `bakeTime` is 0. */
+  public readonly slotBBakeAlarms: cloudwatch.Alarm[];
+  public readonly infraOwnerFunction: lambda.Function;
+  public readonly configParameter: ssm.StringParameter;
+  public readonly stateParameterName: string;
+  public readonly stateParameterArn: string;
+  public readonly artifactBucket: s3.Bucket;
+  public readonly logBucket: s3.Bucket;
+  public readonly artifactsKey: kms.Key;
+  public readonly imageKey: kms.Key;
+  public readonly notificationsKey: kms.Key;
+  public readonly logsKey: kms.Key;
+  /** Seals the state record and the release lease: only the control-plane roles may encrypt with it. */
+  public readonly stateKey: kms.Key;
+  /** Path of the release lease's generations (`/bluegreen/<pipelineName>/lease`). */
+  public readonly leaseParameterPath: string;
+  public readonly serviceLogGroup: logs.LogGroup;
+  public readonly buildLogGroup: logs.LogGroup;
+  /**
+   * Asynchronous invocations of the control-plane functions (CloudFormation, CodePipeline) that
+   * failed every retry; alarm on its depth.
+   */
+  public readonly controlPlaneDeadLetterQueue: sqs.Queue;
+  private readonly stateSeal: StateKey;
+  private readonly leasePathArn: string;
+  private readonly serviceArns: string[];
 
   constructor(scope: Construct, id: string, props: BlueGreenPipelineProps) {
     super(scope, id);
     assertValid(id, validateProps(props));
     // Server access logs by bucket policy, so every bucket keeps ACLs disabled (set before any child exists).
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
-    const settings = (this.settings = resolveSettings(Stack.of(this), id, props));
+    const settings = resolveSettings(Stack.of(this), id, props);
     const { pipelineName, internetFacing, names } = settings;
+    this.pipelineName = pipelineName;
+    ({ stateParameterName: this.stateParameterName, stateParameterArn: this.stateParameterArn, leaseParameterPath: this.leaseParameterPath, leasePathArn: this.leasePathArn } = names);
 
     // Encryption and storage; the network and the traffic entry; the registry.
-    const storage = (this.storage = new Storage(this, settings));
-    const network = (this.network = new Network(this, { ...props, internetFacing, logBucket: storage.logBucket }));
-    const entry = (this.entry = new TrafficEntry(this, { ...props, ...settings, ...network }));
-    const registry = (this.registry = new Registry(this, { ...props, ...settings, key: storage.imageKey }));
+    const storage = new Storage(this, settings);
+    ({ artifacts: this.artifactsKey, images: this.imageKey, notifications: this.notificationsKey, logs: this.logsKey } = storage.keys);
+    ({ logBucket: this.logBucket, artifactBucket: this.artifactBucket } = storage);
+    [this.stateSeal, this.stateKey] = [storage.stateKey, storage.stateKey.key];
+    const network = new Network(this, { ...props, internetFacing, logBucket: storage.logBucket });
+    ({ vpc: this.vpc, cluster: this.cluster, loadBalancer: this.loadBalancer } = network);
+    const entry = new TrafficEntry(this, { ...props, ...settings, ...network });
+    ({ productionListener: this.productionListener, testListener: this.testListener, redirectListener: this.redirectListener, serviceSecurityGroup: this.serviceSecurityGroup, testUrl: this.testUrl } = entry);
+    this.repository = new Registry(this, { ...props, ...settings, key: storage.keys.images }).repository;
 
     // The control plane's network, and the function that answers CloudFormation for the slots and the routes.
-    const shared = (this.foundation = controlPlaneFoundation(this, { ...settings, ...storage, vpc: network.vpc, queueKey: storage.notificationsKey }));
-    const infraOwner = (this.infraOwner = new InfraOwner(this, shared, pipelineName));
+    const shared = controlPlaneFoundation(this, { ...settings, vpc: network.vpc, queueKey: storage.keys.notifications, logsKey: storage.keys.logs });
+    this.controlPlaneDeadLetterQueue = shared.deadLetterQueue;
+    const infraOwner = new InfraOwner(this, shared, pipelineName);
+    this.infraOwnerFunction = infraOwner.function;
 
     // The two slots, and the routes that forward to them.
-    const slots = (this.slots = new Slots(this, {
-      ...props,
-      ...network,
-      ...shared,
-      pipelineName,
-      repository: registry.repository,
-      container: containerSettings(props, settings),
-      securityGroup: entry.serviceSecurityGroup,
-      infraOwner,
-    }));
-    const routes = (this.routesPart = new Routes(this, { ...entry, slots, infraOwner }));
+    const container = containerSettings(props, settings);
+    const slots = new Slots(this, { ...props, ...network, ...shared, pipelineName, repository: this.repository, container, securityGroup: entry.serviceSecurityGroup, infraOwner });
+    ({ a: this.slotA, b: this.slotB, taskRole: this.taskRole, executionRole: this.executionRole, logGroup: this.serviceLogGroup, serviceArns: this.serviceArns } = slots);
+    const routes = new Routes(this, { ...entry, slots, infraOwner });
+    ({ resource: this.routes, productionRuleArn: this.productionRuleArn, testRuleArn: this.testRuleArn } = routes);
 
     // The release control plane: its topics, its configuration, DeployGreen and Swap; then bake watching.
-    const topics = (this.topics = new Topics(this, { ...props, pipelineName, key: storage.notificationsKey }));
-    const controlPlane = (this.controlPlane = new ControlPlane(this, {
+    const topics = new Topics(this, { ...props, pipelineName, key: storage.keys.notifications });
+    ({ approvalTopic: this.approvalTopic, notificationTopic: this.notificationTopic } = topics);
+    const controlPlane = new ControlPlane(this, {
       ...network,
       ...entry,
       settings,
       shared,
       slots,
       routes,
-      repository: registry.repository,
+      repository: this.repository,
       stateKey: storage.stateKey,
       notificationTopic: topics.notificationTopic,
-    }));
-    const bake = (this.bake = settings.baking ? new BakeWatching(this, { ...props, ...settings, ...network, slots, topics, shared, controlPlane }) : undefined);
+    });
+    ({ deployGreenFunction: this.deployGreenFunction, swapFunction: this.swapFunction, configParameter: this.configParameter } = controlPlane);
+    const bake = settings.baking ? new BakeWatching(this, { ...props, ...settings, ...network, slots, topics, shared, controlPlane }) : undefined;
+    this.bakeFunction = bake?.bake.function;
+    [this.slotABakeAlarms, this.slotBBakeAlarms] = [bake?.slotAAlarms ?? [], bake?.slotBAlarms ?? []];
 
     // The pipeline: Source, BuildAndScan (the gate before the registry), Release.
-    const build = (this.build = new BuildAndScan(this, {
-      ...settings,
-      ...names,
-      gate: props,
-      repository: registry.repository,
-      key: storage.artifactsKey,
-      logsKey: storage.logsKey,
-      stateKey: storage.stateKey,
-    }));
-    const release = (this.release = new ReleasePipeline(this, { ...props, ...names, pipelineName, artifactBucket: storage.artifactBucket, build, controlPlane, topics, bake }));
+    const gate = { gate: props, repository: this.repository, key: storage.keys.artifacts, logsKey: storage.keys.logs, stateKey: storage.stateKey };
+    const build = new BuildAndScan(this, { ...settings, ...names, ...gate });
+    ({ project: this.buildProject, reportGroup: this.scanReportGroup, logGroup: this.buildLogGroup } = build);
+    const release = { ...props, ...names, pipelineName, artifactBucket: storage.artifactBucket, build, controlPlane, topics, bake };
+    this.pipeline = new ReleasePipeline(this, release).pipeline;
 
     // Audit: execution state changes go to the same topic as the swap and rollback records.
-    publishPipelineEvents('PipelineEvents', release.pipeline, topics.notificationTopic);
-    acknowledgeFindings({
-      ...settings,
-      ...network,
-      ...entry,
-      ...storage,
-      root: this,
-      webAcl: props.webAclArn !== undefined,
+    publishPipelineEvents('PipelineEvents', this.pipeline, topics.notificationTopic);
+    const parts = [routes, storage, controlPlane, ...(bake ? [bake] : []), build];
+    acknowledgeFindings({ ...settings, ...network, ...entry, ...storage, root: this, webAcl: props.webAclArn !== undefined, buildProject: build.project,
       listeners: [entry.productionListener, entry.testListener],
       taskDefinitions: [slots.a.taskDefinition, slots.b.taskDefinition],
-      buildProject: build.project,
-      ownedWildcardArns: () => [routes, storage, controlPlane, ...(bake ? [bake] : []), build].flatMap((part) => part.ownedWildcardArns),
+      ownedWildcardArns: () => parts.flatMap((part) => part.ownedWildcardArns),
     });
-  }
-
-  public get pipelineName(): string {
-    return this.settings.pipelineName;
-  }
-  public get vpc(): ec2.IVpc {
-    return this.network.vpc;
-  }
-  public get cluster(): ecs.ICluster {
-    return this.network.cluster;
-  }
-  public get loadBalancer(): elbv2.IApplicationLoadBalancer {
-    return this.network.loadBalancer;
-  }
-  /** Production listener (blue). Its default action is a fixed 503; the route is a rule owned by the control plane. */
-  public get productionListener(): elbv2.ApplicationListener {
-    return this.entry.productionListener;
-  }
-  /** Test listener (green), reachable from `testListenerAllowedCidrs` only. */
-  public get testListener(): elbv2.ApplicationListener {
-    return this.entry.testListener;
-  }
-  /** Port 80 listener that redirects to HTTPS; only with a certificate. */
-  public get redirectListener(): elbv2.ApplicationListener | undefined {
-    return this.entry.redirectListener;
-  }
-  public get serviceSecurityGroup(): ec2.SecurityGroup {
-    return this.entry.serviceSecurityGroup;
-  }
-  public get testUrl(): string {
-    return this.entry.testUrl;
-  }
-  public get repository(): ecr.Repository {
-    return this.registry.repository;
-  }
-  public get slotA(): BlueGreenSlot {
-    return this.slots.a;
-  }
-  public get slotB(): BlueGreenSlot {
-    return this.slots.b;
-  }
-  public get taskRole(): iam.IRole {
-    return this.slots.taskRole;
-  }
-  public get executionRole(): iam.Role {
-    return this.slots.executionRole;
-  }
-  public get serviceLogGroup(): logs.LogGroup {
-    return this.slots.logGroup;
-  }
-  /** The Custom::BlueGreenRoutes resource that creates the production and test rules. */
-  public get routes(): CustomResource {
-    return this.routesPart.resource;
-  }
-  public get productionRuleArn(): string {
-    return this.routesPart.productionRuleArn;
-  }
-  public get testRuleArn(): string {
-    return this.routesPart.testRuleArn;
-  }
-  public get pipeline(): codepipeline.Pipeline {
-    return this.release.pipeline;
-  }
-  public get buildProject(): codebuild.PipelineProject {
-    return this.build.project;
-  }
-  public get scanReportGroup(): codebuild.ReportGroup {
-    return this.build.reportGroup;
-  }
-  public get buildLogGroup(): logs.LogGroup {
-    return this.build.logGroup;
-  }
-  public get approvalTopic(): sns.Topic {
-    return this.topics.approvalTopic;
-  }
-  public get notificationTopic(): sns.ITopic {
-    return this.topics.notificationTopic;
-  }
-  public get deployGreenFunction(): lambda.Function {
-    return this.controlPlane.deployGreen.function;
-  }
-  public get swapFunction(): lambda.Function {
-    return this.controlPlane.swap.function;
-  }
-  public get configParameter(): ssm.StringParameter {
-    return this.controlPlane.configParameter;
-  }
-  /** The Bake function; absent when `bakeTime` is 0. */
-  public get bakeFunction(): lambda.Function | undefined {
-    return this.bake?.bake.function;
-  }
-  /** Slot a's bake alarms (5xx, unhealthy hosts, p99 latency); empty when `bakeTime` is 0. */
-  public get slotABakeAlarms(): cloudwatch.Alarm[] {
-    return this.bake?.slotAAlarms ?? [];
-  }
-  /** Slot b's bake alarms (5xx, unhealthy hosts, p99 latency); empty when `bakeTime` is 0. */
-  public get slotBBakeAlarms(): cloudwatch.Alarm[] {
-    return this.bake?.slotBAlarms ?? [];
-  }
-  public get infraOwnerFunction(): lambda.Function {
-    return this.infraOwner.function;
-  }
-  public get stateParameterName(): string {
-    return this.settings.names.stateParameterName;
-  }
-  public get stateParameterArn(): string {
-    return this.settings.names.stateParameterArn;
-  }
-  /** Path of the release lease's generations (`/bluegreen/<pipelineName>/lease`). */
-  public get leaseParameterPath(): string {
-    return this.settings.names.leaseParameterPath;
-  }
-  public get artifactBucket(): s3.Bucket {
-    return this.storage.artifactBucket;
-  }
-  public get logBucket(): s3.Bucket {
-    return this.storage.logBucket;
-  }
-  public get artifactsKey(): kms.Key {
-    return this.storage.artifactsKey;
-  }
-  public get imageKey(): kms.Key {
-    return this.storage.imageKey;
-  }
-  public get notificationsKey(): kms.Key {
-    return this.storage.notificationsKey;
-  }
-  public get logsKey(): kms.Key {
-    return this.storage.logsKey;
-  }
-  /** Seals the state record and the release lease: only the control-plane roles may encrypt with it. */
-  public get stateKey(): kms.Key {
-    return this.storage.stateKey.key;
-  }
-  /**
-   * Asynchronous invocations of the control-plane functions (CloudFormation, CodePipeline) that
-   * failed every retry; alarm on its depth.
-   */
-  public get controlPlaneDeadLetterQueue(): sqs.Queue {
-    return this.foundation.deadLetterQueue;
   }
 
   /**
@@ -303,10 +204,10 @@ export class BlueGreenPipeline extends Construct {
     const allow = (actions: string[], resourceArns: string[], conditions?: Record<string, Record<string, unknown>>) =>
       iam.Grant.addToPrincipal({ grantee, actions, resourceArns, conditions });
     return allow(['ssm:GetParameter'], [this.configParameter.parameterArn, this.stateParameterArn])
-      .combine(allow(['ssm:GetParametersByPath'], [this.settings.names.leasePathArn]))
-      .combine(this.storage.stateKey.grantUnseal(grantee))
+      .combine(allow(['ssm:GetParametersByPath'], [this.leasePathArn]))
+      .combine(this.stateSeal.grantUnseal(grantee))
       .combine(allow(['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetHealth', 'tag:GetResources'], ['*']))
-      .combine(allow(['ecs:DescribeServices'], this.slots.serviceArns))
+      .combine(allow(['ecs:DescribeServices'], this.serviceArns))
       .combine(allow(['ecs:ListTasks', 'ecs:DescribeTasks'], ['*'], { ArnEquals: { 'ecs:cluster': this.cluster.clusterArn } }))
       .combine(
         allow(

@@ -1,6 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
@@ -74,6 +75,14 @@ export class ControlPlane {
       description: `Release configuration of the blue/green pipeline ${settings.pipelineName}`,
       stringValue: stack.toJsonString({ ...this.config, swapFunctionName: this.swap.function.functionName }),
     });
+  }
+
+  public get deployGreenFunction(): lambda.Function {
+    return this.deployGreen.function;
+  }
+
+  public get swapFunction(): lambda.Function {
+    return this.swap.function;
   }
 
   /** Lets a control-plane function take, hand over and give back the release lease, and seal what it writes. */

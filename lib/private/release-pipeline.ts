@@ -1,6 +1,7 @@
 import { Tags } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { BlueGreenPipelineProps } from '../blue-green-pipeline-props';
@@ -62,50 +63,39 @@ export class ReleasePipeline {
 
 /** The Release stage's actions in run order; each reads the previous ones' variables. */
 function releaseActions(props: ReleasePipelineProps): codepipeline.IAction[] {
-  const deploy = new actions.LambdaInvokeAction({
-    actionName: ACTION.deploy,
-    runOrder: 1,
-    lambda: props.controlPlane.deployGreen.function,
-    userParameters: {
-      imageUri: `#{${NAMESPACE.build}.IMAGE_URI}`,
-      imageDigest: `#{${NAMESPACE.build}.IMAGE_DIGEST}`,
-      commit: `#{${NAMESPACE.build}.COMMIT}`,
-    },
-    variablesNamespace: NAMESPACE.deploy,
+  const variable = (namespace: string, name: string) => `#{${namespace}.${name}}`;
+  const executionId = variable('codepipeline', 'PipelineExecutionId');
+  const deploy = invoke(ACTION.deploy, 1, props.controlPlane.deployGreen.function, NAMESPACE.deploy, {
+    imageUri: variable(NAMESPACE.build, 'IMAGE_URI'),
+    imageDigest: variable(NAMESPACE.build, 'IMAGE_DIGEST'),
+    commit: variable(NAMESPACE.build, 'COMMIT'),
   });
   const approve = new actions.ManualApprovalAction({
     actionName: ACTION.approve,
     runOrder: 2,
     notificationTopic: props.topics.approvalTopic,
     additionalInformation: approvalMessage(props.pipelineName),
-    externalEntityLink: `#{${NAMESPACE.deploy}.TEST_URL}`,
+    externalEntityLink: variable(NAMESPACE.deploy, 'TEST_URL'),
     timeout: props.approvalTimeout ?? DEFAULTS.approvalTimeout,
   });
-  const swap = new actions.LambdaInvokeAction({
-    actionName: ACTION.swap,
-    runOrder: 3,
-    lambda: props.controlPlane.swap.function,
-    userParameters: {
-      greenSlot: `#{${NAMESPACE.deploy}.GREEN_SLOT}`,
-      imageDigest: `#{${NAMESPACE.deploy}.IMAGE_DIGEST}`,
-      commit: `#{${NAMESPACE.deploy}.COMMIT}`,
-      executionId: '#{codepipeline.PipelineExecutionId}',
-    },
-    variablesNamespace: NAMESPACE.swap,
+  const swap = invoke(ACTION.swap, 3, props.controlPlane.swap.function, NAMESPACE.swap, {
+    greenSlot: variable(NAMESPACE.deploy, 'GREEN_SLOT'),
+    imageDigest: variable(NAMESPACE.deploy, 'IMAGE_DIGEST'),
+    commit: variable(NAMESPACE.deploy, 'COMMIT'),
+    executionId,
   });
   if (!props.bake) return [deploy, approve, swap];
-  const bake = new actions.LambdaInvokeAction({
-    actionName: ACTION.bake,
-    runOrder: 4,
-    lambda: props.bake.bake.function,
-    userParameters: {
-      liveSlot: `#{${NAMESPACE.swap}.LIVE_SLOT}`,
-      imageDigest: `#{${NAMESPACE.swap}.LIVE_DIGEST}`,
-      executionId: '#{codepipeline.PipelineExecutionId}',
-    },
-    variablesNamespace: NAMESPACE.bake,
+  const bake = invoke(ACTION.bake, 4, props.bake.bake.function, NAMESPACE.bake, {
+    liveSlot: variable(NAMESPACE.swap, 'LIVE_SLOT'),
+    imageDigest: variable(NAMESPACE.swap, 'LIVE_DIGEST'),
+    executionId,
   });
   return [deploy, approve, swap, bake];
+}
+
+/** A control-plane function as a Release action, its outputs under `variablesNamespace`. */
+function invoke(actionName: string, runOrder: number, lambda: lambda.IFunction, variablesNamespace: string, userParameters: Record<string, string>): actions.LambdaInvokeAction {
+  return new actions.LambdaInvokeAction({ actionName, runOrder, lambda, userParameters, variablesNamespace });
 }
 
 /** The approval request text: every value comes from the execution's own pipeline variables. */

@@ -10,15 +10,21 @@ export interface StorageProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
+/** One customer-managed key per kind of data, rotation on. */
+export interface StorageKeys {
+  readonly artifacts: kms.Key;
+  readonly images: kms.Key;
+  /** The approval and audit topics (and the dead-letter queue). */
+  readonly notifications: kms.Key;
+  readonly logs: kms.Key;
+}
+
 /**
- * Encryption and storage: one customer-managed key per kind of data (artifacts, images,
- * notifications, logs, the sealed state record), the access-log bucket and the artifact bucket.
+ * Encryption and storage: the keys, the key that seals the state record and the lease, the
+ * access-log bucket and the artifact bucket.
  */
 export class Storage {
-  public readonly artifactsKey: kms.Key;
-  public readonly imageKey: kms.Key;
-  public readonly notificationsKey: kms.Key;
-  public readonly logsKey: kms.Key;
+  public readonly keys: StorageKeys;
   /** Seals the state record and the lease; the control-plane parts are given `grantSeal`. */
   public readonly stateKey: StateKey;
   public readonly logBucket: s3.Bucket;
@@ -26,14 +32,16 @@ export class Storage {
 
   constructor(scope: Construct, props: StorageProps) {
     const { removalPolicy } = props;
-    this.artifactsKey = rotatingKey(scope, 'ArtifactsKey', 'Encrypts the blue/green pipeline artifacts', removalPolicy);
-    this.imageKey = rotatingKey(scope, 'ImageKey', 'Encrypts the blue/green image repository', removalPolicy);
-    this.notificationsKey = rotatingKey(scope, 'NotificationsKey', 'Encrypts the blue/green approval and audit topics', removalPolicy);
-    this.logsKey = logsKey(scope, 'LogsKey', removalPolicy);
+    this.keys = {
+      artifacts: rotatingKey(scope, 'ArtifactsKey', 'Encrypts the blue/green pipeline artifacts', removalPolicy),
+      images: rotatingKey(scope, 'ImageKey', 'Encrypts the blue/green image repository', removalPolicy),
+      notifications: rotatingKey(scope, 'NotificationsKey', 'Encrypts the blue/green approval and audit topics', removalPolicy),
+      logs: logsKey(scope, 'LogsKey', removalPolicy),
+    };
     this.stateKey = new StateKey(scope, 'StateKey', { removalPolicy });
     this.logBucket = logBucket(scope, 'LogBucket', removalPolicy);
     this.artifactBucket = privateBucket(scope, 'ArtifactBucket', {
-      key: this.artifactsKey,
+      key: this.keys.artifacts,
       logs: this.logBucket,
       logPrefix: 'artifact-bucket/',
       expiry: DEFAULTS.artifactExpiry,
