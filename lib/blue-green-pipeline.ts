@@ -1,4 +1,4 @@
-import { CustomResource, Stack } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
@@ -34,7 +34,7 @@ import { StateKey } from './private/state-key';
 import { Storage } from './private/storage';
 import { Topics } from './private/topics';
 import { TrafficEntry } from './private/traffic-entry';
-import { assertValid, validateProps } from './private/validation';
+import { assertValid, propWarnings, validateProps } from './private/validation';
 
 /**
  * A complete blue/green container delivery pipeline on ECS Fargate: source, Docker build with a
@@ -107,7 +107,8 @@ export class BlueGreenPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: BlueGreenPipelineProps) {
     super(scope, id);
-    assertValid(id, validateProps(props));
+    assertValid(id, validateProps(props, { region: Stack.of(this).region }));
+    for (const [warning, text] of propWarnings(props)) Annotations.of(this).addWarningV2(warning, text);
     // Server access logs by bucket policy, so every bucket keeps ACLs disabled (set before any child exists).
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     const settings = resolveSettings(Stack.of(this), id, props);

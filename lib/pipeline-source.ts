@@ -107,6 +107,10 @@ class ConnectionSource extends PipelineSource {
   public validate(): string[] {
     const { connectionArn, owner, repository, branch } = this.options;
     const problems = [...checkText(owner, 'source owner'), ...checkText(repository, 'source repository'), ...checkBranch(branch)];
+    if (!Token.isUnresolved(repository) && repository.includes('/')) {
+      const [first, ...rest] = repository.split('/');
+      problems.push(`source repository must be the repository's name only (got "${repository}"); give the owner on its own: owner: "${first}", repository: "${rest.join('/')}".`);
+    }
     if (!Token.isUnresolved(connectionArn) && !CONNECTION_ARN.test(connectionArn)) {
       problems.push(
         `source connectionArn must be a CodeConnections connection ARN like arn:aws:codeconnections:<region>:<account>:connection/<id> (got "${connectionArn}").`,

@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import { Duration, Token } from 'aws-cdk-lib';
 import type { BlueGreenPipelineProps } from '../blue-green-pipeline-props';
 import {
@@ -17,6 +18,12 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
 const IPV6_CIDR = /^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*\/(12[0-8]|1[01]\d|[1-9]?\d)$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** ECR API Reference, CreateRepository: repositoryName, 2-256 characters, this pattern. */
+const ECR_REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+/** A DNS host name (RFC 1123): labels of 1-63 letters, digits and inner hyphens, at most 253 characters. */
+const HOST_NAME = /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+const WEB_ACL_ARN = /^arn:aws[a-z-]*:wafv2:([a-z0-9-]*):\d{12}:(regional|global)\/webacl\/[^/]+\/[^/]+$/;
+const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate\/.+$/;
 
 const MAX_ACTION_WINDOW = Duration.hours(23);
 
@@ -26,14 +33,36 @@ const known = (value: unknown): boolean => value !== undefined && !Token.isUnres
  * Every problem with the props, as one sentence each naming the value received and what was
  * expected. Values that are unresolved tokens are not checked.
  */
-export function validateProps(props: BlueGreenPipelineProps): string[] {
+export function validateProps(props: BlueGreenPipelineProps, context: ValidationContext): string[] {
   const problems: string[] = [];
-  for (const check of CHECKS) check(props, (problem) => problems.push(problem));
+  for (const check of CHECKS) check(props, (problem) => problems.push(problem), context);
   return problems;
 }
 
+/** What the checks need to know of the stack the construct is in. */
+export interface ValidationContext {
+  /** The stack's region; a token for an environment-agnostic stack (region checks are skipped). */
+  readonly region: string;
+}
+
+/**
+ * The props that are valid but probably not what was meant, as [id, message] for a synthesis
+ * warning.
+ */
+export function propWarnings(props: BlueGreenPipelineProps): Array<[string, string]> {
+  const warnings: Array<[string, string]> = [];
+  if (props.bakeTime !== undefined && !props.bakeTime.isUnresolved() && props.bakeTime.toMilliseconds() === 0) {
+    warnings.push([
+      'cdk-blue-green-pipeline:noBake',
+      'bakeTime is 0: the Release stage has no Bake action, so nothing watches a new release and nothing rolls it back by itself; rolling back is up to an operator (bluegreen rollback).',
+    ]);
+  }
+  return warnings;
+}
+
 /** The checks, one per area of the props; each reports every problem it finds. */
-const CHECKS: ReadonlyArray<(props: BlueGreenPipelineProps, add: (problem: string) => void) => void> = [
+const CHECKS: ReadonlyArray<(props: BlueGreenPipelineProps, add: (problem: string) => void, context: ValidationContext) => void> = [
+  checkKnownAtSynth,
   checkNames,
   checkApproval,
   checkBake,
@@ -46,13 +75,40 @@ const CHECKS: ReadonlyArray<(props: BlueGreenPipelineProps, add: (problem: strin
   checkSource,
 ];
 
-/** `pipelineName`. */
+/**
+ * The props that decide the template's shape, or reach the control plane without anything at
+ * deploy checking them, must be known at synth: a token there is refused, not carried along.
+ * (`pipelineName`, `bakeTime` and `approvalEmails` say so in their own checks.)
+ */
+function checkKnownAtSynth(props: BlueGreenPipelineProps, add: (problem: string) => void): void {
+  const why: Array<[string, unknown, string]> = [
+    ['desiredCount', props.desiredCount, 'the control plane reads it from its configuration, which nothing checks at deploy'],
+    ['deployTimeout', props.deployTimeout?.isUnresolved() ? Token.asString(props.deployTimeout.toSeconds()) : undefined, 'it sets the deadline DeployGreen keeps'],
+    ['domainName', props.domainName, 'approvers follow the test URL built from it, and nothing at deploy checks it'],
+    ['approvalTimeout', props.approvalTimeout?.isUnresolved() ? Token.asString(props.approvalTimeout.toMinutes()) : undefined, 'the Approve action takes a number of minutes in the template'],
+  ];
+  for (const [name, value, reason] of why) {
+    if (value !== undefined && Token.isUnresolved(value)) add(`${name} must be known at synth (got a token): ${reason}.`);
+  }
+}
+
+/** `pipelineName` and `repositoryName`. */
 function checkNames(props: BlueGreenPipelineProps, add: (problem: string) => void): void {
-  if (known(props.pipelineName)) {
-    const name = props.pipelineName as string;
+  if (props.pipelineName !== undefined && Token.isUnresolved(props.pipelineName)) {
+    add('pipelineName must be a literal string (got a token): it names the slot services, the SSM parameters and the IAM scopes at synth, so it cannot wait for deploy time.');
+  } else if (props.pipelineName !== undefined) {
+    const name = props.pipelineName;
     if (!PIPELINE_NAME_PATTERN.test(name) || name.length > MAX_PIPELINE_NAME_LENGTH) {
       add(
         `pipelineName must be 1-${MAX_PIPELINE_NAME_LENGTH} letters, digits, "-" or "_", starting with a letter or digit (got "${name}"); it also names the slot services.`,
+      );
+    }
+  }
+  if (known(props.repositoryName)) {
+    const name = props.repositoryName as string;
+    if (name.length < 2 || name.length > 256 || !ECR_REPOSITORY_NAME.test(name)) {
+      add(
+        `repositoryName must be 2-256 characters of lowercase letters, digits and ".", "_", "-" between them, with "/" between namespaces (got "${name}"; e.g. "payments/api").`,
       );
     }
   }
@@ -60,14 +116,19 @@ function checkNames(props: BlueGreenPipelineProps, add: (problem: string) => voi
 
 /** `approvalEmails`, `approvalTimeout` and `deployTimeout`. */
 function checkApproval(props: BlueGreenPipelineProps, add: (problem: string) => void): void {
-  if (!Token.isUnresolved(props.approvalEmails)) {
+  if (Token.isUnresolved(props.approvalEmails)) {
+    add('approvalEmails must be a list of addresses known at synth (got a token list, e.g. from a CommaDelimitedList parameter): each address becomes its own SNS subscription; a single address may still be a token.');
+  } else {
     if (!props.approvalEmails || props.approvalEmails.length === 0) {
       add('approvalEmails must name at least one approver: the approval request is sent by email (got none).');
     }
+    const first = new Map<string, string>();
     for (const email of props.approvalEmails ?? []) {
-      if (!Token.isUnresolved(email) && !EMAIL.test(email)) {
-        add(`approvalEmails contains a malformed email address "${email}" (expected name@domain.tld).`);
-      }
+      if (Token.isUnresolved(email)) continue;
+      if (!EMAIL.test(email)) add(`approvalEmails contains a malformed email address "${email}" (expected name@domain.tld).`);
+      const seen = first.get(email.toLowerCase());
+      if (seen !== undefined) add(`approvalEmails lists ${seen === email ? `"${email}" twice` : `"${seen}" and "${email}", the same address in other letter cases`}; give each approver once.`);
+      else first.set(email.toLowerCase(), email);
     }
   }
   checkDuration(props.approvalTimeout, 'approvalTimeout', Duration.minutes(5), Duration.days(60), add);
@@ -77,7 +138,9 @@ function checkApproval(props: BlueGreenPipelineProps, add: (problem: string) => 
 
 /** `bakeTime`, the bake alarms and the bake thresholds. */
 function checkBake(props: BlueGreenPipelineProps, add: (problem: string) => void): void {
-  if (props.bakeTime !== undefined && !props.bakeTime.isUnresolved() && props.bakeTime.toMilliseconds() !== 0) {
+  if (props.bakeTime?.isUnresolved()) {
+    add('bakeTime must be known at synth (got a token): it decides whether the Release stage has a Bake action.');
+  } else if (props.bakeTime !== undefined && props.bakeTime.toMilliseconds() !== 0) {
     if (props.bakeTime.toMilliseconds() % 1000 !== 0) add(`bakeTime must be a whole number of seconds (got ${props.bakeTime.toMilliseconds()} ms).`);
     else checkDuration(props.bakeTime, 'bakeTime (or 0 to turn the Bake action off)', Duration.minutes(1), MAX_ACTION_WINDOW, add);
   }
@@ -168,20 +231,35 @@ function checkContainer(props: BlueGreenPipelineProps, add: (problem: string) =>
   }
 }
 
-/** `testListenerAllowedCidrs` and the network you give. */
-function checkNetwork(props: BlueGreenPipelineProps, add: (problem: string) => void): void {
+/** `testListenerAllowedCidrs`, `domainName`, `webAclArn`, `certificate` and the network you give. */
+function checkNetwork(props: BlueGreenPipelineProps, add: (problem: string) => void, context: ValidationContext): void {
   if (props.testListenerAllowedCidrs !== undefined && !Token.isUnresolved(props.testListenerAllowedCidrs)) {
     if (props.testListenerAllowedCidrs.length === 0) {
       add('testListenerAllowedCidrs must hold at least one CIDR block; leave it unset to allow only the VPC.');
     }
     for (const cidr of props.testListenerAllowedCidrs) {
-      if (!Token.isUnresolved(cidr) && !IPV4_CIDR.test(cidr) && !IPV6_CIDR.test(cidr)) {
-        add(`testListenerAllowedCidrs contains "${cidr}", which is not a CIDR block (expected e.g. 10.0.0.0/16).`);
-      }
+      if (Token.isUnresolved(cidr)) continue;
+      const problem = cidrProblem(cidr);
+      if (problem) add(`testListenerAllowedCidrs contains "${cidr}", ${problem}.`);
     }
   }
   if (props.loadBalancer && !props.vpc && !props.cluster && !props.loadBalancer.vpc) {
     add('vpc must be given with an imported loadBalancer whose VPC is unknown (the slots must share its VPC).');
+  }
+  const vpc = props.vpc ?? props.cluster?.vpc ?? props.loadBalancer?.vpc;
+  if (vpc && vpc.privateSubnets.length === 0) {
+    add(`vpc ${Token.isUnresolved(vpc.vpcId) ? vpc.node.path : vpc.vpcId} has no private subnets with egress (PRIVATE_WITH_EGRESS): the slot tasks and the control-plane functions run there and reach AWS through a NAT gateway.`);
+  }
+  if (known(props.domainName) && !HOST_NAME.test(props.domainName as string)) {
+    add(`domainName must be a host name such as "shop.example.com", without scheme, port or path (got "${props.domainName}"); it builds the test URL.`);
+  }
+  checkWebAcl(props.webAclArn, context.region, add);
+  const certificateArn = props.certificate?.certificateArn;
+  if (known(certificateArn) && known(context.region)) {
+    const region = CERTIFICATE_ARN.exec(certificateArn as string)?.[1];
+    if (region !== undefined && region !== context.region) {
+      add(`certificate ${certificateArn} is in ${region}, but the stack and its load balancer are in ${context.region}: a load balancer uses certificates from its own region; request or import one there.`);
+    }
   }
 }
 
@@ -203,6 +281,55 @@ function checkBuild(props: BlueGreenPipelineProps, add: (problem: string) => voi
 /** The source (it checks itself). */
 function checkSource(props: BlueGreenPipelineProps, add: (problem: string) => void): void {
   for (const problem of props.source.validate()) add(problem);
+}
+
+/**
+ * `webAclArn`: a REGIONAL WAFv2 web ACL in the stack's region ("a web ACL for an Application Load
+ * Balancer must be regional, in the same Region", WAF Developer Guide, "Associating or
+ * disassociating a web ACL"); a CloudFront (global) one cannot be associated with a load balancer.
+ */
+function checkWebAcl(arn: string | undefined, stackRegion: string, add: (problem: string) => void): void {
+  if (!known(arn)) return;
+  const match = WEB_ACL_ARN.exec(arn as string);
+  if (!match) {
+    add(`webAclArn must be a WAFv2 web ACL ARN, arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id> (got "${arn}").`);
+  } else if (match[2] !== 'regional') {
+    add(`webAclArn names a CloudFront-scope (global) web ACL (got "${arn}"): a load balancer takes a REGIONAL web ACL in its own region.`);
+  } else if (known(stackRegion) && match[1] !== stackRegion) {
+    add(`webAclArn is in ${match[1]}, but the load balancer is in ${stackRegion} (got "${arn}"): a web ACL protects resources of its own region.`);
+  }
+}
+
+/** Why `cidr` is not a CIDR block a security group takes, or undefined when it is one. */
+export function cidrProblem(cidr: string): string | undefined {
+  const [address, prefixText] = cidr.split('/');
+  const prefix = Number(prefixText);
+  if (IPV4_CIDR.test(cidr)) {
+    const value = address.split('.').reduce((n, octet) => n * 256n + BigInt(octet), 0n);
+    return hostBits(value, 32, prefix);
+  }
+  if (IPV6_CIDR.test(cidr) && isIPv6(address)) {
+    // An IPv4-mapped tail (::ffff:10.0.0.1) is valid; its host bits are left to EC2.
+    if (address.includes('.')) return undefined;
+    return hostBits(ipv6Value(address), 128, prefix);
+  }
+  return 'which is not a CIDR block (expected e.g. 10.0.0.0/16)';
+}
+
+function hostBits(value: bigint, width: number, prefix: number): string | undefined {
+  const hostMask = (1n << BigInt(width - prefix)) - 1n;
+  if ((value & hostMask) === 0n) return undefined;
+  const network = value & ~hostMask;
+  const shown = width === 32 ? [24n, 16n, 8n, 0n].map((shift) => String((network >> shift) & 255n)).join('.') : undefined;
+  return `whose address has host bits set beyond the /${prefix} prefix${shown ? ` (the block is ${shown}/${prefix})` : ''}; give the block's network address`;
+}
+
+function ipv6Value(address: string): bigint {
+  const [head, tail = ''] = address.split('::');
+  const groups = (part: string) => (part === '' ? [] : part.split(':'));
+  const missing = 8 - groups(head).length - groups(tail).length;
+  const all = address.includes('::') ? [...groups(head), ...Array(missing).fill('0'), ...groups(tail)] : groups(head);
+  return all.reduce((n, group) => (n << 16n) + BigInt(parseInt(group, 16)), 0n);
 }
 
 const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:(.{1,255})$/;

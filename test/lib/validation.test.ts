@@ -1,5 +1,7 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { BlueGreenPipeline, BlueGreenPipelineProps, PipelineSource } from '../../lib';
 import { CONNECTION_ARN, baseProps } from './fixtures';
@@ -119,5 +121,124 @@ describe('BlueGreenPipeline validation', () => {
     const stack = new Stack(new App(), 'Service', { env: { account: '123456789012', region: 'eu-west-1' } });
     const port = new (require('aws-cdk-lib').CfnParameter)(stack, 'Port', { type: 'Number' }).valueAsNumber;
     expect(() => new BlueGreenPipeline(stack, 'Release', { ...baseProps(), containerPort: port })).not.toThrow();
+  });
+});
+
+describe('every bad prop is caught in the one collected error, naming the prop, the value and what was expected', () => {
+  const parameter = (stack: Stack, id: string, type: string) => new CfnParameter(stack, id, { type });
+
+  test('the same approval address twice, or in two letter cases', () => {
+    expect(attempt({ approvalEmails: ['ops@example.com', 'ops@example.com'] })).toThrow(/approvalEmails lists "ops@example.com" twice; give each approver once/);
+    expect(attempt({ approvalEmails: ['Ops@Example.com', 'ops@example.com'] })).toThrow(
+      /approvalEmails lists "Ops@Example.com" and "ops@example.com", the same address in other letter cases/,
+    );
+  });
+
+  test('a token pipelineName', () => {
+    expect(attempt({}, (stack) => ({ pipelineName: parameter(stack, 'Name', 'String').valueAsString }))).toThrow(
+      /pipelineName must be a literal string \(got a token\): it names the slot services/,
+    );
+  });
+
+  test('a token bakeTime', () => {
+    expect(attempt({}, (stack) => ({ bakeTime: Duration.minutes(parameter(stack, 'Bake', 'Number').valueAsNumber) }))).toThrow(
+      /bakeTime must be known at synth \(got a token\): it decides whether the Release stage has a Bake action/,
+    );
+  });
+
+  test('approval emails from a CommaDelimitedList parameter', () => {
+    expect(attempt({}, (stack) => ({ approvalEmails: parameter(stack, 'Emails', 'CommaDelimitedList').valueAsList }))).toThrow(
+      /approvalEmails must be a list of addresses known at synth \(got a token list, e.g. from a CommaDelimitedList parameter\)/,
+    );
+    // A single address may still be a token: SNS checks it when the subscription is created.
+    expect(attempt({}, (stack) => ({ approvalEmails: [parameter(stack, 'Email', 'String').valueAsString] }))).not.toThrow();
+  });
+
+  test('a VPC with no private subnets', () => {
+    expect(
+      attempt({}, (stack) => ({
+        vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-12345678', availabilityZones: ['eu-west-1a'], publicSubnetIds: ['subnet-12345678'] }),
+      })),
+    ).toThrow(/vpc vpc-12345678 has no private subnets with egress \(PRIVATE_WITH_EGRESS\): the slot tasks and the control-plane functions run there/);
+  });
+
+  test('a repository name ECR does not accept', () => {
+    expect(attempt({ repositoryName: 'Payments/API' })).toThrow(/repositoryName must be 2-256 characters of lowercase letters, .*\(got "Payments\/API"; e.g. "payments\/api"\)/);
+    expect(attempt({ repositoryName: 'payments/api' })).not.toThrow();
+  });
+
+  test('a domain name given as a URL', () => {
+    expect(attempt({ domainName: 'https://shop.acme.example/' })).toThrow(
+      /domainName must be a host name such as "shop.example.com", without scheme, port or path \(got "https:\/\/shop.acme.example\/"\)/,
+    );
+    expect(attempt({ domainName: 'shop.acme.example' })).not.toThrow();
+  });
+
+  test('a web ACL ARN that is not one, is CloudFront-scope, or is in another region', () => {
+    expect(attempt({ webAclArn: 'not-an-arn' })).toThrow(/webAclArn must be a WAFv2 web ACL ARN, .*\(got "not-an-arn"\)/);
+    expect(attempt({ webAclArn: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge/a1b2c3d4' })).toThrow(
+      /webAclArn names a CloudFront-scope \(global\) web ACL .*: a load balancer takes a REGIONAL web ACL in its own region/,
+    );
+    expect(attempt({ webAclArn: 'arn:aws:wafv2:us-east-1:123456789012:regional/webacl/shop/a1b2c3d4' })).toThrow(
+      /webAclArn is in us-east-1, but the load balancer is in eu-west-1/,
+    );
+    expect(attempt({ webAclArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/shop/a1b2c3d4' })).not.toThrow();
+  });
+
+  test('a certificate in another region than the stack', () => {
+    expect(
+      attempt({}, (stack) => ({ certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:123456789012:certificate/abc') })),
+    ).toThrow(/certificate arn:aws:acm:us-east-1:123456789012:certificate\/abc is in us-east-1, but the stack and its load balancer are in eu-west-1/);
+    expect(attempt({}, withCertificate)).not.toThrow();
+  });
+
+  test('a connection in another region is accepted: connections are global', () => {
+    // "Connections are global resources ... You only have to create a connection once, and then
+    // you can use it in any AWS Region" (Developer Tools console User Guide, "Global resources in AWS CodeConnections").
+    const source = PipelineSource.connection({ connectionArn: CONNECTION_ARN.replace('eu-west-1', 'us-east-2'), owner: 'acme', repository: 'shop' });
+    expect(attempt({ source })).not.toThrow();
+  });
+
+  test('a CIDR block with host bits set', () => {
+    expect(attempt({ testListenerAllowedCidrs: ['10.0.0.1/8'] })).toThrow(
+      /testListenerAllowedCidrs contains "10.0.0.1\/8", whose address has host bits set beyond the \/8 prefix \(the block is 10.0.0.0\/8\); give the block's network address/,
+    );
+    expect(attempt({ testListenerAllowedCidrs: ['2001:db8::1/32'] })).toThrow(/"2001:db8::1\/32", whose address has host bits set beyond the \/32 prefix/);
+    expect(attempt({ testListenerAllowedCidrs: ['10.0.0.0/8', '192.168.1.0/24', '2001:db8::/32'] })).not.toThrow();
+  });
+
+  test('owner and repository run together in a connection source', () => {
+    const source = PipelineSource.connection({ connectionArn: CONNECTION_ARN, owner: 'acme', repository: 'acme/shop-api' });
+    expect(attempt({ source })).toThrow(/source repository must be the repository's name only \(got "acme\/shop-api"\); give the owner on its own: owner: "acme", repository: "shop-api"/);
+  });
+
+  test('bakeTime 0 synthesizes, with a warning that nothing rolls back by itself', () => {
+    const stack = new Stack(new App(), 'Service', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new BlueGreenPipeline(stack, 'Release', { ...baseProps(), bakeTime: Duration.seconds(0) });
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('bakeTime is 0: the Release stage has no Bake action'));
+    expect(warnings).toHaveLength(1);
+    const other = new Stack(new App(), 'Other', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new BlueGreenPipeline(other, 'Release', baseProps());
+    expect(Annotations.fromStack(other).findWarning('*', Match.stringLikeRegexp('bakeTime is 0'))).toHaveLength(0);
+  });
+
+  test('all of them at once: one error, every problem listed', () => {
+    const run = attempt({ approvalEmails: ['a@example.com', 'A@example.com'], repositoryName: 'Bad Name', domainName: 'http://x/', testListenerAllowedCidrs: ['10.0.0.1/8'], webAclArn: 'x' });
+    expect(run).toThrow(/has 5 invalid props:/);
+  });
+});
+
+describe('tokens are refused where nothing at deploy would check them', () => {
+  const number = (stack: Stack, id: string) => new CfnParameter(stack, id, { type: 'Number' }).valueAsNumber;
+
+  test('desiredCount, deployTimeout, approvalTimeout and domainName must be known at synth', () => {
+    expect(attempt({}, (stack) => ({ approvalTimeout: Duration.minutes(number(stack, 'Wait')) }))).toThrow(/approvalTimeout must be known at synth \(got a token\)/);
+    expect(attempt({}, (stack) => ({ desiredCount: number(stack, 'Count') }))).toThrow(/desiredCount must be known at synth \(got a token\)/);
+    expect(attempt({}, (stack) => ({ deployTimeout: Duration.seconds(number(stack, 'Timeout')) }))).toThrow(/deployTimeout must be known at synth \(got a token\)/);
+    expect(attempt({}, (stack) => ({ domainName: new CfnParameter(stack, 'Domain').valueAsString }))).toThrow(/domainName must be known at synth \(got a token\)/);
+  });
+
+  test('ports and task sizes may be tokens: CloudFormation checks them at deploy', () => {
+    expect(attempt({}, (stack) => ({ productionPort: number(stack, 'P'), cpu: number(stack, 'Cpu'), memoryLimitMiB: number(stack, 'Memory') }))).not.toThrow();
   });
 });
