@@ -8,7 +8,10 @@ interface TemplateResource {
   };
 }
 
-/** A short summary of a synthesized assembly: its stacks, resource counts and pipeline stages. */
+/**
+ * A short summary of a synthesized assembly: its stacks, resource counts, pipeline stages, and
+ * every warning synthesis recorded (what `cdk synth` would print), one line each.
+ */
 export function summarize(assembly: CloudAssembly, outdir: string): string[] {
   const lines = [`Synthesized ${assembly.stacks.length} stack(s) into ${outdir}`];
   for (const stack of assembly.stacks) {
@@ -22,6 +25,9 @@ export function summarize(assembly: CloudAssembly, outdir: string): string[] {
         return actions.length > 1 ? `${s.Name} (${actions.join(' -> ')})` : s.Name;
       });
       lines.push(`  pipeline ${name}: ${stages.join(' -> ')}`);
+    }
+    for (const message of stack.messages.filter((m) => m.level === 'warning')) {
+      lines.push(`  warning at ${message.id}: ${String(message.entry.data)}`);
     }
   }
   return lines;

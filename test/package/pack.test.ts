@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { README_PATH, pipelinePrograms, relativeLinks } from '../support/readme';
 
 // Adoption the way users do it: build, pack, install the tarball into a CDK app outside the
 // repository, synthesize. Catches files missing from the package and repo-only paths.
@@ -41,6 +42,7 @@ describe('package adoption', () => {
   let installed: string;
   let template: { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
   let packedFiles: string[];
+  let app: string;
 
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'bg-adopt-'));
@@ -54,7 +56,7 @@ describe('package adoption', () => {
     packedFiles = packed[0].files.map((f) => f.path);
     const tarball = join(work, packed[0].filename);
     // AND installed into a scratch CDK app outside the repository
-    const app = join(work, 'app');
+    app = join(work, 'app');
     mkdirSync(app);
     writeFileSync(
       join(app, 'package.json'),
@@ -119,5 +121,36 @@ describe('package adoption', () => {
       expect(staged.equals(readFileSync(join(installed, 'dist', 'assets', name, 'index.js')))).toBe(true);
     }
     expect(JSON.stringify(template) + manifest).not.toContain(REPO);
+  });
+
+  test('every README link points at a file that ships in the package', () => {
+    const links = relativeLinks(readFileSync(README_PATH, 'utf8'));
+    expect(links.filter((l) => !packedFiles.includes(l))).toEqual([]);
+  });
+
+  test('every README example that builds a pipeline compiles against the package and synthesizes offline', () => {
+    // GIVEN each example as a file of the scratch app, compiled with strict TypeScript
+    const programs = pipelinePrograms();
+    const names = programs.map((p) => `readme-line-${p.line}`);
+    programs.forEach((p, i) => writeFileSync(join(app, `${names[i]}.ts`), p.code));
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'commonjs', strict: true, skipLibCheck: true, types: [], outDir: 'out', rootDir: '.' },
+        files: names.map((n) => `${n}.ts`),
+      }),
+    );
+    run(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], app);
+    // WHEN each runs as `cdk synth` runs an app (CDK_OUTDIR set: the app synthesizes itself)
+    for (const name of names) {
+      const outdir = join(app, `cdk.out.${name}`);
+      execFileSync(process.execPath, [join('out', `${name}.js`)], { cwd: app, env: { ...process.env, CDK_OUTDIR: outdir, CDK_DEFAULT_ACCOUNT: '' }, stdio: 'pipe' });
+      // THEN it synthesized a pipeline with nothing left to look up
+      const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { missing?: unknown[]; artifacts: Record<string, { type: string; properties?: { templateFile?: string } }> };
+      expect({ name, missing: manifest.missing ?? [] }).toEqual({ name, missing: [] });
+      const stackFile = Object.values(manifest.artifacts).find((a) => a.type === 'aws:cloudformation:stack')!.properties!.templateFile!;
+      const synthesized = JSON.parse(readFileSync(join(outdir, stackFile), 'utf8')) as typeof template;
+      expect({ name, pipelines: Object.values(synthesized.Resources).filter((r) => r.Type === 'AWS::CodePipeline::Pipeline').length }).toEqual({ name, pipelines: 1 });
+    }
   });
 });

@@ -26,6 +26,9 @@ describe('sample CDK app', () => {
         'Synthesized 1 stack(s) into cdk.out',
         `  BlueGreenSample: ${resourceCount} resources`,
         '  pipeline bluegreen-sample: Source -> BuildAndScan -> Release (DeployGreen -> Approve -> Swap -> Bake)',
+        // What `cdk synth` prints too: the sample has no certificate and no web ACL.
+        expect.stringMatching(/^ {2}warning at \/BlueGreenSample\/Release: No certificate: .*\[ack: cdk-blue-green-pipeline:plainHttp\]$/),
+        expect.stringMatching(/^ {2}warning at \/BlueGreenSample\/Release\/LoadBalancer: The load balancer has no AWS WAF web ACL.*\[ack: cdk-blue-green-pipeline:noWebAcl\]$/),
       ]);
       const source = template.toJSON().Resources;
       expect(JSON.stringify(source)).toContain(PLACEHOLDERS.connectionArn);
