@@ -12,6 +12,7 @@ const bundles = [
   { name: 'deploy-green', entry: 'lambdas/deploy-green/index.ts', outfile: 'index.js' },
   { name: 'swap', entry: 'lambdas/swap/index.ts', outfile: 'index.js' },
   { name: 'bake', entry: 'lambdas/bake/index.ts', outfile: 'index.js' },
+  { name: 'evidence', entry: 'lambdas/evidence/index.ts', outfile: 'index.js' },
   { name: 'infra-owner', entry: 'lambdas/infra-owner/index.ts', outfile: 'index.js' },
   { name: 'build-tools', entry: 'buildspecs/gate/bin.ts', outfile: 'scan-gate.js', copy: 'buildspecs/scripts' },
 ];
