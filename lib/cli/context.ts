@@ -3,6 +3,7 @@ import { createClients, type AwsClients } from './aws';
 import { CliError, EXIT_FAILED, EXIT_USAGE, errorMessage, firstLine } from './errors';
 import { style, type Style } from './format';
 import { readlineConfirm, realSleep, Progress, type CliIo } from './io';
+import type { S3Send } from './control-plane';
 
 export interface GlobalOptions {
   readonly region?: string;
@@ -27,6 +28,12 @@ export class Context {
   aws(): Promise<AwsClients> {
     this.clients ??= createClients({ region: this.options.region, profile: this.options.profile });
     return this.clients;
+  }
+
+  /** S3 requests (the evidence bucket). */
+  s3(): S3Send {
+    if (this.io.s3) return this.io.s3;
+    throw new CliError('reading release evidence needs an S3 client, and this installation has none (@aws-sdk/client-s3 is not a dependency of cdk-blue-green-pipeline yet)', 'no-s3-client');
   }
 
   /** Human output; suppressed under --json so stdout stays one JSON document. */

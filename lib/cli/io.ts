@@ -1,4 +1,5 @@
 import * as readline from 'node:readline';
+import type { S3Send } from './control-plane';
 
 /** Where the CLI reads and writes; `main` gets the process streams, tests get buffers. */
 export interface CliIo {
@@ -13,6 +14,11 @@ export interface CliIo {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Environment for the actor name. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * S3 requests, for the evidence bucket (lambdas/adapters/s3.ts).
+   * @default - none: the package does not depend on an S3 client yet, so `evidence` says so
+   */
+  readonly s3?: S3Send;
 }
 
 export const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

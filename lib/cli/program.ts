@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { processIO, scanGateCommand } from '../../buildspecs/gate/command';
 import { answerApproval } from './commands/approve';
+import { EVIDENCE_FORMATS, evidence } from './commands/evidence';
 import { history } from './commands/history';
 import { rollback } from './commands/rollback';
 import { status } from './commands/status';
@@ -74,6 +75,15 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .addOption(pipelineOption())
     .option('--limit <n>', 'how many entries', positiveInt, 20)
     .action(action(history));
+
+  withGlobals(program.command('evidence'))
+    .description("a release's evidence record for a change ticket (--execution), or every release since a date with who approved it (--since)")
+    .addOption(pipelineOption())
+    .option('--execution <id>', 'the pipeline execution whose record to print')
+    .option('--since <date>', 'list the releases whose evidence began at or after this day (YYYY-MM-DD, UTC) or time (ISO-8601)')
+    .option('--until <date>', 'with --since: only those that began before this day or time')
+    .addOption(new Option('--format <format>', 'json: the record as stored; md: Markdown for a change ticket (default)').choices([...EVIDENCE_FORMATS]))
+    .action(action(evidence));
 
   // The build's Trivy gate, under the same bin; its exit code is this run's.
   program.addCommand(scanGateCommand({

@@ -55,9 +55,11 @@ export class PipelineEventFeed {
   private readonly seen = new Set<string>();
 
   constructor(private readonly world: AwsWorld, private readonly stack: ReleaseStack, logSink: (line: string) => void) {
+    const now = () => new Date(world.now());
     this.recorder = createEvidenceRecorder({
       loadConfig: () => stack.config,
-      ports: (config) => ({ ...recorderPorts(config), evidence: evidenceStoreFor(config, worldS3Send(world)) }),
+      ports: (config) => ({ ...recorderPorts(config), evidence: evidenceStoreFor(config, worldS3Send(world), now) }),
+      now,
       logSink,
     });
   }
