@@ -26,7 +26,7 @@ export class Context {
   }
 
   aws(): Promise<AwsClients> {
-    this.clients ??= createClients({ region: this.options.region, profile: this.options.profile });
+    this.clients ??= createClients({ region: this.options.region, profile: this.options.profile }, this.io.env ?? process.env);
     return this.clients;
   }
 

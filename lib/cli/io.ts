@@ -12,7 +12,7 @@ export interface CliIo {
   readonly confirm?: (question: string) => Promise<boolean>;
   /** Waits between polls and retries (tests pass a no-op). @default - setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Environment for the actor name. @default process.env */
+  /** Environment: the actor name, AWS_PROFILE and where the shared config files are. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
   /**
    * S3 requests, for the evidence bucket (lambdas/adapters/s3.ts).

@@ -8,6 +8,7 @@ import { status } from './commands/status';
 import { Context, type GlobalOptions } from './context';
 import { CliError, EXIT_OK, EXIT_USAGE, explainAwsError, firstLine } from './errors';
 import type { CliIo } from './io';
+import { packageVersion } from './version';
 
 const positiveInt = (value: string): number => {
   const n = Number(value);
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 
   withGlobals(program)
     .description('Release and roll back a blue/green pipeline built by cdk-blue-green-pipeline.')
+    .version(packageVersion(), '-V, --version', 'print the version of bluegreen (the cdk-blue-green-pipeline package)')
     .enablePositionalOptions()
     .addHelpText('after', EXIT_CODES_HELP)
     .showSuggestionAfterError()
@@ -85,6 +87,12 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .addOption(new Option('--format <format>', 'json: the record as stored; md: Markdown for a change ticket (default)').choices([...EVIDENCE_FORMATS]))
     .action(action(evidence));
 
+  // `bluegreen --json scan-gate …` means the gate's own --json: the global flag is parsed by the
+  // program (positional options), so hand it on.
+  program.hook('preAction', (_program, actionCommand) => {
+    if (actionCommand.name() === 'scan-gate' && program.opts<GlobalOptions>().json) actionCommand.setOptionValue('json', true);
+  });
+
   // The build's Trivy gate, under the same bin; its exit code is this run's.
   program.addCommand(scanGateCommand({
     ...processIO,
@@ -108,7 +116,9 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return code;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT_OK;
+      // Commander already wrote the line on stderr; --json still gets its one document on stdout.
+      if (json) io.stdout.write(`${JSON.stringify({ error: { code: 'usage', message: err.message.replace(/^error: /, '') } }, null, 2)}\n`);
       return EXIT_USAGE;
     }
     const expected = explainAwsError(err);
