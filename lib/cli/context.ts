@@ -36,6 +36,33 @@ export class Context {
     throw new CliError('reading release evidence needs an S3 client, and this installation has none (@aws-sdk/client-s3 is not a dependency of cdk-blue-green-pipeline yet)', 'no-s3-client');
   }
 
+  /**
+   * A signal that Ctrl-C aborts, for as long as a command keeps it (a `--watch`): Ctrl-C then ends
+   * the command cleanly instead of killing the process mid-write. `dispose` gives Ctrl-C back.
+   */
+  interruptible(): { signal: AbortSignal; dispose: () => void } {
+    if (this.io.interrupt) return { signal: this.io.interrupt, dispose: () => undefined };
+    const controller = new AbortController();
+    const onSigint = () => controller.abort();
+    process.once('SIGINT', onSigint);
+    return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
+  }
+
+  /** Waits `ms` unless `signal` aborts first; true when it did. */
+  async waitUnlessAborted(ms: number, signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) return true;
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<true>((resolve) => {
+      onAbort = () => resolve(true);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([this.sleep(ms).then(() => signal.aborted), aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort!);
+    }
+  }
+
   /** Human output; suppressed under --json so stdout stays one JSON document. */
   print(text: string): void {
     if (!this.json) this.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);

@@ -19,6 +19,8 @@ export interface CliIo {
    * @default - none: the package does not depend on an S3 client yet, so `evidence` says so
    */
   readonly s3?: S3Send;
+  /** Ends a `--watch` cleanly when aborted. @default - aborted by Ctrl-C (SIGINT) while watching */
+  readonly interrupt?: AbortSignal;
 }
 
 export const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -5,6 +5,7 @@ import { EVIDENCE_FORMATS, evidence } from './commands/evidence';
 import { history } from './commands/history';
 import { rollback } from './commands/rollback';
 import { status } from './commands/status';
+import { watch } from './commands/watch';
 import { Context, type GlobalOptions } from './context';
 import { CliError, EXIT_OK, EXIT_USAGE, explainAwsError, firstLine } from './errors';
 import type { CliIo } from './io';
@@ -54,7 +55,13 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   withGlobals(program.command('status'))
     .description('live and green slots, drift between labels and routes, current execution, pending approval')
     .addOption(pipelineOption())
-    .action(action(status));
+    .option('-w, --watch', "follow an execution's progress (deploy, tests, approval, swap steps, bake) until it ends or Ctrl-C")
+    .option('--interval <seconds>', 'with --watch: seconds between refreshes', positiveInt, 5)
+    .option('--execution <id>', 'with --watch: the execution to follow (default: the one in the Release stage, else the newest)')
+    .action(action((ctx, opts: { pipeline: string; watch?: boolean; interval: number; execution?: string }) => {
+      if (!opts.watch && opts.execution !== undefined) throw new CliError('--execution goes with --watch', 'usage', EXIT_USAGE);
+      return opts.watch ? watch(ctx, opts) : status(ctx, opts);
+    }));
 
   for (const [name, answer, what] of [['approve', 'Approved', 'approve'], ['reject', 'Rejected', 'reject']] as const) {
     withGlobals(program.command(name))

@@ -24,6 +24,10 @@ export interface RunOptions {
   readonly tty?: boolean;
   /** Answers confirmations; runs between the CLI's look and its change. */
   readonly confirm?: (question: string) => boolean | Promise<boolean>;
+  /** Runs at each wait of the CLI (after the world's tick), with the wait's number from 1: the world moving on meanwhile. */
+  readonly onSleep?: (n: number) => void | Promise<void>;
+  /** Aborting it is Ctrl-C. */
+  readonly interrupt?: AbortSignal;
 }
 
 /** The on-call engineer's AWS identity (STS GetCallerIdentity); their local $USER is oncall-dana. */
@@ -62,13 +66,18 @@ export class CliWorld {
     let stdout = '';
     let stderr = '';
     const asked: string[] = [];
+    let sleeps = 0;
     const code = await main(argv, {
       stdout: { write: (s: string) => (stdout += s) },
       stderr: { write: (s: string) => (stderr += s) },
       isTTY: opts.tty ?? false,
       env: { USER: 'oncall-dana' },
-      sleep: async () => this.world.tick(),
+      sleep: async () => {
+        this.world.tick();
+        await opts.onSleep?.(++sleeps);
+      },
       s3: worldS3Send(this.world),
+      ...(opts.interrupt ? { interrupt: opts.interrupt } : {}),
       ...(opts.confirm
         ? {
           confirm: async (q: string) => {
