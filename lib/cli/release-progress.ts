@@ -12,6 +12,8 @@ export interface ActionProgress {
   readonly since: string | null;
   /** The latest word from the action: a Lambda job's summary (a swap step, a bake), an approver's comment. */
   readonly summary: string | null;
+  /** A running action's own progress (a weighted shift's steps), when it reports one. */
+  readonly percentComplete: number | null;
   readonly by: string | null;
 }
 
@@ -44,6 +46,7 @@ export function releaseProgress(executionId: string, executionStatus: string, st
         status: d?.status ?? 'not-started',
         since: (d?.lastUpdateTime ?? d?.startTime)?.toISOString() ?? null,
         summary: live?.summary ?? d?.output?.executionResult?.externalExecutionSummary ?? null,
+        percentComplete: d?.status === 'InProgress' ? live?.percentComplete ?? null : null,
         by: d?.updatedBy ?? null,
       };
     }),
@@ -66,7 +69,12 @@ export function renderProgress(pipeline: string, p: ReleaseProgress): string {
       if (a.stage === RELEASE_STAGE) lines.push(`  ${RELEASE_STAGE}`);
     }
     const state = a.status === 'not-started' ? 'not started' : a.status === 'InProgress' ? (a.action === 'Approve' ? 'waiting for an answer' : 'running') : a.status.toLowerCase();
-    const detail = [a.since && a.status !== 'not-started' ? (a.status === 'InProgress' ? `since ${when(a.since)}` : when(a.since)) : null, a.by ? `by ${a.by}` : null, a.summary].filter(Boolean).join('  ');
+    const detail = [
+      a.since && a.status !== 'not-started' ? (a.status === 'InProgress' ? `since ${when(a.since)}` : when(a.since)) : null,
+      a.percentComplete !== null ? `${a.percentComplete}%` : null,
+      a.by ? `by ${a.by}` : null,
+      a.summary,
+    ].filter(Boolean).join('  ');
     lines.push(`${indentOf(a)}${MARK[a.status] ?? '?'} ${a.action.padEnd(width - indentOf(a).length)}  ${state}${detail ? `  ${detail}` : ''}`);
   }
   const approve = p.actions.find((a) => a.action === 'Approve' && a.status === 'InProgress');

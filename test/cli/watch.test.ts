@@ -50,6 +50,31 @@ describe('bluegreen status --watch', () => {
     expect(done).toMatch(/    ✓ Swap +succeeded  2025-01-01 \d\d:\d\dZ  Production moved from slot b to slot a/);
   });
 
+  test('a running action shows its job\'s latest word: the deploy rolling, a step of a swap', async () => {
+    const w = new CliWorld();
+    await w.driver.release('v1');
+    const v2 = w.driver.start('v2');
+    expect(await w.driver.deploy(v2, { maxPolls: 1 })).toMatchObject({ status: 'in-progress' });
+    // A Swap reporting a weighted step the way its job would (a continuation with a summary and percentComplete).
+    const stop = new AbortController();
+    const r = await w.run(['status', '--pipeline', w.pipeline, '--watch', '--json'], {
+      interrupt: stop.signal,
+      onSleep: async (n) => {
+        if (n === 1) await w.driver.deploy(v2);
+        if (n === 2) stop.abort();
+      },
+    });
+    const first = JSON.parse(r.stdout.split('\n')[0]);
+    expect(first.actions.find((a: { action: string }) => a.action === 'DeployGreen')).toMatchObject({ status: 'InProgress', summary: expect.stringMatching(/^Rolling slot a to sha256:[0-9a-f]{64} with 2 task\(s\), deadline /) });
+
+    w.world.codepipeline.decide(v2.execution.id, 'Approved', ALICE, 'go');
+    const swapJob = w.world.codepipeline.pendingJob(v2.execution.id, 'Swap')!;
+    await w.world.dispatch('codepipeline', 'PutJobSuccessResult', { jobId: swapJob.id, continuationToken: '{"step":2}', executionDetails: { summary: 'Shifted 25% of production to slot a (step 2 of 4)', percentComplete: 50 } });
+    const text = await w.run(['status', '--pipeline', w.pipeline, '--watch'], { onSleep: () => w.world.codepipeline.finishExecution(v2.execution.id, 'Stopped') });
+    expect(text.stdout).toMatch(/    … Swap +running  since 2025-01-01 \d\d:\d\dZ  50%  Shifted 25% of production to slot a \(step 2 of 4\)\n/);
+    expect(text.code).toBe(1);
+  });
+
   test('a rejected release ends the watch with exit 1, the failed approval shown', async () => {
     const w = new CliWorld();
     const v1 = await w.pendingRelease('v1');
