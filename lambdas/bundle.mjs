@@ -12,8 +12,10 @@ const bundles = [
   { name: 'deploy-green', entry: 'lambdas/deploy-green/index.ts', outfile: 'index.js' },
   { name: 'swap', entry: 'lambdas/swap/index.ts', outfile: 'index.js' },
   { name: 'bake', entry: 'lambdas/bake/index.ts', outfile: 'index.js' },
+  { name: 'evidence', entry: 'lambdas/evidence/index.ts', outfile: 'index.js' },
   { name: 'infra-owner', entry: 'lambdas/infra-owner/index.ts', outfile: 'index.js' },
   { name: 'build-tools', entry: 'buildspecs/gate/bin.ts', outfile: 'scan-gate.js', copy: 'buildspecs/scripts' },
+  { name: 'build-tools', entry: 'buildspecs/gate/build-evidence-bin.ts', outfile: 'build-evidence.js' },
 ];
 
 const missing = bundles.filter((b) => !existsSync(join(root, b.entry)));
@@ -46,4 +48,4 @@ for (const b of bundles) {
     }
   }
 }
-console.log(`bundle: ${bundles.map((b) => b.name).join(', ')} -> ${out}`);
+console.log(`bundle: ${[...new Set(bundles.map((b) => b.name))].join(', ')} -> ${out}`);

@@ -3,6 +3,7 @@ import {
   ActionExecutionDetail, GetPipelineExecutionCommand, ListActionExecutionsCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand,
 } from '@aws-sdk/client-codepipeline';
 import { ObservedActionExecution } from '../core/approval';
+import { ObservedActionRecord } from '../core/evidence';
 import { ApprovalLookup, ExecutionLookup, JobReporter, JobSuccess } from '../core/ports';
 import { clip } from '../core/text';
 import { Clients, errorName } from './clients';
@@ -101,4 +102,19 @@ export function executionLookup(c: Clients<'codepipeline'>, pipelineName: string
       }
     },
   };
+}
+
+/** An execution's action executions with who, when and why, as evidence keeps them. */
+export async function actionRecords(c: Clients<'codepipeline'>, pipelineName: string, pipelineExecutionId: string): Promise<ObservedActionRecord[]> {
+  return (await listActionExecutions(c, pipelineName, pipelineExecutionId)).map((d) => ({
+    actionExecutionId: d.actionExecutionId ?? '',
+    stageName: d.stageName ?? '',
+    actionName: d.actionName ?? '',
+    category: d.input?.actionTypeId?.category ?? '',
+    status: d.status ?? '',
+    lastUpdateTime: (d.lastUpdateTime ?? d.startTime ?? new Date(0)).toISOString(),
+    updatedBy: d.updatedBy ?? null,
+    summary: d.output?.executionResult?.externalExecutionSummary ?? null,
+    externalExecutionId: d.output?.executionResult?.externalExecutionId ?? null,
+  }));
 }

@@ -11,3 +11,5 @@ export * from './ssm';
 export * from './tagging';
 export * from './job';
 export * from './lambda';
+export * from './s3';
+export * from './evidence';

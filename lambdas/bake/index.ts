@@ -30,6 +30,9 @@ import { HandlerDeps, JobOutcome, handlerDeps, pollOutcome, runPipelineJob } fro
 import { lambdaRollback } from '../adapters/lambda';
 import { dropRelease } from '../adapters/lease';
 import { ssmLeaseStore } from '../adapters/ssm';
+import { BakeEntry, EvidencePorts, evidenceText } from '../core/evidence';
+import { recordEvidence } from '../adapters/evidence';
+import { withEvidenceProblem } from '../adapters/evidence-outcome';
 
 const OPERATION = 'bake';
 
@@ -57,7 +60,7 @@ export function bakePorts(config: ReleaseConfig): BakePorts {
   };
 }
 
-type Deps = HandlerDeps<BakePorts>;
+type Deps = HandlerDeps<BakePorts & EvidencePorts>;
 
 export function createBakeHandler(overrides: Partial<Deps> = {}) {
   const deps = handlerDeps({ ports: bakePorts, reporter: jobReporter(clients) }, overrides);
@@ -91,7 +94,7 @@ function start(params: ReturnType<typeof parseBakeParameters>, bake: BakeConfig,
   };
 }
 
-async function poll(job: PipelineJob, executionId: string, config: ReleaseConfig, bake: BakeConfig, ports: BakePorts, deps: Deps, baseLog: Logger): Promise<JobOutcome> {
+async function poll(job: PipelineJob, executionId: string, config: ReleaseConfig, bake: BakeConfig, ports: BakePorts & EvidencePorts, deps: Deps, baseLog: Logger): Promise<JobOutcome> {
   const token = parseBakeToken(job.continuationToken as string);
   const log = baseLog.child({ slot: token.slot, digest: token.digest });
   let progress: BakeProgress;
@@ -105,7 +108,18 @@ async function poll(job: PipelineJob, executionId: string, config: ReleaseConfig
   const verdict = progress.kind === 'rollback' ? await rollBack(token, executionId, progress, ports, deps, log) : progress;
   // The bake is the end of the release, whichever way it ends: the slots are free for the next one.
   if (verdict.kind !== 'continue') await dropRelease(ports.lease, executionId, deps.now, log);
-  return pollOutcome(verdict, serialiseBakeToken(token), { waiting: 'Baking', failed: 'Bake failed' }, log);
+  const outcome = pollOutcome(verdict, serialiseBakeToken(token), { waiting: 'Baking', failed: 'Bake failed' }, log);
+  if (verdict.kind === 'continue') return outcome;
+  const entry: BakeEntry = {
+    id: `bake:${job.id}`,
+    kind: 'bake',
+    at: deps.now().toISOString(),
+    outcome: verdict.kind === 'succeed' ? 'passed' : progress.kind === 'rollback' ? 'rolled-back' : 'failed',
+    slot: token.slot,
+    digest: token.digest,
+    message: evidenceText(verdict.kind === 'succeed' ? verdict.summary : verdict.reason) ?? '',
+  };
+  return withEvidenceProblem(outcome, await recordEvidence(ports.evidence, config.pipelineName, executionId, [entry], log));
 }
 
 async function rollBack(

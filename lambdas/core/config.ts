@@ -51,6 +51,15 @@ export interface ReleaseConfig {
   readonly swapFunctionName?: string;
   /** Only in the Bake function's copy: what the bake window watches. */
   readonly bake?: BakeConfig;
+  /** Where the release evidence is written (core/evidence.ts); none written when absent. */
+  readonly evidence?: EvidenceConfig;
+}
+
+/** The evidence record's place: the artifact bucket (KMS-encrypted, TLS-only) under one prefix. */
+export interface EvidenceConfig {
+  readonly bucket: string;
+  /** e.g. bluegreen-evidence/<pipelineName>: no leading or trailing "/". */
+  readonly prefix: string;
 }
 
 /** The bake window after a swap: alarms watched on the new live slot, and how to swap back. */
@@ -225,6 +234,7 @@ export function parseReleaseConfig(raw: string | undefined): ReleaseConfig {
     notificationTopicArn: p.optionalString('notificationTopicArn', ARN, 'an SNS topic ARN'),
     swapFunctionName: p.optionalString('swapFunctionName'),
     bake: doc.bake === undefined ? undefined : parseBakeConfig(p, doc.bake),
+    evidence: doc.evidence === undefined ? undefined : parseEvidenceConfig(p, doc.evidence),
   };
   if (p.ok) {
     if (config.slots.a.serviceArn === config.slots.b.serviceArn) p.add('slots.a and slots.b must be different services');
@@ -236,6 +246,7 @@ export function parseReleaseConfig(raw: string | undefined): ReleaseConfig {
   if (config.notificationTopicArn === undefined) delete (config as { notificationTopicArn?: string }).notificationTopicArn;
   if (config.swapFunctionName === undefined) delete (config as { swapFunctionName?: string }).swapFunctionName;
   if (config.bake === undefined) delete (config as { bake?: BakeConfig }).bake;
+  if (config.evidence === undefined) delete (config as { evidence?: EvidenceConfig }).evidence;
   return config;
 }
 
@@ -287,4 +298,20 @@ function parseBakeConfig(p: FieldProblems, raw: unknown): BakeConfig | undefined
 /** The slot whose target group is `targetGroupArn`, or null for any other target group. */
 export function slotOfTargetGroup(config: ReleaseConfig, targetGroupArn: string): SlotName | null {
   return SLOT_NAMES.find((s) => config.slots[s].targetGroupArn === targetGroupArn) ?? null;
+}
+
+/** S3 bucket names (S3 User Guide, "General purpose bucket naming rules"): 3-63 of a-z 0-9 . - */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** Key segments of S3's "safe characters" (S3 User Guide, "Naming Amazon S3 objects"). */
+const KEY_PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
+
+function parseEvidenceConfig(p: FieldProblems, raw: unknown): EvidenceConfig | undefined {
+  if (!isRecord(raw)) {
+    p.add(`evidence must be an object {bucket, prefix} (got ${describe(raw)})`);
+    return undefined;
+  }
+  return {
+    bucket: p.string('evidence.bucket', BUCKET_NAME, 'an S3 bucket name'),
+    prefix: p.string('evidence.prefix', KEY_PREFIX, 'an S3 key prefix of safe characters, without a leading or trailing "/"'),
+  };
 }

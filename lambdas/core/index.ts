@@ -15,3 +15,4 @@ export * from './lease';
 export * from './approval';
 export * from './text';
 export * from './decide-slot-service';
+export * from './evidence';

@@ -35,6 +35,9 @@ import { elbRoutes } from '../adapters/elb';
 import { HandlerDeps, JobOutcome, failure, handlerDeps, pollOutcome, runPipelineJob } from '../adapters/job';
 import { dropRelease, takeRelease } from '../adapters/lease';
 import { ssmLeaseStore } from '../adapters/ssm';
+import { EvidencePorts } from '../core/evidence';
+import { withEvidenceProblem } from '../adapters/evidence-outcome';
+import { recordDeployEvidence } from './evidence';
 
 const OPERATION = 'deploy-green';
 const FAILED = 'DeployGreen failed and production is untouched';
@@ -58,13 +61,13 @@ export function deployPorts(config: ReleaseConfig): DeployPorts {
   };
 }
 
-type Deps = HandlerDeps<DeployPorts>;
+type Deps = HandlerDeps<DeployPorts & EvidencePorts>;
 
 interface Run {
   readonly job: PipelineJob;
   readonly executionId: string;
   readonly config: ReleaseConfig;
-  readonly ports: DeployPorts;
+  readonly ports: DeployPorts & EvidencePorts;
   readonly deps: Deps;
   readonly log: Logger;
 }
@@ -81,15 +84,27 @@ export function createDeployGreenHandler(overrides: Partial<Deps> = {}) {
         if (executionId === undefined) return failure(`${FAILED}: the job carries no pipelineContext.pipelineExecutionId, so no release lease can be taken`);
         const config = deps.loadConfig();
         const run: Run = { job, executionId, config, ports: deps.ports(config), deps, log };
-        if (job.continuationToken === undefined) return start(run, parseDeployGreenParameters(job.userParameters));
-        const token = parseDeployToken(job.continuationToken);
-        return token.phase === 'lease' ? start(run, token, token) : poll(run, token);
+        let outcome: JobOutcome;
+        try {
+          outcome = await deploy(run);
+        } catch (err) {
+          log.error('unexpected error', { error: errorSummary(err) });
+          outcome = failure(`${FAILED}: ${errorSummary(err)}`);
+        }
+        return withEvidenceProblem(outcome, await recordDeployEvidence(job, executionId, config, run.ports, outcome, deps.now(), log));
       },
       (err) => `${FAILED}: ${errorSummary(err)}`,
     );
 }
 
 export const handler = createDeployGreenHandler();
+
+function deploy(run: Run): Promise<JobOutcome> {
+  const { job } = run;
+  if (job.continuationToken === undefined) return start(run, parseDeployGreenParameters(job.userParameters));
+  const token = parseDeployToken(job.continuationToken);
+  return token.phase === 'lease' ? start(run, token, token) : poll(run, token);
+}
 
 /** Takes the lease (or waits for it), then tags and rolls the slot that is idle now. */
 async function start(run: Run, release: Pick<DeployGreenParameters, 'imageDigest' | 'commit'> | DeployLeaseToken, waiting?: DeployLeaseToken): Promise<JobOutcome> {

@@ -40,6 +40,9 @@ import { StateRecord, rollbackExecutionId } from '../core/state';
 import { HandlerDeps, JobOutcome, failure, handlerDeps, runPipelineJob, sentence } from '../adapters/job';
 import { createLogger } from '../adapters/log';
 import { applyReleasePlan, notify } from './apply';
+import { EvidencePorts } from '../core/evidence';
+import { withEvidenceProblem } from '../adapters/evidence-outcome';
+import { recordRollbackEvidence, recordSwapEvidence } from './evidence';
 
 /** changedBy when the approver cannot be found. */
 export const FALLBACK_APPROVER = 'codepipeline';
@@ -71,7 +74,7 @@ export function swapPorts(config: ReleaseConfig): SwapPorts {
   };
 }
 
-type Deps = HandlerDeps<SwapPorts>;
+type Deps = HandlerDeps<SwapPorts & EvidencePorts>;
 
 export function createSwapHandler(overrides: Partial<Deps> = {}) {
   const deps = handlerDeps({ ports: swapPorts, reporter: jobReporter(clients) }, overrides);
@@ -146,7 +149,7 @@ function parseSwapWait(raw: string): string {
   throw new InputError('The Swap continuation token is not one this function wrote.');
 }
 
-async function swapUnderLease(request: SwapParameters, config: ReleaseConfig, ports: SwapPorts, deps: Deps, log: Logger): Promise<JobOutcome> {
+async function swapUnderLease(request: SwapParameters, config: ReleaseConfig, ports: SwapPorts & EvidencePorts, deps: Deps, log: Logger): Promise<JobOutcome> {
   const executionId = request.executionId;
   const oldState = (reason: string) => failure(`Swap refused and nothing changed, so the system is in the old state: ${reason}`, executionId);
   const [routes, stored, green, greenTag] = await Promise.all([
@@ -173,9 +176,11 @@ async function swapUnderLease(request: SwapParameters, config: ReleaseConfig, po
   const previousDigest = previous.digest;
 
   const applied = await applyReleasePlan(ports, plan, log);
+  const moved = applied.ok || applied.state === 'new';
+  const evidence = moved ? await recordSwapEvidence(ports, config, executionId, plan.nextState ?? stored.state, log) : null;
   if (!applied.ok) {
     const next = applied.state === 'old' ? 'retry the Swap stage' : 'retry the Swap stage to finish';
-    return failure(`Swap failed and the system is in the ${applied.state} state: ${applied.reason}; ${next}`, executionId);
+    return withEvidenceProblem(failure(`Swap failed and the system is in the ${applied.state} state: ${applied.reason}; ${next}`, executionId), evidence);
   }
   const summary =
     plan.kind === 'already-swapped'
@@ -186,7 +191,8 @@ async function swapUnderLease(request: SwapParameters, config: ReleaseConfig, po
     plan.kind === 'swap'
       ? await notify(ports, config.pipelineName, auditSubject('Swap', plan.toSlot, config.pipelineName), auditMessage('swap', config.pipelineName, executionId, approver, plan.fromSlot, plan.toSlot, request.imageDigest, previousDigest, request.commit), log)
       : null;
-  return { kind: 'success', result: { summary: unpublished ? `${summary}; ${unpublished}` : summary, executionId, outputVariables: { ...plan.outputs } } };
+  const outcome: JobOutcome = { kind: 'success', result: { summary: unpublished ? `${summary}; ${unpublished}` : summary, executionId, outputVariables: { ...plan.outputs } } };
+  return withEvidenceProblem(outcome, evidence);
 }
 
 /**
@@ -297,7 +303,7 @@ async function rollbackUnderLease(
   request: RollbackRequest,
   executionId: string,
   config: ReleaseConfig,
-  ports: SwapPorts,
+  ports: SwapPorts & EvidencePorts,
   lease: LeaseRecord,
   deps: Deps,
   log: Logger,
@@ -329,9 +335,11 @@ async function rollbackUnderLease(
   }
   if (decision.kind === 'refused') return refused(decision.reason, releaseView(liveSlot, state));
   const applied = await applyReleasePlan(ports, decision, log);
+  const evidence = applied.ok || applied.state === 'new' ? await recordRollbackEvidence(ports, config, executionId, request.requestId, state, decision.nextState, log) : null;
+  const withEvidence = (message: string) => sentence(evidence ? `${message}; ${evidence}` : message);
   if (!applied.ok) {
     const view = applied.state === 'old' ? releaseView(liveSlot, state) : { liveSlot: decision.toSlot, liveDigest: decision.liveDigest, previousDigest: decision.previousDigest };
-    return { outcome: 'failed', message: sentence(`Rollback failed and the system is in the ${applied.state} state: ${applied.reason}`), ...view, state: applied.state };
+    return { outcome: 'failed', message: withEvidence(`Rollback failed and the system is in the ${applied.state} state: ${applied.reason}`), ...view, state: applied.state };
   }
   const by = request.actor ?? UNKNOWN_ACTOR;
   const unpublished = await notify(
@@ -344,7 +352,7 @@ async function rollbackUnderLease(
   const moved = `Production moved back from slot ${decision.fromSlot} to slot ${decision.toSlot} (${decision.liveDigest})`;
   return {
     outcome: 'rolled-back',
-    message: sentence(unpublished ? `${moved}, but ${unpublished}` : moved),
+    message: withEvidence(unpublished ? `${moved}, but ${unpublished}` : moved),
     liveSlot: decision.toSlot,
     liveDigest: decision.liveDigest,
     previousDigest: decision.previousDigest,

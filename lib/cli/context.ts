@@ -3,6 +3,7 @@ import { createClients, type AwsClients } from './aws';
 import { CliError, EXIT_FAILED, EXIT_USAGE, errorMessage, firstLine } from './errors';
 import { style, type Style } from './format';
 import { readlineConfirm, realSleep, Progress, type CliIo } from './io';
+import type { S3Send } from './control-plane';
 
 export interface GlobalOptions {
   readonly region?: string;
@@ -25,8 +26,41 @@ export class Context {
   }
 
   aws(): Promise<AwsClients> {
-    this.clients ??= createClients({ region: this.options.region, profile: this.options.profile });
+    this.clients ??= createClients({ region: this.options.region, profile: this.options.profile }, this.io.env ?? process.env);
     return this.clients;
+  }
+
+  /** S3 requests (the evidence bucket). */
+  s3(): S3Send {
+    if (this.io.s3) return this.io.s3;
+    throw new CliError('reading release evidence needs an S3 client, and this installation has none (@aws-sdk/client-s3 is not a dependency of cdk-blue-green-pipeline yet)', 'no-s3-client');
+  }
+
+  /**
+   * A signal that Ctrl-C aborts, for as long as a command keeps it (a `--watch`): Ctrl-C then ends
+   * the command cleanly instead of killing the process mid-write. `dispose` gives Ctrl-C back.
+   */
+  interruptible(): { signal: AbortSignal; dispose: () => void } {
+    if (this.io.interrupt) return { signal: this.io.interrupt, dispose: () => undefined };
+    const controller = new AbortController();
+    const onSigint = () => controller.abort();
+    process.once('SIGINT', onSigint);
+    return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
+  }
+
+  /** Waits `ms` unless `signal` aborts first; true when it did. */
+  async waitUnlessAborted(ms: number, signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) return true;
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<true>((resolve) => {
+      onAbort = () => resolve(true);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([this.sleep(ms).then(() => signal.aborted), aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort!);
+    }
   }
 
   /** Human output; suppressed under --json so stdout stays one JSON document. */

@@ -18,3 +18,9 @@ export type { RouteSlots as CoreRouteSlots } from '../../lambdas/core/drift';
 export type { RollbackResult } from '../../lambdas/core/events';
 export type { ObservedRoutes, ResourceTags, SlotObservation } from '../../lambdas/core/ports';
 export type { HistoryEntry, StateRecord } from '../../lambdas/core/state';
+export { evidenceStoreFor } from '../../lambdas/adapters/evidence';
+export type { S3Send } from '../../lambdas/adapters/s3';
+export { summariseRelease } from '../../lambdas/core/evidence';
+export type {
+  ActionEntry, BakeEntry, BuildEntry, DeployEntry, EndEntry, EvidenceDocument, EvidenceEntry, EvidenceStore, ReleaseSummary, TrafficEntry,
+} from '../../lambdas/core/evidence';

@@ -1,4 +1,5 @@
 import * as readline from 'node:readline';
+import type { S3Send } from './control-plane';
 
 /** Where the CLI reads and writes; `main` gets the process streams, tests get buffers. */
 export interface CliIo {
@@ -11,8 +12,15 @@ export interface CliIo {
   readonly confirm?: (question: string) => Promise<boolean>;
   /** Waits between polls and retries (tests pass a no-op). @default - setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Environment for the actor name. @default process.env */
+  /** Environment: the actor name, AWS_PROFILE and where the shared config files are. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * S3 requests, for the evidence bucket (lambdas/adapters/s3.ts).
+   * @default - none: the package does not depend on an S3 client yet, so `evidence` says so
+   */
+  readonly s3?: S3Send;
+  /** Ends a `--watch` cleanly when aborted. @default - aborted by Ctrl-C (SIGINT) while watching */
+  readonly interrupt?: AbortSignal;
 }
 
 export const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

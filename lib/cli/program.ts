@@ -1,12 +1,15 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { processIO, scanGateCommand } from '../../buildspecs/gate/command';
 import { answerApproval } from './commands/approve';
+import { EVIDENCE_FORMATS, evidence } from './commands/evidence';
 import { history } from './commands/history';
 import { rollback } from './commands/rollback';
 import { status } from './commands/status';
+import { watch } from './commands/watch';
 import { Context, type GlobalOptions } from './context';
 import { CliError, EXIT_OK, EXIT_USAGE, explainAwsError, firstLine } from './errors';
 import type { CliIo } from './io';
+import { packageVersion } from './version';
 
 const positiveInt = (value: string): number => {
   const n = Number(value);
@@ -36,6 +39,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 
   withGlobals(program)
     .description('Release and roll back a blue/green pipeline built by cdk-blue-green-pipeline.')
+    .version(packageVersion(), '-V, --version', 'print the version of bluegreen (the cdk-blue-green-pipeline package)')
     .enablePositionalOptions()
     .addHelpText('after', EXIT_CODES_HELP)
     .showSuggestionAfterError()
@@ -51,7 +55,13 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   withGlobals(program.command('status'))
     .description('live and green slots, drift between labels and routes, current execution, pending approval')
     .addOption(pipelineOption())
-    .action(action(status));
+    .option('-w, --watch', "follow an execution's progress (deploy, tests, approval, swap steps, bake) until it ends or Ctrl-C")
+    .option('--interval <seconds>', 'with --watch: seconds between refreshes', positiveInt, 5)
+    .option('--execution <id>', 'with --watch: the execution to follow (default: the one in the Release stage, else the newest)')
+    .action(action((ctx, opts: { pipeline: string; watch?: boolean; interval: number; execution?: string }) => {
+      if (!opts.watch && opts.execution !== undefined) throw new CliError('--execution goes with --watch', 'usage', EXIT_USAGE);
+      return opts.watch ? watch(ctx, opts) : status(ctx, opts);
+    }));
 
   for (const [name, answer, what] of [['approve', 'Approved', 'approve'], ['reject', 'Rejected', 'reject']] as const) {
     withGlobals(program.command(name))
@@ -74,6 +84,21 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .addOption(pipelineOption())
     .option('--limit <n>', 'how many entries', positiveInt, 20)
     .action(action(history));
+
+  withGlobals(program.command('evidence'))
+    .description("a release's evidence record for a change ticket (--execution), or every release since a date with who approved it (--since)")
+    .addOption(pipelineOption())
+    .option('--execution <id>', 'the pipeline execution whose record to print')
+    .option('--since <date>', 'list the releases whose evidence began at or after this day (YYYY-MM-DD, UTC) or time (ISO-8601)')
+    .option('--until <date>', 'with --since: only those that began before this day or time')
+    .addOption(new Option('--format <format>', 'json: the record as stored; md: Markdown for a change ticket (default)').choices([...EVIDENCE_FORMATS]))
+    .action(action(evidence));
+
+  // `bluegreen --json scan-gate …` means the gate's own --json: the global flag is parsed by the
+  // program (positional options), so hand it on.
+  program.hook('preAction', (_program, actionCommand) => {
+    if (actionCommand.name() === 'scan-gate' && program.opts<GlobalOptions>().json) actionCommand.setOptionValue('json', true);
+  });
 
   // The build's Trivy gate, under the same bin; its exit code is this run's.
   program.addCommand(scanGateCommand({
@@ -98,7 +123,9 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return code;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return EXIT_OK;
+      // Commander already wrote the line on stderr; --json still gets its one document on stdout.
+      if (json) io.stdout.write(`${JSON.stringify({ error: { code: 'usage', message: err.message.replace(/^error: /, '') } }, null, 2)}\n`);
       return EXIT_USAGE;
     }
     const expected = explainAwsError(err);

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseBuildEvidence } from '../../lambdas/core/evidence';
 import { BUILD_TOOLS_ASSET, BuildRun, FIXTURES, loadBuildSpec, prepareToolkit, REPO_ROOT, runBuild, Toolkit } from './codebuild-harness';
 
 const SCRIPTS = join(REPO_ROOT, 'buildspecs', 'scripts');
@@ -394,6 +395,63 @@ describe('buildspec.yml run phase by phase with stand-in docker, trivy and aws',
       expect(run.succeeded).toBe(true);
       expect(run.calls.filter((c) => c.includes('--image-src remote'))).toEqual([]);
       expect(run.exported.SCAN_SUMMARY).toBe('0 critical, 0 high, 4 medium; 0 secrets');
+    });
+  });
+
+  describe('GIVEN the construct keeps build evidence (BG_EVIDENCE_S3_URI, BG_EXECUTION_ID)', () => {
+    const EXECUTION = '5f2c1b9e-0000-4000-8000-0000000000aa';
+    const BASE = 's3://shop-artifacts/bluegreen-evidence/shop';
+    const evidenceEnv = (over: Record<string, string> = {}) => ({
+      ...pinnedArchive(),
+      BG_EVIDENCE_S3_URI: `${BASE}/builds`,
+      BG_EXECUTION_ID: EXECUTION,
+      BG_SOURCE_REPOSITORY: 'https://ci-bot:ghp_abcdefghijklmnopqrstuvwxyz0123456789@github.com/acme/shop-web.git',
+      BG_SOURCE_BRANCH: 'main',
+      ...over,
+    });
+    const uploaded = (run: BuildRun, key: string) => join(run.srcDir, '..', 'state', 's3', 'shop-artifacts', 'bluegreen-evidence', 'shop', 'builds', EXECUTION, key);
+    const allow = { entries: [{ id: 'CVE-2019-14697', expires: '2099-12-31', reason: 'musl not reachable (SEC-42)' }] };
+
+    test('THEN after the push it uploads the report, the SBOM and then build.json, which the release stage accepts', () => {
+      const run = runBuild(kit, { report: fixture('alpine-39'), projectEnv: evidenceEnv(), sourceFiles: { '.bluegreen/allow-list.json': JSON.stringify(allow) } });
+      expect(run.succeeded).toBe(true);
+      const uploads = run.calls.filter((c) => c.startsWith('aws s3 cp ')).map((c) => c.split(' ').pop()!).filter((dest) => dest.startsWith('s3://'));
+      expect(uploads).toEqual([`${BASE}/builds/${EXECUTION}/trivy-report.json`, `${BASE}/builds/${EXECUTION}/sbom.cdx.json`, `${BASE}/builds/${EXECUTION}/build.json`]);
+      expect(run.calls.findIndex((c) => c.startsWith('aws s3 cp') && c.includes(EXECUTION))).toBeGreaterThan(run.calls.findIndex((c) => c.startsWith('docker push')));
+      expect(readFileSync(uploaded(run, 'trivy-report.json'), 'utf8')).toBe(readFileSync(out(run, 'trivy-report.json'), 'utf8'));
+
+      const build = parseBuildEvidence(JSON.parse(readFileSync(uploaded(run, 'build.json'), 'utf8')));
+      expect(build).toEqual({
+        schema: 1,
+        source: { repository: 'https://github.com/acme/shop-web.git', branch: 'main', commit: COMMIT },
+        buildId: 'shop-web-build:6f1c2a9e-0b7d-4c3e-9a51-2d8f7e6b5c4a',
+        image: { uri: run.exported.IMAGE_URI, digest: run.exported.IMAGE_DIGEST },
+        trivy: { version: '0.69.3', db: { version: 2, updatedAt: '2025-01-01T12:52:11Z', nextUpdate: '2025-01-02T00:52:11Z', downloadedAt: '2025-01-01T13:10:40Z' } },
+        policy: { failOn: 'HIGH', ignoreUnfixed: true, allowEmptyScan: false },
+        scan: { summary: run.exported.SCAN_SUMMARY, report: `${BASE}/builds/${EXECUTION}/trivy-report.json`, sbom: `${BASE}/builds/${EXECUTION}/sbom.cdx.json` },
+        allowList: [{ id: 'CVE-2019-14697', reason: 'musl not reachable (SEC-42)', expires: '2099-12-31', findings: 2 }],
+      });
+      // The credentials in the repository URL never reach the record.
+      expect(readFileSync(uploaded(run, 'build.json'), 'utf8')).not.toContain('ghp_');
+    });
+
+    test('THEN without an execution id the build fails after the push, saying what the action must pass', () => {
+      const run = runBuild(kit, { report: fixture('alpine-310'), projectEnv: evidenceEnv({ BG_EXECUTION_ID: '#{codepipeline.PipelineExecutionId}' }) });
+      expect({ succeeded: run.succeeded, failedPhase: run.failedPhase }).toEqual({ succeeded: false, failedPhase: 'post_build' });
+      expect(run.output).toContain("BG_EXECUTION_ID '#{codepipeline.PipelineExecutionId}' is not a pipeline execution id (the build action must pass #{codepipeline.PipelineExecutionId})");
+    });
+
+    test('THEN an upload that fails fails the build: no release without its evidence', () => {
+      const run = runBuild(kit, { report: fixture('alpine-310'), projectEnv: { ...evidenceEnv(), STANDIN_S3_PUT_ERROR: 'AccessDenied' } });
+      expect({ succeeded: run.succeeded, failedPhase: run.failedPhase }).toEqual({ succeeded: false, failedPhase: 'post_build' });
+      expect(run.output).toContain('An error occurred (AccessDenied) when calling the PutObject operation');
+    });
+
+    test('THEN without BG_EVIDENCE_S3_URI nothing is uploaded and the log says so', () => {
+      const run = runBuild(kit, { report: fixture('alpine-310'), projectEnv: pinnedArchive() });
+      expect(run.succeeded).toBe(true);
+      expect(run.calls.filter((c) => c.startsWith('aws s3 cp') && c.includes('s3://shop'))).toEqual([]);
+      expect(run.output).toContain('[bluegreen] no BG_EVIDENCE_S3_URI: no build evidence is kept');
     });
   });
 });

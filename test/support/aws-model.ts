@@ -188,7 +188,8 @@ export class AwsWorld {
   }
 
   commandFn(service: ServiceKey, command: string): CommandFn | undefined {
-    return this.overrides.get(`${service}:${command}`) ?? this[service].commands[command];
+    // A service added only through `extend` (S3, CloudWatch) has no model object of its own.
+    return this.overrides.get(`${service}:${command}`) ?? (this[service] as { commands: Record<string, CommandFn> } | undefined)?.commands[command];
   }
 
   /** Whether an ARN names something in the world (for tagging). */

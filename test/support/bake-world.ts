@@ -4,7 +4,9 @@
 // handler the release stack registers with the Lambda model.
 import { CloudWatchClient, DescribeAlarmsCommandInput } from '@aws-sdk/client-cloudwatch';
 import { AwsStub, mockClient } from 'aws-sdk-client-mock';
-import { createBakeHandler } from '../../lambdas/bake';
+import { bakePorts, createBakeHandler } from '../../lambdas/bake';
+import { evidenceStoreFor } from '../../lambdas/adapters/evidence';
+import { worldS3Send } from './model/s3';
 import { BakeConfig, ReleaseConfig } from '../../lambdas/core/config';
 import { watchAlarmName } from '../../lib/private/bake-alarms';
 import type { AwsWorld, ServiceKey } from './aws-model';
@@ -98,7 +100,7 @@ export function addBake(h: ReleaseHarness, opts: { windowSeconds?: number; grant
   process.env.BLUEGREEN_CONFIG = JSON.stringify({ ...stack.config, bakeAfterSwap: true });
   const logSink = (line: string) => void h.logs.push(line);
   // Only Bake's copy of the configuration carries the bake section, as the construct does it.
-  const handler = createBakeHandler({ loadConfig: () => config, logSink });
+  const handler = createBakeHandler({ loadConfig: () => config, logSink, ports: (c) => ({ ...bakePorts(c), evidence: evidenceStoreFor(c, worldS3Send(world)) }) });
   world.lambda.register(functionName, handler);
   h.driver.registerHandler(functionName, handler);
 

@@ -3,6 +3,9 @@
 import { createDeployGreenHandler, deployPorts } from '../../lambdas/deploy-green';
 import { createSwapHandler, swapPorts } from '../../lambdas/swap';
 import { freeLease } from '../../lambdas/core/lease';
+import type { ReleaseConfig } from '../../lambdas/core/config';
+import { evidenceStoreFor } from '../../lambdas/adapters/evidence';
+import { worldS3Send } from './model/s3';
 import type { LeaseStore } from '../../lambdas/core/ports';
 import { AwsWorld } from './aws-model';
 import { PreviousSlotGuard, assertInvariants, invariantViolations } from './invariants';
@@ -43,9 +46,11 @@ export function createReleaseHarness(opts: HarnessOptions = {}): ReleaseHarness 
   const logs: string[] = [];
   const logSink = (line: string) => void logs.push(line);
   const lease = opts.withoutLease ? { lease: unguardedLease } : {};
+  // With `evidence`, the handlers write it to the world's S3 through the S3 seam (no S3 client package here).
+  const evidence = (config: ReleaseConfig) => ({ evidence: evidenceStoreFor(config, worldS3Send(world)) });
   const handlers = {
-    deployGreen: createDeployGreenHandler({ logSink, ports: (config) => ({ ...deployPorts(config), ...lease }) }),
-    swap: createSwapHandler({ logSink, ports: (config) => ({ ...swapPorts(config), ...lease }) }),
+    deployGreen: createDeployGreenHandler({ logSink, ports: (config) => ({ ...deployPorts(config), ...lease, ...evidence(config) }) }),
+    swap: createSwapHandler({ logSink, ports: (config) => ({ ...swapPorts(config), ...lease, ...evidence(config) }) }),
   };
   const stack = seedReleaseStack(world, { ...opts, handlers });
   const violations: string[] = [];

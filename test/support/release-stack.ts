@@ -9,6 +9,7 @@ import { forward, pathPatternAll } from './model/elbv2';
 import type { LambdaHandler } from './model/small-services';
 import { otherSlot, type ReleaseConfig, type SlotName } from '../../lambdas/core/config';
 import type { StateRecord } from '../../lambdas/core/state';
+import { serveS3 } from './model/s3';
 
 export type { ReleaseConfig, SlotName, StateRecord };
 export { otherSlot };
@@ -38,7 +39,13 @@ export interface SeedOptions {
    * its approval, so only the control plane's lease keeps them apart.
    */
   layout?: PipelineLayout;
+  /** Keep release evidence in an artifact bucket of the world's S3 (test/support/model/s3.ts). */
+  evidence?: boolean;
 }
+
+/** The artifact bucket and its KMS key, when the stack keeps evidence. */
+export const ARTIFACT_BUCKET = 'app-pipeline-artifacts-111122223333';
+export const ARTIFACTS_KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/0b0e4e6d-5ea1-4000-8000-000000000002';
 
 export type PipelineLayout = 'release-stage' | 'stage-per-action';
 
@@ -215,7 +222,9 @@ export function seedReleaseStack(world: AwsWorld, opts: SeedOptions = {}): Relea
     deployTimeoutSeconds: opts.deployTimeoutSeconds ?? 1800,
     bakeAfterSwap: false,
     ...(opts.withoutNotifications ? {} : { notificationTopicArn }),
+    ...(opts.evidence ? { evidence: { bucket: ARTIFACT_BUCKET, prefix: `bluegreen-evidence/${pipelineName}` } } : {}),
   };
+  if (opts.evidence) serveS3(world).createBucket(ARTIFACT_BUCKET, ARTIFACTS_KEY_ARN);
 
   const layout = opts.layout ?? 'release-stage';
   const releaseActions: ActionDefinition[] = [

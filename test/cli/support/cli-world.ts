@@ -1,7 +1,11 @@
 // Runs the `bluegreen` CLI in-process against the shared in-memory AWS model, with the real
 // DeployGreen and Swap handlers behind CodePipeline and Lambda Invoke.
-import { createDeployGreenHandler } from '../../../lambdas/deploy-green';
-import { createSwapHandler } from '../../../lambdas/swap';
+import { createDeployGreenHandler, deployPorts } from '../../../lambdas/deploy-green';
+import { createSwapHandler, swapPorts } from '../../../lambdas/swap';
+import { evidenceStoreFor } from '../../../lambdas/adapters/evidence';
+import type { ReleaseConfig } from '../../../lambdas/core/config';
+import { PipelineEventFeed } from '../../support/evidence-world';
+import { worldS3Send } from '../../support/model/s3';
 import { main } from '../../../lib/cli/main';
 import { AwsWorld } from '../../support/aws-model';
 import { ReleaseDriver } from '../../support/release-driver';
@@ -20,6 +24,10 @@ export interface RunOptions {
   readonly tty?: boolean;
   /** Answers confirmations; runs between the CLI's look and its change. */
   readonly confirm?: (question: string) => boolean | Promise<boolean>;
+  /** Runs at each wait of the CLI (after the world's tick), with the wait's number from 1: the world moving on meanwhile. */
+  readonly onSleep?: (n: number) => void | Promise<void>;
+  /** Aborting it is Ctrl-C. */
+  readonly interrupt?: AbortSignal;
 }
 
 /** The on-call engineer's AWS identity (STS GetCallerIdentity); their local $USER is oncall-dana. */
@@ -32,13 +40,18 @@ export class CliWorld {
   /** The handlers' structured log lines (kept off the test output). */
   readonly handlerLog: string[] = [];
 
-  constructor() {
+  /** With `evidence`: CodePipeline's events for the evidence recorder (deliver them after a step). */
+  readonly events: PipelineEventFeed | undefined;
+
+  constructor(opts: { evidence?: boolean } = {}) {
     const logSink = (line: string) => void this.handlerLog.push(line);
     // The handlers stamp the record with world time, so it lines up with the pipeline's executions.
     const now = () => new Date(this.world.now());
-    const deployGreen = createDeployGreenHandler({ logSink, now });
-    const swap = createSwapHandler({ logSink, now });
-    this.stack = seedReleaseStack(this.world, { handlers: { deployGreen, swap } });
+    const evidence = (config: ReleaseConfig) => ({ evidence: evidenceStoreFor(config, worldS3Send(this.world), now) });
+    const deployGreen = createDeployGreenHandler({ logSink, now, ports: (config) => ({ ...deployPorts(config), ...evidence(config) }) });
+    const swap = createSwapHandler({ logSink, now, ports: (config) => ({ ...swapPorts(config), ...evidence(config) }) });
+    this.stack = seedReleaseStack(this.world, { handlers: { deployGreen, swap }, evidence: opts.evidence });
+    this.events = opts.evidence ? new PipelineEventFeed(this.world, this.stack, logSink) : undefined;
     this.world.sts.callerArn = ONCALL_ARN;
     this.world.install();
     this.driver = new ReleaseDriver(this.world, this.stack, { deployGreen, swap });
@@ -53,12 +66,18 @@ export class CliWorld {
     let stdout = '';
     let stderr = '';
     const asked: string[] = [];
+    let sleeps = 0;
     const code = await main(argv, {
       stdout: { write: (s: string) => (stdout += s) },
       stderr: { write: (s: string) => (stderr += s) },
       isTTY: opts.tty ?? false,
       env: { USER: 'oncall-dana' },
-      sleep: async () => this.world.tick(),
+      sleep: async () => {
+        this.world.tick();
+        await opts.onSleep?.(++sleeps);
+      },
+      s3: worldS3Send(this.world),
+      ...(opts.interrupt ? { interrupt: opts.interrupt } : {}),
       ...(opts.confirm
         ? {
           confirm: async (q: string) => {

@@ -54,6 +54,8 @@ export interface ActionExecutionState {
   lastUpdateTime: number;
   updatedBy?: string;
   summary?: string;
+  /** ExecutionDetails.percentComplete of the latest job result (0-100). */
+  percentComplete?: number;
   token?: string;
   outputVariables?: Record<string, string>;
   externalExecutionId?: string;
@@ -603,6 +605,11 @@ export class CodePipelineModel implements ServiceModel {
         const { stage, action } = this.action(job.pipelineName, job.actionName);
         const next = this.newJob(exec, stage.name, action, job.actionExecutionId, job.userParameters);
         next.continuationToken = input.continuationToken;
+        // The running action shows its job's latest word: GetPipelineState's ActionExecution
+        // summary and percentComplete (API reference, ActionExecution; ExecutionDetails).
+        const running = this.actionOf(job);
+        if (input.executionDetails?.summary !== undefined) running.summary = input.executionDetails.summary;
+        running.percentComplete = input.executionDetails?.percentComplete;
         next.continuationOf = job.id;
         job.continuedBy = next.id;
       } else {
@@ -710,6 +717,7 @@ export class CodePipelineModel implements ServiceModel {
                       status: a.status,
                       lastStatusChange: new Date(a.lastUpdateTime),
                       ...(a.summary ? { summary: a.summary } : {}),
+                      ...(a.percentComplete !== undefined ? { percentComplete: a.percentComplete } : {}),
                       ...(a.token ? { token: a.token } : {}),
                       ...(a.updatedBy ? { lastUpdatedBy: a.updatedBy } : {}),
                     },

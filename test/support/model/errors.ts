@@ -85,15 +85,20 @@ export function awsError(
   const fault = opts.fault ?? ((opts.status ?? 400) >= 500 ? 'server' : 'client');
   const status = opts.status ?? (fault === 'server' ? 500 : 400);
   const $metadata = metadata(status);
-  const modelled = SDK[service].module[name];
+  const sdk = SDK[service] as ServiceSdk | undefined;
+  const modelled = sdk?.module[name];
   let err: Error & Record<string, unknown>;
-  if (typeof modelled === 'function' && modelled.prototype instanceof SDK[service].base) {
+  if (sdk === undefined) {
+    // A service added with `world.extend` (S3, CloudWatch) has no client package here: the SDK's
+    // error shape without its class.
+    err = Object.assign(new Error(message), { name, $fault: fault, $metadata }) as unknown as Error & Record<string, unknown>;
+  } else if (typeof modelled === 'function' && modelled.prototype instanceof sdk.base) {
     const Ctor = modelled as new (options: object) => Error & Record<string, unknown>;
     err = new Ctor({ message, $metadata });
     // Modelled classes fix their own `$fault`; keep it unless the caller insists.
     if (opts.fault) err.$fault = fault;
   } else {
-    err = new SDK[service].base({ name, $fault: fault, $metadata, message }) as Error & Record<string, unknown>;
+    err = new sdk.base({ name, $fault: fault, $metadata, message }) as Error & Record<string, unknown>;
   }
   err.$metadata = $metadata;
   if (opts.retryable) err.$retryable = opts.retryable;
