@@ -322,6 +322,14 @@ export interface BlueGreenPipelineProps {
   readonly notificationTopic?: sns.ITopic;
 
   /**
+   * How long the evidence record of each release (and the build's report, SBOM and build record)
+   * is kept in the evidence bucket, earlier versions included. Regulated teams keep it as long as
+   * their audit period (for example a year for SOC 2 and PCI DSS, six years for HIPAA).
+   * @default - kept until you delete it
+   */
+  readonly evidenceRetention?: Duration;
+
+  /**
    * How long the Bake stage watches the new live slot's alarms after a swap. An alarm in that
    * window swaps production back and fails the execution. `Duration.seconds(0)` turns the stage off
    * (with a synth warning: nothing then rolls a bad release back by itself). Must be known at synth.

@@ -22,6 +22,7 @@ import { BuildAndScan } from './private/build-and-scan';
 import { acknowledgeFindings } from './private/compliance';
 import { ControlPlane } from './private/control-plane';
 import { controlPlaneFoundation } from './private/control-plane-function';
+import { EvidenceBucket, EvidenceRecorder } from './private/evidence';
 import { InfraOwner } from './private/infra-owner';
 import { ACTION, STAGE } from './private/names';
 import { Network } from './private/network';
@@ -101,6 +102,11 @@ export class BlueGreenPipeline extends Construct {
    * failed every retry; alarm on its depth.
    */
   public readonly controlPlaneDeadLetterQueue: sqs.Queue;
+  /** The evidence record of every release: one document per execution (see `grantReadEvidence`). */
+  public readonly evidenceBucket: s3.Bucket;
+  /** Records approvals and execution outcomes from CodePipeline's events into the evidence. */
+  public readonly evidenceRecorderFunction: lambda.Function;
+  private readonly evidence: EvidenceBucket;
   private readonly stateSeal: StateKey;
   private readonly leasePathArn: string;
   private readonly serviceArns: string[];
@@ -117,9 +123,10 @@ export class BlueGreenPipeline extends Construct {
     ({ stateParameterName: this.stateParameterName, stateParameterArn: this.stateParameterArn, leaseParameterPath: this.leaseParameterPath, leasePathArn: this.leasePathArn } = names);
 
     // Encryption and storage; the network and the traffic entry; the registry.
-    const storage = new Storage(this, settings);
+    const storage = new Storage(this, { ...props, ...settings });
     ({ artifacts: this.artifactsKey, images: this.imageKey, notifications: this.notificationsKey, logs: this.logsKey } = storage.keys);
     ({ logBucket: this.logBucket, artifactBucket: this.artifactBucket } = storage);
+    [this.evidence, this.evidenceBucket] = [storage.evidence, storage.evidence.bucket];
     [this.stateSeal, this.stateKey] = [storage.stateKey, storage.stateKey.key];
     const network = new Network(this, { ...props, internetFacing, logBucket: storage.logBucket });
     ({ vpc: this.vpc, cluster: this.cluster, loadBalancer: this.loadBalancer } = network);
@@ -153,6 +160,7 @@ export class BlueGreenPipeline extends Construct {
       repository: this.repository,
       stateKey: storage.stateKey,
       notificationTopic: topics.notificationTopic,
+      evidence: storage.evidence,
     });
     ({ deployGreenFunction: this.deployGreenFunction, swapFunction: this.swapFunction, configParameter: this.configParameter } = controlPlane);
     const bake = settings.baking ? new BakeWatching(this, { ...props, ...settings, ...network, slots, topics, shared, controlPlane }) : undefined;
@@ -160,16 +168,18 @@ export class BlueGreenPipeline extends Construct {
     [this.slotABakeAlarms, this.slotBBakeAlarms] = [bake?.slotAAlarms ?? [], bake?.slotBAlarms ?? []];
 
     // The pipeline: Source, BuildAndScan (the gate before the registry), Release.
-    const gate = { gate: props, repository: this.repository, key: storage.keys.artifacts, logsKey: storage.keys.logs, stateKey: storage.stateKey };
+    const gate = { gate: props, repository: this.repository, key: storage.keys.artifacts, logsKey: storage.keys.logs, stateKey: storage.stateKey, evidence: storage.evidence, source: props.source.describe() };
     const build = new BuildAndScan(this, { ...settings, ...names, ...gate });
     ({ project: this.buildProject, reportGroup: this.scanReportGroup, logGroup: this.buildLogGroup } = build);
     const release = { ...props, ...names, pipelineName, artifactBucket: storage.artifactBucket, build, controlPlane, topics, bake };
     this.pipeline = new ReleasePipeline(this, release).pipeline;
 
-    // Audit: execution state changes go to the same topic as the swap and rollback records.
+    // Audit: execution state changes go to the audit topic; approvals and outcomes into the evidence record.
     publishPipelineEvents('PipelineEvents', this.pipeline, topics.notificationTopic);
-    const parts = [routes, storage, controlPlane, ...(bake ? [bake] : []), build];
-    acknowledgeFindings({ ...settings, ...network, ...entry, ...storage, root: this, webAcl: props.webAclArn !== undefined, buildProject: build.project,
+    const recorder = new EvidenceRecorder(this, { pipelineName, pipelineArn: names.pipelineArn, config: controlPlane.config, evidence: storage.evidence, shared });
+    this.evidenceRecorderFunction = recorder.recorder.function;
+    const parts = [routes, storage, controlPlane, ...(bake ? [bake] : []), build, recorder];
+    acknowledgeFindings({ ...settings, ...network, ...entry, ...storage, root: this, webAcl: props.webAclArn !== undefined, buildProject: build.project, evidenceBucket: storage.evidence.bucket,
       listeners: [entry.productionListener, entry.testListener],
       taskDefinitions: [slots.a.taskDefinition, slots.b.taskDefinition],
       ownedWildcardArns: () => parts.flatMap((part) => part.ownedWildcardArns),
@@ -216,6 +226,15 @@ export class BlueGreenPipeline extends Construct {
           [this.pipeline.pipelineArn],
         ),
       );
+  }
+
+  /**
+   * Lets `grantee` read the release evidence, as `bluegreen evidence` does: every release's record,
+   * the index by time and the build's uploads (s3:GetObject and s3:ListBucket on the evidence
+   * bucket, kms:Decrypt on its key). Give it to auditors; add `grantRead` for `bluegreen status`.
+   */
+  public grantReadEvidence(grantee: iam.IGrantable): iam.Grant {
+    return this.evidence.grantRead(grantee);
   }
 
   /**

@@ -27,6 +27,17 @@ export interface ConnectionSourceOptions {
   readonly triggerOnPush?: boolean;
 }
 
+/** What the release evidence names as a release's source. */
+export interface SourceDescription {
+  /** The repository (`owner/name`), the archive (`s3://bucket/key`) or the CodeCommit repository's name. */
+  readonly repository: string;
+  /**
+   * The branch releases come from.
+   * @default - none (an S3 archive has no branch)
+   */
+  readonly branch?: string;
+}
+
 /** Options for a source archive in Amazon S3. */
 export interface S3SourceOptions {
   /** The versioned bucket that holds the source archive. */
@@ -83,6 +94,9 @@ export abstract class PipelineSource {
    * the namespace `namespace`.
    */
   public abstract bind(output: codepipeline.Artifact, namespace: string): codepipeline.IAction;
+
+  /** The source as the release evidence names it. */
+  public abstract describe(): SourceDescription;
 }
 
 const CONNECTION_ARN = /^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection\/[A-Za-z0-9-]+$/;
@@ -119,6 +133,10 @@ class ConnectionSource extends PipelineSource {
     return problems;
   }
 
+  public describe(): SourceDescription {
+    return { repository: `${this.options.owner}/${this.options.repository}`, branch: this.options.branch ?? 'main' };
+  }
+
   public bind(output: codepipeline.Artifact, namespace: string): codepipeline.IAction {
     return new actions.CodeStarConnectionsSourceAction({
       actionName: 'Source',
@@ -147,6 +165,10 @@ class S3Source extends PipelineSource {
     return problems;
   }
 
+  public describe(): SourceDescription {
+    return { repository: `s3://${this.options.bucket.bucketName}/${this.options.objectKey}` };
+  }
+
   public bind(output: codepipeline.Artifact, namespace: string): codepipeline.IAction {
     return new actions.S3SourceAction({
       actionName: 'Source',
@@ -167,6 +189,10 @@ class CodeCommitSource extends PipelineSource {
 
   public validate(): string[] {
     return checkBranch(this.options.branch);
+  }
+
+  public describe(): SourceDescription {
+    return { repository: this.options.repository.repositoryName, branch: this.options.branch ?? 'main' };
   }
 
   public bind(output: codepipeline.Artifact, namespace: string): codepipeline.IAction {

@@ -1,5 +1,6 @@
 // Bake: after the swap, watch the new live slot's alarms for a window (continuation tokens). On an
 // alarm, ask the swap function for a rollback (same lock, same audit) and fail the execution.
+import { S3Client } from '@aws-sdk/client-s3';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -31,8 +32,9 @@ import { lambdaRollback } from '../adapters/lambda';
 import { dropRelease } from '../adapters/lease';
 import { ssmLeaseStore } from '../adapters/ssm';
 import { BakeEntry, EvidencePorts, evidenceText } from '../core/evidence';
-import { recordEvidence } from '../adapters/evidence';
 import { withEvidenceProblem } from '../adapters/evidence-outcome';
+import { evidenceStoreFor, recordEvidence } from '../adapters/evidence';
+import { s3Send } from '../adapters/s3-client';
 
 const OPERATION = 'bake';
 
@@ -43,6 +45,7 @@ const clients = {
   lambda: new LambdaClient({}),
   ssm: new SSMClient({}),
   codepipeline: new CodePipelineClient({}),
+  s3: new S3Client({}),
 };
 
 /** The bake section is required here: without it there is nothing to watch and no way back. */
@@ -51,8 +54,9 @@ export function bakeConfigOf(config: ReleaseConfig): BakeConfig {
   return config.bake;
 }
 
-export function bakePorts(config: ReleaseConfig): BakePorts {
+export function bakePorts(config: ReleaseConfig): BakePorts & EvidencePorts {
   return {
+    evidence: evidenceStoreFor(config, s3Send(clients.s3)),
     routes: elbRoutes(clients, config),
     alarms: cloudWatchAlarms(clients),
     rollback: lambdaRollback(clients, bakeConfigOf(config).swapFunctionName),

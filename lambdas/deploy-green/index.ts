@@ -1,6 +1,7 @@
 // DeployGreen: take the release lease, put the release on the slot that is idle at that moment, and
 // wait (via continuation tokens) until it is steady, healthy and running exactly the digest. Never
 // touches production. Every way it fails puts the slot's tag back on what the slot runs.
+import { S3Client } from '@aws-sdk/client-s3';
 import { ReleaseConfig } from '../core/config';
 import {
   DeployProgress,
@@ -37,6 +38,8 @@ import { dropRelease, takeRelease } from '../adapters/lease';
 import { ssmLeaseStore } from '../adapters/ssm';
 import { EvidencePorts } from '../core/evidence';
 import { withEvidenceProblem } from '../adapters/evidence-outcome';
+import { evidenceStoreFor } from '../adapters/evidence';
+import { s3Send } from '../adapters/s3-client';
 import { recordDeployEvidence } from './evidence';
 
 const OPERATION = 'deploy-green';
@@ -49,10 +52,12 @@ const clients = {
   ecr: new ECRClient({}),
   ssm: new SSMClient({}),
   codepipeline: new CodePipelineClient({}),
+  s3: new S3Client({}),
 };
 
-export function deployPorts(config: ReleaseConfig): DeployPorts {
+export function deployPorts(config: ReleaseConfig): DeployPorts & EvidencePorts {
   return {
+    evidence: evidenceStoreFor(config, s3Send(clients.s3)),
     routes: elbRoutes(clients, config),
     slots: ecsSlots(clients, config),
     images: ecrImages(clients, config.repositoryName),

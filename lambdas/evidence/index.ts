@@ -3,6 +3,7 @@
 // the approval (approved, rejected or timed out: who, when, the comment), the test actions' results
 // and how the execution ended, each read from CodePipeline's own record of the execution.
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { S3Client } from '@aws-sdk/client-s3';
 import { CONFIG_ENV, ReleaseConfig, parseReleaseConfig } from '../core/config';
 import { errorSummary } from '../core/errors';
 import {
@@ -11,7 +12,8 @@ import {
 } from '../core/evidence';
 import { Logger } from '../core/ports';
 import { actionRecords } from '../adapters/codepipeline';
-import { recordEvidence } from '../adapters/evidence';
+import { evidenceStoreFor, recordEvidence } from '../adapters/evidence';
+import { s3Send } from '../adapters/s3-client';
 import { LogSink, createLogger } from '../adapters/log';
 
 export interface RecorderPorts extends EvidencePorts {
@@ -19,10 +21,10 @@ export interface RecorderPorts extends EvidencePorts {
 }
 
 // Created once per container.
-const clients = { codepipeline: new CodePipelineClient({}) };
+const clients = { codepipeline: new CodePipelineClient({}), s3: new S3Client({}) };
 
 export function recorderPorts(config: ReleaseConfig): RecorderPorts {
-  return { actions: (executionId) => actionRecords(clients, config.pipelineName, executionId) };
+  return { actions: (executionId) => actionRecords(clients, config.pipelineName, executionId), evidence: evidenceStoreFor(config, s3Send(clients.s3)) };
 }
 
 interface Deps {

@@ -1,5 +1,6 @@
 // Swap: after approval, move production to the green slot (CodePipeline job). Also serves the
 // direct rollback invoke {"action":"rollback",…}, a re-swap to the previous slot.
+import { S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { InputError, ReleaseConfig, otherSlot } from '../core/config';
 import { UNKNOWN_ACTOR, decideRollback, releaseView } from '../core/decide-rollback';
@@ -42,6 +43,8 @@ import { createLogger } from '../adapters/log';
 import { applyReleasePlan, notify } from './apply';
 import { EvidencePorts } from '../core/evidence';
 import { withEvidenceProblem } from '../adapters/evidence-outcome';
+import { evidenceStoreFor } from '../adapters/evidence';
+import { s3Send } from '../adapters/s3-client';
 import { recordRollbackEvidence, recordSwapEvidence } from './evidence';
 
 /** changedBy when the approver cannot be found. */
@@ -58,10 +61,12 @@ const clients = {
   tagging: new ResourceGroupsTaggingAPIClient({}),
   codepipeline: new CodePipelineClient({}),
   sns: new SNSClient({}),
+  s3: new S3Client({}),
 };
 
-export function swapPorts(config: ReleaseConfig): SwapPorts {
+export function swapPorts(config: ReleaseConfig): SwapPorts & EvidencePorts {
   return {
+    evidence: evidenceStoreFor(config, s3Send(clients.s3)),
     routes: elbRoutes(clients, config),
     slots: ecsSlots(clients, config),
     images: ecrImages(clients, config.repositoryName),

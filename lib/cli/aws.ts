@@ -1,3 +1,4 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -20,6 +21,7 @@ export interface AwsClients {
   readonly lambda: LambdaClient;
   readonly tagging: ResourceGroupsTaggingAPIClient;
   readonly sts: STSClient;
+  readonly s3: S3Client;
 }
 
 export interface AwsOptions {
@@ -59,6 +61,7 @@ export async function createClients(options: AwsOptions, env: NodeJS.ProcessEnv 
     lambda: new LambdaClient(config),
     tagging: new ResourceGroupsTaggingAPIClient(config),
     sts: new STSClient(config),
+    s3: new S3Client(config),
   };
 }
 

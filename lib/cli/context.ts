@@ -3,7 +3,7 @@ import { createClients, type AwsClients } from './aws';
 import { CliError, EXIT_FAILED, EXIT_USAGE, errorMessage, firstLine } from './errors';
 import { style, type Style } from './format';
 import { readlineConfirm, realSleep, Progress, type CliIo } from './io';
-import type { S3Send } from './control-plane';
+import { s3Send, type S3Send } from './control-plane';
 
 export interface GlobalOptions {
   readonly region?: string;
@@ -30,10 +30,10 @@ export class Context {
     return this.clients;
   }
 
-  /** S3 requests (the evidence bucket). */
+  /** S3 requests (the evidence bucket), through the same region and credentials as every other client. */
   s3(): S3Send {
     if (this.io.s3) return this.io.s3;
-    throw new CliError('reading release evidence needs an S3 client, and this installation has none (@aws-sdk/client-s3 is not a dependency of cdk-blue-green-pipeline yet)', 'no-s3-client');
+    return async (operation, input) => s3Send((await this.aws()).s3)(operation, input);
   }
 
   /**

@@ -20,6 +20,7 @@ export type { ObservedRoutes, ResourceTags, SlotObservation } from '../../lambda
 export type { HistoryEntry, StateRecord } from '../../lambdas/core/state';
 export { evidenceStoreFor } from '../../lambdas/adapters/evidence';
 export type { S3Send } from '../../lambdas/adapters/s3';
+export { s3Send } from '../../lambdas/adapters/s3-client';
 export { summariseRelease } from '../../lambdas/core/evidence';
 export type {
   ActionEntry, BakeEntry, BuildEntry, DeployEntry, EndEntry, EvidenceDocument, EvidenceEntry, EvidenceStore, ReleaseSummary, TrafficEntry,

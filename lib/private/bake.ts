@@ -73,6 +73,7 @@ export class BakeWatching {
     this.bake.allow(['elasticloadbalancing:DescribeRules'], ['*']);
     this.bake.allow(['lambda:InvokeFunction'], [swapFunction.functionArn]);
     props.controlPlane.holdLease(this.bake);
+    props.controlPlane.grantEvidence(this.bake);
   }
 
   /** Wildcard ARNs under what this part owns, for the IAM wildcard review. */

@@ -9,7 +9,9 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import type { BlueGreenPipelineProps } from '../blue-green-pipeline-props';
 import { declaresArtifacts, loadBuildSpec } from './buildspec';
+import type { SourceDescription } from '../pipeline-source';
 import { DEFAULTS } from './defaults';
+import { EvidenceBucket } from './evidence';
 import { bundlePath } from './package-files';
 import { StateKey } from './state-key';
 
@@ -40,6 +42,9 @@ export interface BuildAndScanProps {
   readonly stateParameterName: string;
   readonly stateParameterArn: string;
   readonly stateKey: StateKey;
+  /** Where the build uploads its report, SBOM and build record, and the source they name. */
+  readonly evidence: EvidenceBucket;
+  readonly source: SourceDescription;
 }
 
 /**
@@ -83,6 +88,7 @@ export class BuildAndScan {
     this.allow(['ecr:DescribeImages'], [props.repository.repositoryArn]);
     this.allow(['ssm:GetParameter'], [props.stateParameterArn]);
     props.stateKey.grantUnseal(this.project);
+    props.evidence.grantBuildUpload(this.project);
   }
 
   /** CodeBuild's own grants on its default log group and report groups, named after the project. */
@@ -115,5 +121,8 @@ function buildEnvironment(props: BuildAndScanProps, toolsUrl: string): Record<st
     TRIVY_DB_REPOSITORY: plain(gate.trivyDbRepository ?? DEFAULTS.trivyDbRepository),
     TRIVY_JAVA_DB_REPOSITORY: plain(gate.trivyJavaDbRepository ?? DEFAULTS.trivyJavaDbRepository),
     BG_STATE_PARAMETER: plain(props.stateParameterName),
+    BG_EVIDENCE_S3_URI: plain(props.evidence.buildUploadUri),
+    BG_SOURCE_REPOSITORY: plain(props.source.repository),
+    ...(props.source.branch !== undefined ? { BG_SOURCE_BRANCH: plain(props.source.branch) } : {}),
   };
 }

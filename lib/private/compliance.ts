@@ -55,6 +55,7 @@ export interface ComplianceTargets {
   readonly redirectListener?: elbv2.ApplicationListener;
   readonly artifactBucket: s3.Bucket;
   readonly logBucket: s3.Bucket;
+  readonly evidenceBucket: s3.Bucket;
   readonly taskDefinitions: ecs.TaskDefinition[];
   readonly buildProject: codebuild.Project;
   /** Wildcard ARNs under a parent the construct owns (read at synthesis). */
@@ -69,7 +70,7 @@ export interface ComplianceTargets {
 export function acknowledgeFindings(t: ComplianceTargets): void {
   Aspects.of(t.root).add(new PolicyAcknowledgements(t.ownedWildcardArns));
   acknowledgeEach(t.taskDefinitions.map(cfnOf), 'containerEnvironment');
-  acknowledgeEach([cfnOf(t.artifactBucket), cfnOf(t.logBucket)], 'bucketReplication');
+  acknowledgeEach([cfnOf(t.artifactBucket), cfnOf(t.logBucket), cfnOf(t.evidenceBucket)], 'bucketReplication');
   acknowledgeEach([cfnOf(t.logBucket)], 'logBucketEncryption');
   acknowledgeEach([cfnOf(t.buildProject)], 'pipelineSourcedBuild');
   if (t.createdVpc) {

@@ -7,6 +7,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { ReleaseConfigDocument } from '../../lambdas/core/config';
 import { ControlPlaneFunction, SharedFunctionProps } from './control-plane-function';
+import { EvidenceBucket } from './evidence';
 import { slotImageTag } from './names';
 import { Routes } from './routes';
 import type { Settings } from './settings';
@@ -26,6 +27,8 @@ export interface ControlPlaneProps {
   readonly testUrl: string;
   readonly stateKey: StateKey;
   readonly notificationTopic: sns.ITopic;
+  /** Where DeployGreen, Swap and Bake record each release. */
+  readonly evidence: EvidenceBucket;
 }
 
 /**
@@ -70,6 +73,8 @@ export class ControlPlane {
       fn.allow(['codepipeline:GetPipelineExecution'], [settings.names.pipelineArn]);
     }
     this.grantRelease();
+    props.evidence.grantRecord(this.deployGreen, { readBuilds: true });
+    props.evidence.grantRecord(this.swap);
     this.configParameter = new ssm.StringParameter(scope, 'ConfigParameter', {
       parameterName: settings.names.configParameterName,
       description: `Release configuration of the blue/green pipeline ${settings.pipelineName}`,
@@ -83,6 +88,11 @@ export class ControlPlane {
 
   public get swapFunction(): lambda.Function {
     return this.swap.function;
+  }
+
+  /** Lets another control-plane function (Bake) add to the release records. */
+  public grantEvidence(fn: ControlPlaneFunction): void {
+    this.props.evidence.grantRecord(fn);
   }
 
   /** Lets a control-plane function take, hand over and give back the release lease, and seal what it writes. */
@@ -145,5 +155,6 @@ function releaseConfig(props: ControlPlaneProps): ReleaseConfigDocument {
     deployTimeoutSeconds: settings.deployTimeout.toSeconds(),
     bakeAfterSwap: settings.baking,
     notificationTopicArn: props.notificationTopic.topicArn,
+    evidence: props.evidence.location,
   };
 }

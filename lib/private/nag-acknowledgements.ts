@@ -98,11 +98,12 @@ export const NAG_ACKNOWLEDGEMENTS = {
   },
   bucketReplication: {
     rules: ['NIST.800.53.R5-S3BucketReplicationEnabled', 'PCI.DSS.321-S3BucketReplicationEnabled', 'HIPAA.Security-S3BucketReplicationEnabled'],
-    scope: 'the artifact bucket and the log bucket',
+    scope: 'the artifact bucket, the log bucket and the evidence bucket',
     reason:
       'Cross-region replication needs a destination bucket in another region, which one regional stack cannot own. The ' +
-      'artifact bucket holds build artifacts that the pipeline recreates from source; both buckets are versioned with ' +
-      'RETAIN by default. Replicate the log bucket from your organisation\'s log archive if your policy requires it.',
+      'artifact bucket holds build artifacts that the pipeline recreates from source; all three buckets are versioned with ' +
+      'RETAIN by default, and the evidence bucket keeps every version of each release record. Replicate the log and ' +
+      'evidence buckets into your organisation\'s archive if your policy requires it.',
   },
   logBucketEncryption: {
     rules: ['NIST.800.53.R5-S3DefaultEncryptionKMS', 'PCI.DSS.321-S3DefaultEncryptionKMS', 'HIPAA.Security-S3DefaultEncryptionKMS'],

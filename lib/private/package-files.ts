@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 const PACKAGE_NAME = 'cdk-blue-green-pipeline';
 
 /** The names of the pre-bundled control-plane asset folders under dist/assets/. */
-export type BundleName = 'deploy-green' | 'swap' | 'bake' | 'infra-owner' | 'build-tools';
+export type BundleName = 'deploy-green' | 'swap' | 'bake' | 'infra-owner' | 'evidence' | 'build-tools';
 
 let cachedRoot: string | undefined;
 

@@ -51,6 +51,8 @@ export class ReleasePipeline {
               input: sourceOutput,
               outputs: buildOutput ? [buildOutput] : undefined,
               variablesNamespace: NAMESPACE.build,
+              // CodePipeline gives an action its execution id only this way; the build files its evidence under it.
+              environmentVariables: { BG_EXECUTION_ID: { value: '#{codepipeline.PipelineExecutionId}' } },
             }),
           ],
         },

@@ -28,6 +28,8 @@ export const MAX = {
   functionName: 64,
   elbName: 32,
   elbId: 16,
+  /** S3 User Guide, "General purpose bucket naming rules": 3-63 characters. */
+  bucketName: 63,
 } as const;
 
 /** A token of a kind the table does not know: as long as the longest ARNs IAM accepts. */
@@ -80,6 +82,7 @@ const RESOURCE_TYPES: Record<string, { ref?: (resource: Props) => number; attrib
   'AWS::CloudWatch::CompositeAlarm': { ref: named('alarmName', MAX.alarmName), attributes: { Arn: (p) => arnLength('cloudwatch', 'alarm:'.length + named('alarmName', MAX.alarmName)(p)) } },
   'AWS::Lambda::Function': { ref: named('functionName', MAX.functionName), attributes: { Arn: (p) => arnLength('lambda', 'function:'.length + named('functionName', MAX.functionName)(p)) } },
   // A key id is a UUID (36 characters): `arn:…:kms:<region>:<account>:key/<uuid>`.
+  'AWS::S3::Bucket': { ref: named('bucketName', MAX.bucketName), attributes: { Arn: (p) => arnLength('s3', named('bucketName', MAX.bucketName)(p), { region: false, account: false }) } },
   'AWS::KMS::Key': { ref: () => 36, attributes: { Arn: () => arnLength('kms', 'key/'.length + 36), KeyId: () => 36 } },
 };
 

@@ -1,13 +1,17 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { DEFAULTS } from './defaults';
+import { EvidenceBucket } from './evidence';
 import { logBucket, logsKey, privateBucket, rotatingKey } from './secure-defaults';
 import { StateKey } from './state-key';
 
 export interface StorageProps {
+  readonly pipelineName: string;
   readonly removalPolicy: RemovalPolicy;
+  /** How long release evidence is kept; absent: until you delete it. */
+  readonly evidenceRetention?: Duration;
 }
 
 /** One customer-managed key per kind of data, rotation on. */
@@ -21,7 +25,7 @@ export interface StorageKeys {
 
 /**
  * Encryption and storage: the keys, the key that seals the state record and the lease, the
- * access-log bucket and the artifact bucket.
+ * access-log bucket, the artifact bucket and the evidence bucket.
  */
 export class Storage {
   public readonly keys: StorageKeys;
@@ -29,6 +33,8 @@ export class Storage {
   public readonly stateKey: StateKey;
   public readonly logBucket: s3.Bucket;
   public readonly artifactBucket: s3.Bucket;
+  /** The evidence record of every release. */
+  public readonly evidence: EvidenceBucket;
 
   constructor(scope: Construct, props: StorageProps) {
     const { removalPolicy } = props;
@@ -47,10 +53,17 @@ export class Storage {
       expiry: DEFAULTS.artifactExpiry,
       removalPolicy,
     });
+    this.evidence = new EvidenceBucket(scope, {
+      pipelineName: props.pipelineName,
+      key: this.keys.artifacts,
+      logs: this.logBucket,
+      removalPolicy,
+      retention: props.evidenceRetention,
+    });
   }
 
   /** Wildcard ARNs under what this part owns, for the IAM wildcard review. */
   public get ownedWildcardArns(): string[] {
-    return [this.artifactBucket.arnForObjects('*')];
+    return [this.artifactBucket.arnForObjects('*'), ...this.evidence.ownedWildcardArns];
   }
 }

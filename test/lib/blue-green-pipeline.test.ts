@@ -125,6 +125,9 @@ describe('BlueGreenPipeline', () => {
       );
       expect(Object.keys(vars).sort()).toEqual(
         [
+          'BG_EVIDENCE_S3_URI',
+          'BG_SOURCE_BRANCH',
+          'BG_SOURCE_REPOSITORY',
           'BG_STATE_PARAMETER',
           'BG_TOOLS_S3_URI',
           'DOCKERFILE',
@@ -145,6 +148,9 @@ describe('BlueGreenPipeline', () => {
       expect(vars.GATE_ALLOW_LIST).toBe('.bluegreen/allow-list.json');
       expect(vars.BG_STATE_PARAMETER).toBe('/bluegreen/shop/state');
       expect(JSON.stringify(vars.BG_TOOLS_S3_URI)).toMatch(/^"s3:\/\/|s3:\/\//);
+      // The evidence names the release's source; the build files its uploads under the evidence bucket.
+      expect([vars.BG_SOURCE_REPOSITORY, vars.BG_SOURCE_BRANCH]).toEqual(['acme/shop', 'main']);
+      expect(JSON.stringify(vars.BG_EVIDENCE_S3_URI)).toMatch(/s3:\/\/.*ReleaseEvidenceBucket.*\/bluegreen-evidence\/shop\/builds/);
     });
 
     test('gateAllowEmptyScan: true passes GATE_ALLOW_EMPTY_SCAN=true to the build', () => {
@@ -266,14 +272,14 @@ describe('BlueGreenPipeline', () => {
 
   describe('control-plane functions', () => {
     test('they are pre-bundled assets, not bundled at synth, with their own encrypted log groups', () => {
-      for (const prefix of ['ReleaseDeployGreenFunction', 'ReleaseSwapFunction', 'ReleaseBakeFunction', 'ReleaseInfraOwnerFunction']) {
+      for (const prefix of ['ReleaseDeployGreenFunction', 'ReleaseSwapFunction', 'ReleaseBakeFunction', 'ReleaseInfraOwnerFunction', 'ReleaseEvidenceRecorderFunction']) {
         const fn = functionResource(t, prefix);
         expect(fn.Properties.Handler).toBe('index.handler');
         expect(fn.Properties.Code.S3Key).toMatch(/^[0-9a-f]{64}\.zip$/);
         expect(fn.Properties.LoggingConfig.LogGroup).toBeDefined();
       }
       const groups = Object.values(t.findResources('AWS::Logs::LogGroup')) as any[];
-      expect(groups.length).toBe(6);
+      expect(groups.length).toBe(7);
       for (const group of groups) {
         expect(group.Properties.KmsKeyId).toBeDefined();
         expect(group.Properties.RetentionInDays).toBe(365);
@@ -286,7 +292,7 @@ describe('BlueGreenPipeline', () => {
 
     test('reservedConcurrency: false reserves nothing, for accounts whose limit leaves no room (the lease still serialises)', () => {
       const { template } = synth({ reservedConcurrency: false });
-      for (const prefix of ['ReleaseDeployGreenFunction', 'ReleaseSwapFunction', 'ReleaseBakeFunction', 'ReleaseInfraOwnerFunction']) {
+      for (const prefix of ['ReleaseDeployGreenFunction', 'ReleaseSwapFunction', 'ReleaseBakeFunction', 'ReleaseInfraOwnerFunction', 'ReleaseEvidenceRecorderFunction']) {
         expect(functionResource(template, prefix).Properties.ReservedConcurrentExecutions).toBeUndefined();
       }
     });
@@ -431,7 +437,7 @@ describe('BlueGreenPipeline', () => {
     test('every KMS key rotates and every bucket is private, TLS-only and versioned', () => {
       for (const key of Object.values(t.findResources('AWS::KMS::Key')) as any[]) expect(key.Properties.EnableKeyRotation).toBe(true);
       const buckets = Object.entries(t.findResources('AWS::S3::Bucket')) as Array<[string, any]>;
-      expect(buckets).toHaveLength(2);
+      expect(buckets).toHaveLength(3);
       for (const [, bucket] of buckets) {
         expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
           BlockPublicAcls: true,

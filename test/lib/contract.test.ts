@@ -179,11 +179,11 @@ describe('the contract between construct, build and handlers', () => {
       .map(([, fn]) => fn.Properties?.Environment?.Variables?.BLUEGREEN_CONFIG)
       .filter((raw) => raw !== undefined)
       .map((raw) => parseReleaseConfig(cfn.resolve(raw)));
-    // DeployGreen, Swap and Bake: the same configuration, and only Bake's carries the bake section.
-    expect(configs).toHaveLength(3);
+    // DeployGreen, Swap, Bake and the evidence recorder: the same configuration, and only Bake's carries the bake section.
+    expect(configs).toHaveLength(4);
     const [config, ...others]: ReleaseConfig[] = configs.filter((c) => c.bake === undefined);
-    expect(others).toHaveLength(1);
-    expect(others[0]).toEqual(config);
+    expect(others).toHaveLength(2);
+    for (const other of others) expect(other).toEqual(config);
     const { bake, ...bakeShared } = configs.find((c) => c.bake !== undefined)!;
     expect(bakeShared).toEqual(config);
     const swapFunctionId = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('ReleaseSwapFunction'))![0];

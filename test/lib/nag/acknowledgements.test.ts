@@ -55,7 +55,7 @@ const EXPECTED: Record<string, { rules: string[]; scope: RegExp; reason: RegExp 
   },
   bucketReplication: {
     rules: ['NIST.800.53.R5-S3BucketReplicationEnabled', 'PCI.DSS.321-S3BucketReplicationEnabled', 'HIPAA.Security-S3BucketReplicationEnabled'],
-    scope: /artifact bucket and the log bucket/,
+    scope: /artifact bucket, the log bucket and the evidence bucket/,
     reason: /destination bucket in another region.*recreates from source/s,
   },
   logBucketEncryption: {

@@ -18,7 +18,8 @@ describe('BlueGreenPipeline secure defaults', () => {
   test('every pipeline execution state change is published to the notification topic by a role that may only publish there', () => {
     const pipelineId = logicalId(minimal, minimal.construct.pipeline);
     const topicId = logicalId(minimal, minimal.construct.notificationTopic as any);
-    const rule = Object.values(minimal.template.findResources('AWS::Events::Rule')) as any[];
+    // The audit rule; the other one feeds the evidence recorder (test/lib/evidence.test.ts).
+    const rule = (Object.values(minimal.template.findResources('AWS::Events::Rule')) as any[]).filter((r) => r.Properties.Targets[0].RoleArn !== undefined);
     expect(rule).toHaveLength(1);
     const { EventPattern, Targets } = rule[0].Properties;
     expect(EventPattern).toEqual({
@@ -49,7 +50,9 @@ describe('BlueGreenPipeline secure defaults', () => {
 
   test("with the user's own audit topic the rule and the swap function publish there", () => {
     const auditId = maximal.stack.getLogicalId(maximal.stack.node.findChild('Audit').node.defaultChild as any);
-    const targets = Object.values(maximal.template.findResources('AWS::Events::Rule')).map((r: any) => r.Properties.Targets[0].Arn);
+    const targets = Object.values(maximal.template.findResources('AWS::Events::Rule'))
+      .map((r: any) => r.Properties.Targets[0].Arn)
+      .filter((arn: any) => arn['Fn::GetAtt']?.[0]?.startsWith('ReleaseEvidenceRecorderFunction') !== true);
     expect(targets).toEqual([{ Ref: auditId }]);
     const swapConfig = JSON.stringify(maximal.template.toJSON().Resources[logicalId(maximal, maximal.construct.swapFunction)].Properties.Environment);
     expect(swapConfig).toContain(`"Ref":"${auditId}"`);
