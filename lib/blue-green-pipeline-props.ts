@@ -14,9 +14,13 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type { PipelineSource } from './pipeline-source';
 /** Lowest severity that fails the build's vulnerability gate. */
 export enum GateSeverity {
+  /** Critical findings fail the build. */
   CRITICAL = 'CRITICAL',
+  /** High and critical findings fail the build. */
   HIGH = 'HIGH',
+  /** Medium, high and critical findings fail the build. */
   MEDIUM = 'MEDIUM',
+  /** Low and higher findings fail the build (findings of unknown severity do not). */
   LOW = 'LOW',
 }
 
@@ -363,12 +367,18 @@ export interface BlueGreenSlot {
   readonly slotName: string;
   /** The mutable ECR tag the slot's task definition runs (`slot-a` or `slot-b`). */
   readonly imageTag: string;
+  /** The slot's Fargate task definition; its container runs the slot's image tag. */
   readonly taskDefinition: ecs.FargateTaskDefinition;
+  /** The application container of the task definition. */
   readonly container: ecs.ContainerDefinition;
+  /** The slot's target group; the routes forward to it. */
   readonly targetGroup: elbv2.ApplicationTargetGroup;
   /** The Custom::BlueGreenSlotService resource that owns the ECS service. */
   readonly resource: CustomResource;
+  /** The slot's ECS service (a reference: the service is created by `resource`, not by CloudFormation's ECS type). */
   readonly service: ecs.IBaseService;
+  /** Name of the slot's ECS service (`<pipelineName>-slot-a` or `-slot-b`). */
   readonly serviceName: string;
+  /** ARN of the slot's ECS service. */
   readonly serviceArn: string;
 }

@@ -37,19 +37,22 @@ import { Topics } from './private/topics';
 import { TrafficEntry } from './private/traffic-entry';
 import { assertValid, propWarnings, validateProps } from './private/validation';
 
+// The construct is a sequence of parts (`lib/private/`), each creating its resources in this
+// scope (so the logical IDs do not depend on how the parts are cut) and granting what its own
+// integrations need.
 /**
  * A complete blue/green container delivery pipeline on ECS Fargate: source, Docker build with a
  * Trivy gate before the registry, deploy to the idle slot, approval by email, route swap, and a
  * bake window that swaps back on alarm.
- *
- * The construct is a sequence of parts (`lib/private/`), each creating its resources in this
- * scope (so the logical IDs do not depend on how the parts are cut) and granting what its own
- * integrations need.
  */
 export class BlueGreenPipeline extends Construct {
+  /** Name of the pipeline (the `pipelineName` prop, or the default derived from the stack and the construct ID). */
   public readonly pipelineName: string;
+  /** The VPC of the slots, the load balancer and the control-plane functions (given or created). */
   public readonly vpc: ec2.IVpc;
+  /** The ECS cluster of the two slot services (given or created). */
   public readonly cluster: ecs.ICluster;
+  /** The application load balancer that carries the production and test listeners (given or created). */
   public readonly loadBalancer: elbv2.IApplicationLoadBalancer;
   /** Production listener (blue). Its default action is a fixed 503; the route is a rule owned by the control plane. */
   public readonly productionListener: elbv2.ApplicationListener;
@@ -57,23 +60,39 @@ export class BlueGreenPipeline extends Construct {
   public readonly testListener: elbv2.ApplicationListener;
   /** Port 80 listener that redirects to HTTPS; only with a certificate. */
   public readonly redirectListener?: elbv2.ApplicationListener;
+  /** Security group of the slot tasks: it admits the load balancer on the container and health-check ports. */
   public readonly serviceSecurityGroup: ec2.SecurityGroup;
+  /** The ECR repository the build pushes to, KMS-encrypted; release tags are immutable, the slot tags (`slot-a`, `slot-b`) move. */
   public readonly repository: ecr.Repository;
+  /** Slot `a`: its task definition, container, target group and service. */
   public readonly slotA: BlueGreenSlot;
+  /** Slot `b`: its task definition, container, target group and service. */
   public readonly slotB: BlueGreenSlot;
+  /** Role of the application tasks, shared by both slots: grant your application's permissions to it. */
   public readonly taskRole: iam.IRole;
+  /** Execution role of the slot tasks (image pull, logs, secrets). */
   public readonly executionRole: iam.Role;
   /** The Custom::BlueGreenRoutes resource that creates the production and test rules. */
   public readonly routes: CustomResource;
+  /** ARN of the production listener rule (the route to the live slot). */
   public readonly productionRuleArn: string;
+  /** ARN of the test listener rule (the route to the green slot). */
   public readonly testRuleArn: string;
+  /** URL of the test listener, as approval requests show it (`http(s)://<domainName or load balancer DNS name>:<testPort>`). */
   public readonly testUrl: string;
+  /** The CodePipeline pipeline: Source, BuildAndScan, Release. */
   public readonly pipeline: codepipeline.Pipeline;
+  /** The CodeBuild project of the BuildAndScan stage (docker build, Trivy scan and gate, push by digest). */
   public readonly buildProject: codebuild.PipelineProject;
+  /** The CodeBuild report group that receives the Trivy scan report of every build. */
   public readonly scanReportGroup: codebuild.ReportGroup;
+  /** The SNS topic approval requests are sent to (`approvalEmails` are subscribed to it). */
   public readonly approvalTopic: sns.Topic;
+  /** The audit topic: swaps, rollbacks and pipeline execution state changes are published here. */
   public readonly notificationTopic: sns.ITopic;
+  /** The DeployGreen function: points the idle slot at the new digest and waits until it is steady and healthy. */
   public readonly deployGreenFunction: lambda.Function;
+  /** The Swap function: moves the production route to the green slot, and rolls back when invoked directly. */
   public readonly swapFunction: lambda.Function;
   /** The Bake function; absent when `bakeTime` is 0. */
   public readonly bakeFunction?: lambda.Function;
@@ -81,21 +100,33 @@ export class BlueGreenPipeline extends Construct {
   public readonly slotABakeAlarms: cloudwatch.Alarm[];
   /** Slot b's bake alarms (5xx, unhealthy hosts, p99 latency); empty when `bakeTime` is 0. */
   public readonly slotBBakeAlarms: cloudwatch.Alarm[];
+  /** The function that answers CloudFormation for the slot services and the routes (`Custom::BlueGreenSlotService`, `Custom::BlueGreenRoutes`). */
   public readonly infraOwnerFunction: lambda.Function;
+  /** The SSM parameter `/bluegreen/<pipelineName>/config`: the release configuration the CLI reads. */
   public readonly configParameter: ssm.StringParameter;
+  /** Name of the SSM parameter that holds the state record (`/bluegreen/<pipelineName>/state`). */
   public readonly stateParameterName: string;
+  /** ARN of the SSM parameter that holds the state record. */
   public readonly stateParameterArn: string;
+  /** The pipeline's artifact bucket (KMS-encrypted, versioned, TLS only). */
   public readonly artifactBucket: s3.Bucket;
+  /** The bucket that receives the S3 server access logs, and the access logs of a created load balancer and the flow logs of a created VPC. */
   public readonly logBucket: s3.Bucket;
+  /** The KMS key of the pipeline artifacts. */
   public readonly artifactsKey: kms.Key;
+  /** The KMS key of the image repository. */
   public readonly imageKey: kms.Key;
+  /** The KMS key of the approval and audit topics and the dead-letter queue. */
   public readonly notificationsKey: kms.Key;
+  /** The KMS key of the log groups. */
   public readonly logsKey: kms.Key;
   /** Seals the state record and the release lease: only the control-plane roles may encrypt with it. */
   public readonly stateKey: kms.Key;
   /** Path of the release lease's generations (`/bluegreen/<pipelineName>/lease`). */
   public readonly leaseParameterPath: string;
+  /** The log group of the application containers of both slots. */
   public readonly serviceLogGroup: logs.LogGroup;
+  /** The log group of the BuildAndScan project. */
   public readonly buildLogGroup: logs.LogGroup;
   /**
    * Asynchronous invocations of the control-plane functions (CloudFormation, CodePipeline) that
@@ -111,6 +142,11 @@ export class BlueGreenPipeline extends Construct {
   private readonly leasePathArn: string;
   private readonly serviceArns: string[];
 
+  /**
+   * @param scope the construct (usually a Stack) that holds the pipeline
+   * @param id the construct ID; it is part of every logical ID, so keep it stable
+   * @param props the pipeline's configuration; every invalid prop is reported in one error
+   */
   constructor(scope: Construct, id: string, props: BlueGreenPipelineProps) {
     super(scope, id);
     assertValid(id, validateProps(props, { region: Stack.of(this).region }));
@@ -190,6 +226,7 @@ export class BlueGreenPipeline extends Construct {
    * Lets `grantee` approve or reject releases: codepipeline:PutApprovalResult on the Approve
    * action, and codepipeline:GetPipelineState and codepipeline:ListActionExecutions on the
    * pipeline (what `bluegreen approve` reads to show the pending release).
+   * @param grantee the release manager's role or user
    */
   public grantApprove(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
@@ -210,6 +247,7 @@ export class BlueGreenPipeline extends Construct {
    * and state parameters, the two routes and target health, the slot services and their tasks,
    * the labels, and the pipeline's state and executions. Describe and tagging reads have no
    * resource-level permission in IAM, so they name `*` (task reads are held to the cluster).
+   * @param grantee the role or user that runs `bluegreen status` and `bluegreen history`
    */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
     const allow = (actions: string[], resourceArns: string[], conditions?: Record<string, Record<string, unknown>>) =>
@@ -241,6 +279,7 @@ export class BlueGreenPipeline extends Construct {
    * Lets `grantee` roll back with `bluegreen rollback`: everything `grantRead` allows (the CLI
    * checks the previous slot before it asks), plus invoking the swap function, which does the
    * re-swap with the same locking and audit trail as the pipeline.
+   * @param grantee the on-call role or user
    */
   public grantRollback(grantee: iam.IGrantable): iam.Grant {
     return this.swapFunction.grantInvoke(grantee).combine(this.grantRead(grantee));

@@ -68,17 +68,26 @@ export interface CodeCommitSourceOptions {
  * `PipelineSource.s3(…)` or `PipelineSource.codeCommit(…)`.
  */
 export abstract class PipelineSource {
-  /** GitHub, GitLab or Bitbucket through an AWS CodeConnections connection. */
+  /**
+   * GitHub, GitLab or Bitbucket through an AWS CodeConnections connection.
+   * @param options the connection, the repository and the branch
+   */
   public static connection(options: ConnectionSourceOptions): PipelineSource {
     return new ConnectionSource(options);
   }
 
-  /** A zip archive in an S3 bucket. */
+  /**
+   * A zip archive in an S3 bucket.
+   * @param options the bucket, the object key and how a new archive starts a release
+   */
   public static s3(options: S3SourceOptions): PipelineSource {
     return new S3Source(options);
   }
 
-  /** An AWS CodeCommit repository. */
+  /**
+   * An AWS CodeCommit repository.
+   * @param options the repository and the branch
+   */
   public static codeCommit(options: CodeCommitSourceOptions): PipelineSource {
     return new CodeCommitSource(options);
   }
@@ -90,10 +99,12 @@ export abstract class PipelineSource {
   public abstract validate(): string[];
 
   /**
-   * The pipeline's source action, writing the checked-out source to `output`, with variables in
-   * the namespace `namespace`.
+   * The pipeline's source action, writing the checked-out source to `output`, with its variables
+   * in `variablesNamespace`.
+   * @param output the artifact the action writes the source to
+   * @param variablesNamespace the namespace of the action's variables
    */
-  public abstract bind(output: codepipeline.Artifact, namespace: string): codepipeline.IAction;
+  public abstract bind(output: codepipeline.Artifact, variablesNamespace: string): codepipeline.IAction;
 
   /** The source as the release evidence names it. */
   public abstract describe(): SourceDescription;
@@ -137,7 +148,7 @@ class ConnectionSource extends PipelineSource {
     return { repository: `${this.options.owner}/${this.options.repository}`, branch: this.options.branch ?? 'main' };
   }
 
-  public bind(output: codepipeline.Artifact, namespace: string): codepipeline.IAction {
+  public bind(output: codepipeline.Artifact, variablesNamespace: string): codepipeline.IAction {
     return new actions.CodeStarConnectionsSourceAction({
       actionName: 'Source',
       connectionArn: this.options.connectionArn,
@@ -146,7 +157,7 @@ class ConnectionSource extends PipelineSource {
       branch: this.options.branch ?? 'main',
       triggerOnPush: this.options.triggerOnPush ?? true,
       output,
-      variablesNamespace: namespace,
+      variablesNamespace,
     });
   }
 }
@@ -169,14 +180,14 @@ class S3Source extends PipelineSource {
     return { repository: `s3://${this.options.bucket.bucketName}/${this.options.objectKey}` };
   }
 
-  public bind(output: codepipeline.Artifact, namespace: string): codepipeline.IAction {
+  public bind(output: codepipeline.Artifact, variablesNamespace: string): codepipeline.IAction {
     return new actions.S3SourceAction({
       actionName: 'Source',
       bucket: this.options.bucket,
       bucketKey: this.options.objectKey,
       trigger: this.options.trigger ?? actions.S3Trigger.EVENTS,
       output,
-      variablesNamespace: namespace,
+      variablesNamespace,
     });
   }
 }
@@ -195,14 +206,14 @@ class CodeCommitSource extends PipelineSource {
     return { repository: this.options.repository.repositoryName, branch: this.options.branch ?? 'main' };
   }
 
-  public bind(output: codepipeline.Artifact, namespace: string): codepipeline.IAction {
+  public bind(output: codepipeline.Artifact, variablesNamespace: string): codepipeline.IAction {
     return new actions.CodeCommitSourceAction({
       actionName: 'Source',
       repository: this.options.repository,
       branch: this.options.branch ?? 'main',
       trigger: actions.CodeCommitTrigger.EVENTS,
       output,
-      variablesNamespace: namespace,
+      variablesNamespace,
     });
   }
 }

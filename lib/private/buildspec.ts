@@ -1,18 +1,19 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
-import { buildspecPath } from './package-files';
+import { bundlePath } from './package-files';
 
 /** The report key in buildspecs/buildspec.yml that the construct binds to its report group. */
 export const SCAN_REPORT_KEY = 'scan-report';
 
 /**
  * The shipped buildspec as an object, with its `scan-report` report key replaced by the report
- * group ARN (CodeBuild then writes into that group instead of creating one per project).
+ * group ARN (CodeBuild then writes into that group instead of creating one per project). It is
+ * read from the JSON that the bundle step makes of buildspecs/buildspec.yml, so synthesis needs
+ * no YAML parser.
  */
-export function loadBuildSpec(reportGroupArn: string, path: string = buildspecPath('buildspec.yml')): Record<string, unknown> {
-  const spec: unknown = parse(readFileSync(path, 'utf8'));
+export function loadBuildSpec(reportGroupArn: string, path: string = bundlePath('buildspec.json')): Record<string, unknown> {
+  const spec: unknown = JSON.parse(readFileSync(path, 'utf8'));
   if (!isRecord(spec)) {
-    throw new Error(`buildspec ${path} is not a YAML mapping.`);
+    throw new Error(`buildspec ${path} is not a JSON object.`);
   }
   const reports = spec.reports;
   if (!isRecord(reports) || !(SCAN_REPORT_KEY in reports)) {

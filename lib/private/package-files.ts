@@ -3,8 +3,11 @@ import { dirname, join } from 'node:path';
 
 const PACKAGE_NAME = 'cdk-blue-green-pipeline';
 
-/** The names of the pre-bundled control-plane asset folders under dist/assets/. */
-export type BundleName = 'deploy-green' | 'swap' | 'bake' | 'infra-owner' | 'evidence' | 'build-tools';
+/**
+ * What the bundle step writes under dist/assets/: the control-plane asset folders, and the
+ * buildspec as JSON.
+ */
+export type BundleName = 'deploy-green' | 'swap' | 'bake' | 'infra-owner' | 'evidence' | 'build-tools' | 'buildspec.json';
 
 let cachedRoot: string | undefined;
 
@@ -38,7 +41,7 @@ function readPackageName(manifest: string): string | undefined {
   }
 }
 
-/** Absolute path of a pre-bundled asset folder; throws a clear error when the bundle was never built. */
+/** Absolute path of a pre-bundled asset; throws a clear error when the bundle was never built. */
 export function bundlePath(name: BundleName, root: string = packageRoot()): string {
   const dir = join(root, 'dist', 'assets', name);
   if (!existsSync(dir)) {
@@ -48,13 +51,4 @@ export function bundlePath(name: BundleName, root: string = packageRoot()): stri
     );
   }
   return dir;
-}
-
-/** Absolute path of a file shipped under buildspecs/. */
-export function buildspecPath(file: string, root: string = packageRoot()): string {
-  const path = join(root, 'buildspecs', file);
-  if (!existsSync(path)) {
-    throw new Error(`${PACKAGE_NAME}: the buildspec "${file}" is missing (expected ${path}).`);
-  }
-  return path;
 }

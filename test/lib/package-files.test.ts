@@ -1,6 +1,7 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { loadBuildSpec } from '../../lib/private/buildspec';
 import { bundlePath, packageRoot } from '../../lib/private/package-files';
 
@@ -28,9 +29,14 @@ describe('package files', () => {
     expect((spec.env as Record<string, unknown>)['exported-variables']).toEqual(['IMAGE_URI', 'IMAGE_DIGEST', 'COMMIT', 'SCAN_SUMMARY']);
   });
 
+  test('the construct reads the buildspec as the bundle step converted it: the same document as buildspecs/buildspec.yml', () => {
+    const shipped = parse(readFileSync(join(packageRoot(), 'buildspecs', 'buildspec.yml'), 'utf8'));
+    expect(JSON.parse(readFileSync(bundlePath('buildspec.json'), 'utf8'))).toEqual(shipped);
+  });
+
   test('a buildspec without the scan-report section is refused', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'bg-spec-')), 'buildspec.yml');
-    writeFileSync(path, 'version: 0.2\nphases: {}\n');
+    const path = join(mkdtempSync(join(tmpdir(), 'bg-spec-')), 'buildspec.json');
+    writeFileSync(path, JSON.stringify({ version: 0.2, phases: {} }));
     expect(() => loadBuildSpec('arn', path)).toThrow(/has no reports.scan-report section/);
   });
 });

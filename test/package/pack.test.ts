@@ -1,13 +1,55 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { README_PATH, pipelinePrograms, relativeLinks } from '../support/readme';
 
 // Adoption the way users do it: build, pack, install the tarball into a CDK app outside the
-// repository, synthesize. Catches files missing from the package and repo-only paths.
+// repository, synthesize. Catches files missing from the package and repo-only paths. The build is
+// the jsii build, so the same run also checks the jsii assembly and the committed API.md.
 const REPO = join(__dirname, '..', '..');
-const SKIP = new Set(['node_modules', 'dist', 'cdk.out', '.git', 'coverage', '.jest-cache']);
+const SKIP = new Set(['node_modules', 'dist', 'cdk.out', '.git', 'coverage', '.jest-cache', '.jsii']);
+
+/** The parts of a jsii assembly (.jsii) these tests read. */
+interface Docs {
+  summary?: string;
+  default?: string;
+}
+interface Assembly {
+  dependencies?: Record<string, string>;
+  types: Record<
+    string,
+    {
+      kind: string;
+      datatype?: boolean;
+      docs?: Docs;
+      initializer?: { parameters?: { name: string; docs?: Docs }[] };
+      properties?: { name: string; optional?: boolean; docs?: Docs }[];
+      methods?: { name: string; docs?: Docs; parameters?: { name: string; docs?: Docs }[] }[];
+      members?: { name: string; docs?: Docs }[];
+    }
+  >;
+}
+
+/** Every public type, member and parameter without a doc summary, and every optional struct field without a default. */
+function undocumented(assembly: Assembly): string[] {
+  const missing: string[] = [];
+  const need = (docs: Docs | undefined, what: string) => (docs?.summary ? [] : [what]);
+  for (const [fqn, type] of Object.entries(assembly.types)) {
+    missing.push(...need(type.docs, fqn));
+    for (const p of type.initializer?.parameters ?? []) missing.push(...need(p.docs, `${fqn}(${p.name})`));
+    for (const p of type.properties ?? []) {
+      missing.push(...need(p.docs, `${fqn}.${p.name}`));
+      if (type.datatype && p.optional && !p.docs?.default) missing.push(`${fqn}.${p.name} @default`);
+    }
+    for (const m of type.methods ?? []) {
+      missing.push(...need(m.docs, `${fqn}.${m.name}()`));
+      for (const p of m.parameters ?? []) missing.push(...need(p.docs, `${fqn}.${m.name}(${p.name})`));
+    }
+    for (const m of type.members ?? []) missing.push(...need(m.docs, `${fqn}.${m.name}`));
+  }
+  return missing;
+}
 
 const versionOf = (pkg: string): string => JSON.parse(readFileSync(join(REPO, 'node_modules', pkg, 'package.json'), 'utf8')).version;
 
@@ -43,12 +85,15 @@ describe('package adoption', () => {
   let template: { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
   let packedFiles: string[];
   let app: string;
+  let copy: string;
 
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'bg-adopt-'));
-    // GIVEN a copy of the repository (so the build does not touch the working tree's dist/)
-    const copy = join(work, 'repo');
+    // GIVEN a copy of the repository (so the build does not touch the working tree's dist/),
+    // without the committed API.md: the build must write it
+    copy = join(work, 'repo');
     cpSync(REPO, copy, { recursive: true, filter: (src) => !relative(REPO, src).split(/[\\/]/).some((part) => SKIP.has(part)) });
+    rmSync(join(copy, 'API.md'), { force: true });
     symlinkSync(join(REPO, 'node_modules'), join(copy, 'node_modules'), 'dir');
     // WHEN it is built and packed
     run('npm', ['run', 'build'], copy);
@@ -81,22 +126,72 @@ describe('package adoption', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  test('the tarball holds the compiled JS, the type declarations, the Lambda bundles and the buildspec, and no TypeScript sources', () => {
+  test('the tarball holds the compiled JS, the type declarations, the jsii assembly, the API reference, the bundles and the buildspec, and no TypeScript sources', () => {
     expect(packedFiles).toEqual(
       expect.arrayContaining([
         'dist/lib/index.js',
         'dist/lib/index.d.ts',
         'dist/lib/blue-green-pipeline.d.ts',
+        '.jsii',
+        'API.md',
         'dist/assets/deploy-green/index.js',
         'dist/assets/swap/index.js',
         'dist/assets/infra-owner/index.js',
         'dist/assets/build-tools/scan-gate.js',
+        'dist/assets/buildspec.json',
+        'dist/cli/bluegreen.js',
         'buildspecs/buildspec.yml',
         'package.json',
       ]),
     );
     expect(packedFiles.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(packedFiles.filter((f) => f.startsWith('test/') || f.startsWith('sample-app/'))).toEqual([]);
+  });
+
+  test('the package depends on nothing at run time but its peers: the SDK clients, commander and yaml are inside the bundles', () => {
+    const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; peerDependencies: Record<string, string> };
+    expect(manifest.dependencies ?? {}).toEqual({});
+    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['aws-cdk-lib', 'constructs']);
+    expect(['@aws-sdk', 'commander', 'yaml'].filter((name) => existsSync(join(app, 'node_modules', name)))).toEqual([]);
+  });
+
+  test('the bluegreen bin runs from the installed package: help, a usage error, and a command that creates an SDK client', () => {
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_CONFIG_FILE: '/nonexistent/bluegreen-test/config',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/bluegreen-test/credentials',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    };
+    const bluegreen = (args: string[]) => spawnSync(join(app, 'node_modules', '.bin', 'bluegreen'), args, { cwd: app, env, encoding: 'utf8', timeout: 60_000 });
+    const help = bluegreen(['--help']);
+    expect({ status: help.status, stderr: help.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(help.stdout).toMatch(/^Usage: bluegreen \[options\] \[command\]/);
+    expect(bluegreen(['approve'])).toMatchObject({ status: 2, stderr: "bluegreen: required option '--pipeline <name>' not specified\n" });
+    expect(bluegreen(['status', '--pipeline', 'shop-api'])).toMatchObject({ status: 1, stdout: '', stderr: 'bluegreen: no AWS region (use --region or set AWS_REGION)\n' });
+  });
+
+  test('the jsii assembly holds exactly the public API, documented member by member, and depends only on aws-cdk-lib and constructs', () => {
+    const assembly = JSON.parse(readFileSync(join(installed, '.jsii'), 'utf8')) as Assembly;
+    expect(Object.keys(assembly.types).sort()).toEqual(
+      [
+        'BlueGreenPipeline',
+        'BlueGreenPipelineProps',
+        'BlueGreenSlot',
+        'CodeCommitSourceOptions',
+        'ConnectionSourceOptions',
+        'GateSeverity',
+        'PipelineSource',
+        'S3SourceOptions',
+      ].map((name) => `cdk-blue-green-pipeline.${name}`),
+    );
+    expect(undocumented(assembly)).toEqual([]);
+    expect(Object.keys(assembly.dependencies ?? {}).sort()).toEqual(['aws-cdk-lib', 'constructs']);
+  });
+
+  test('the committed API.md is the one jsii-docgen generates from the code (run `npm run build` and commit API.md)', () => {
+    expect(readFileSync(join(copy, 'API.md'), 'utf8')).toEqual(readFileSync(join(REPO, 'API.md'), 'utf8'));
   });
 
   test('the installed package synthesizes a stack with the whole pipeline', () => {
