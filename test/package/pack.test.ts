@@ -184,6 +184,7 @@ describe('package adoption', () => {
         'GateSeverity',
         'PipelineSource',
         'S3SourceOptions',
+        'SourceDescription',
       ].map((name) => `cdk-blue-green-pipeline.${name}`),
     );
     expect(undocumented(assembly)).toEqual([]);
