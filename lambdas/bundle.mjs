@@ -37,6 +37,8 @@ for (const b of bundles) {
     legalComments: 'none',
     // Prefer the SDK's ES module builds: they tree-shake far better than the CommonJS ones.
     mainFields: ['module', 'main'],
+    // Provided by the Lambda Node.js runtime (lambdas/adapters/client-ec2.d.ts says why).
+    external: ['@aws-sdk/client-ec2'],
     logLevel: 'warning',
   });
   if (b.copy) {

@@ -116,7 +116,7 @@ export class BlueGreenPipeline extends Construct {
     ({ stateParameterName: this.stateParameterName, stateParameterArn: this.stateParameterArn, leaseParameterPath: this.leaseParameterPath, leasePathArn: this.leasePathArn } = names);
 
     // Encryption and storage; the network and the traffic entry; the registry.
-    const storage = new Storage(this, settings);
+    const storage = new Storage(this, { ...settings, objectLock: props.objectLock, replicationBucket: props.replicationBucket });
     ({ artifacts: this.artifactsKey, images: this.imageKey, notifications: this.notificationsKey, logs: this.logsKey } = storage.keys);
     ({ logBucket: this.logBucket, artifactBucket: this.artifactBucket } = storage);
     [this.stateSeal, this.stateKey] = [storage.stateKey, storage.stateKey.key];
@@ -129,7 +129,7 @@ export class BlueGreenPipeline extends Construct {
     // The control plane's network, and the function that answers CloudFormation for the slots and the routes.
     const shared = controlPlaneFoundation(this, { ...settings, vpc: network.vpc, queueKey: storage.keys.notifications, logsKey: storage.keys.logs });
     this.controlPlaneDeadLetterQueue = shared.deadLetterQueue;
-    const infraOwner = new InfraOwner(this, shared, pipelineName);
+    const infraOwner = new InfraOwner(this, shared, pipelineName, network.createdVpc);
     this.infraOwnerFunction = infraOwner.function;
 
     // The two slots, and the routes that forward to them.
@@ -167,8 +167,9 @@ export class BlueGreenPipeline extends Construct {
 
     // Audit: execution state changes go to the same topic as the swap and rollback records.
     publishPipelineEvents('PipelineEvents', this.pipeline, topics.notificationTopic);
-    const parts = [routes, storage, controlPlane, ...(bake ? [bake] : []), build];
+    const parts = [storage, controlPlane];
     acknowledgeFindings({ ...settings, ...network, ...entry, ...storage, root: this, webAcl: props.webAclArn !== undefined, buildProject: build.project,
+      replicated: props.replicationBucket !== undefined, publicTestListener: props.allowPublicTestListener === true,
       listeners: [entry.productionListener, entry.testListener],
       taskDefinitions: [slots.a.taskDefinition, slots.b.taskDefinition],
       ownedWildcardArns: () => parts.flatMap((part) => part.ownedWildcardArns),

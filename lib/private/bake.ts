@@ -74,9 +74,4 @@ export class BakeWatching {
     this.bake.allow(['lambda:InvokeFunction'], [swapFunction.functionArn]);
     props.controlPlane.holdLease(this.bake);
   }
-
-  /** Wildcard ARNs under what this part owns, for the IAM wildcard review. */
-  public get ownedWildcardArns(): string[] {
-    return [`${this.bake.function.functionArn}:*`];
-  }
 }

@@ -1,4 +1,5 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -8,6 +9,10 @@ import { StateKey } from './state-key';
 
 export interface StorageProps {
   readonly removalPolicy: RemovalPolicy;
+  /** The log bucket's Object Lock retention (`objectLock`). */
+  readonly objectLock?: Duration;
+  /** Where the artifact and log buckets replicate to (`replicationBucket`). */
+  readonly replicationBucket?: s3.IBucket;
 }
 
 /** One customer-managed key per kind of data, rotation on. */
@@ -25,9 +30,15 @@ export interface StorageKeys {
  */
 export class Storage {
   public readonly keys: StorageKeys;
-  /** Seals the state record and the lease; the control-plane parts are given `grantSeal`. */
+  /** Seals the state record and the lease; the roles that hold the lease are its sealers (`addSealer`, `sealStatement`). */
   public readonly stateKey: StateKey;
   public readonly logBucket: s3.Bucket;
+  /**
+   * The artifact bucket's server access logs, when the log bucket has Object Lock: "S3 buckets with
+   * Object Lock can't be used as destination buckets for server access logs" (S3 User Guide,
+   * "Object Lock considerations").
+   */
+  public readonly accessLogBucket?: s3.Bucket;
   public readonly artifactBucket: s3.Bucket;
 
   constructor(scope: Construct, props: StorageProps) {
@@ -39,10 +50,15 @@ export class Storage {
       logs: logsKey(scope, 'LogsKey', removalPolicy),
     };
     this.stateKey = new StateKey(scope, 'StateKey', { removalPolicy });
-    this.logBucket = logBucket(scope, 'LogBucket', removalPolicy);
+    const replication = props.replicationBucket
+      ? { destination: props.replicationBucket, role: new iam.Role(scope, 'ReplicationRole', { assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'), description: 'Replicates the artifact and log buckets to the replicationBucket' }) }
+      : undefined;
+    this.accessLogBucket = props.objectLock ? logBucket(scope, 'AccessLogBucket', { removalPolicy, replication }) : undefined;
+    this.logBucket = logBucket(scope, 'LogBucket', { removalPolicy, objectLock: props.objectLock, replication, accessLogs: this.accessLogBucket });
     this.artifactBucket = privateBucket(scope, 'ArtifactBucket', {
       key: this.keys.artifacts,
-      logs: this.logBucket,
+      logs: this.accessLogBucket ?? this.logBucket,
+      replication,
       logPrefix: 'artifact-bucket/',
       expiry: DEFAULTS.artifactExpiry,
       removalPolicy,
