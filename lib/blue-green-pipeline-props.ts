@@ -195,8 +195,9 @@ export interface BlueGreenPipelineProps {
   readonly secrets?: { [name: string]: ecs.Secret };
 
   /**
-   * Run the container with a read-only root filesystem (a writable `/tmp` volume is mounted).
-   * @default false
+   * Run the container with a read-only root filesystem (a writable `/tmp` volume is mounted). Set
+   * false for an application that writes elsewhere on its filesystem.
+   * @default true
    */
   readonly readonlyRootFilesystem?: boolean;
 
