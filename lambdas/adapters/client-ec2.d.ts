@@ -20,6 +20,9 @@ declare module '@aws-sdk/client-ec2' {
     constructor(input: RevokeSecurityGroupRulesInput);
     readonly input: RevokeSecurityGroupRulesInput;
   }
+  export class EC2ServiceException extends Error {
+    readonly $fault: 'client' | 'server';
+  }
   export class EC2Client {
     constructor(config: object);
     send(command: RevokeSecurityGroupIngressCommand | RevokeSecurityGroupEgressCommand): Promise<{ Return?: boolean }>;

@@ -46,7 +46,8 @@ export interface GuardFailure {
 /** The Control Tower proactive controls (cfn-guard rules of @cdklabs/cdk-validator-cfnguard) the template fails. */
 export function controlTowerFailures(template: Record<string, unknown>): GuardFailure[] {
   return withTemplateFile(template, (path) => {
-    const report = new CfnGuardValidator({ maxBuffer: 64 * 1024 * 1024 }).validate({ templatePaths: [path] });
+    // The plugin reads only the template paths; the construct tree is nag's, not the guard's.
+    const report = new CfnGuardValidator({ maxBuffer: 64 * 1024 * 1024 }).validate({ templatePaths: [path] } as unknown as Parameters<CfnGuardValidator['validate']>[0]);
     return report.violations
       .map((v) => ({ rule: v.ruleName, resources: [...new Set(v.violatingResources.map((r) => r.resourceLogicalId))].sort() }))
       .sort((a, b) => a.rule.localeCompare(b.rule));
