@@ -36,10 +36,10 @@ export const NAG_ACKNOWLEDGEMENTS = {
     rules: ['AwsSolutions-IAM5'],
     scope: 'IAM policies of the construct\'s roles, only for the wildcard ARNs the construct lists (under one parent it owns)',
     reason:
-      'Each wildcard stays under one parent resource this construct owns and whose children have run-time names: the ' +
-      'listener rules of its own two listeners (created by the control plane), the objects of its artifact bucket, the ' +
-      'versions of its own functions (CodePipeline invoke grant), the log streams and reports of its own build project, ' +
-      'and the generations of its own release lease (one parameter per generation, under /bluegreen/<pipeline>/lease).',
+      'Each wildcard stays under one parent resource whose children have run-time names: the objects of its artifact ' +
+      'bucket (build artifacts), the generations of its own release lease (one parameter per generation, under ' +
+      '/bluegreen/<pipeline>/lease), and, with `replicationBucket`, the objects its buckets replicate and the replicas ' +
+      'in the bucket you gave.',
   },
   tagScopedRuleWrites: {
     rules: ['AwsSolutions-IAM5'],

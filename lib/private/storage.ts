@@ -40,9 +40,11 @@ export class Storage {
    */
   public readonly accessLogBucket?: s3.Bucket;
   public readonly artifactBucket: s3.Bucket;
+  private readonly replicationBucket?: s3.IBucket;
 
   constructor(scope: Construct, props: StorageProps) {
     const { removalPolicy } = props;
+    this.replicationBucket = props.replicationBucket;
     this.keys = {
       artifacts: rotatingKey(scope, 'ArtifactsKey', 'Encrypts the blue/green pipeline artifacts', removalPolicy),
       images: rotatingKey(scope, 'ImageKey', 'Encrypts the blue/green image repository', removalPolicy),
@@ -67,6 +69,7 @@ export class Storage {
 
   /** Wildcard ARNs under what this part owns, for the IAM wildcard review. */
   public get ownedWildcardArns(): string[] {
-    return [this.artifactBucket.arnForObjects('*')];
+    const replicated = this.replicationBucket ? [this.logBucket, ...(this.accessLogBucket ? [this.accessLogBucket] : []), this.replicationBucket] : [];
+    return [this.artifactBucket.arnForObjects('*'), ...replicated.map((b) => b.arnForObjects('*'))];
   }
 }
