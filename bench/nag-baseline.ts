@@ -19,7 +19,7 @@ import { CONNECTION_ARN, ENV, minimalConfiguration, sampleConfiguration } from '
 import { NagFinding, PACKS, allNagFindings } from '../test/lib/nag/nag-runner';
 
 /** What a team writes by hand with aws-cdk-lib defaults: the textbook ECS blue/green pipeline. */
-function plainPipeline(): Stack {
+export function plainPipeline(): Stack {
   const stack = new Stack(new App(), 'PlainBlueGreen', { env: ENV });
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2 });
   const cluster = new ecs.Cluster(stack, 'Cluster', { vpc });
@@ -113,4 +113,4 @@ function main(): void {
   }
 }
 
-main();
+if (require.main === module) main();

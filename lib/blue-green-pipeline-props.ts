@@ -10,6 +10,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { PipelineSource } from './pipeline-source';
 /** Lowest severity that fails the build's vulnerability gate. */
@@ -122,10 +123,20 @@ export interface BlueGreenPipelineProps {
 
   /**
    * CIDR blocks allowed to reach the test listener, each its network address (`10.1.0.0/16`, not
-   * `10.1.2.3/16`).
+   * `10.1.2.3/16`). `0.0.0.0/0` or `::/0` opens the unapproved green slot to the internet and is
+   * refused unless `allowPublicTestListener` is true.
    * @default - the VPC's CIDR block only
    */
   readonly testListenerAllowedCidrs?: string[];
+
+  /**
+   * Accept `0.0.0.0/0` or `::/0` in `testListenerAllowedCidrs`: anyone on the internet can then
+   * reach the release candidate before it is approved. Synthesis warns
+   * (`cdk-blue-green-pipeline:publicTestListener`), and cdk-nag reports the open port (no
+   * acknowledgement covers it: it is your decision).
+   * @default false
+   */
+  readonly allowPublicTestListener?: boolean;
 
   /**
    * Host name that resolves to the load balancer, used in the test URL of approval requests: a
@@ -196,8 +207,9 @@ export interface BlueGreenPipelineProps {
   readonly secrets?: { [name: string]: ecs.Secret };
 
   /**
-   * Run the container with a read-only root filesystem (a writable `/tmp` volume is mounted).
-   * @default false
+   * Run the container with a read-only root filesystem (a writable `/tmp` volume is mounted). Set
+   * false for an application that writes elsewhere on its filesystem.
+   * @default true
    */
   readonly readonlyRootFilesystem?: boolean;
 
@@ -300,6 +312,27 @@ export interface BlueGreenPipelineProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Turns on S3 Object Lock for the log bucket (load balancer access logs, VPC flow logs), in
+   * compliance mode with this default retention: no one, the account's root user included, can
+   * delete or overwrite a log object before it has been kept this long (write-once audit logs).
+   * Whole days, 1 day to 100 years. S3 cannot deliver server access logs into a bucket with Object
+   * Lock, so the artifact bucket's access logs then go to a bucket of their own. Object Lock stays
+   * on once turned on.
+   * @default - no Object Lock
+   */
+  readonly objectLock?: Duration;
+
+  /**
+   * A bucket the artifact and log buckets replicate every object to (another region, or an escrow
+   * account), as regulated teams keep backups. It must be versioned, and its bucket policy (and
+   * key policy, when it is KMS-encrypted: give it with `encryptionKey`) must let this stack's
+   * replication role replicate into it. Replicas of the artifacts are encrypted with its key, or
+   * else S3's AWS-managed key.
+   * @default - no replication
+   */
+  readonly replicationBucket?: s3.IBucket;
 
   /**
    * What happens to the repository, buckets, keys and log groups when they leave the stack.

@@ -159,7 +159,7 @@ export class BlueGreenPipeline extends Construct {
     ({ stateParameterName: this.stateParameterName, stateParameterArn: this.stateParameterArn, leaseParameterPath: this.leaseParameterPath, leasePathArn: this.leasePathArn } = names);
 
     // Encryption and storage; the network and the traffic entry; the registry.
-    const storage = new Storage(this, { ...props, ...settings });
+    const storage = new Storage(this, { ...settings, pipelineName, objectLock: props.objectLock, replicationBucket: props.replicationBucket, evidenceRetention: props.evidenceRetention });
     ({ artifacts: this.artifactsKey, images: this.imageKey, notifications: this.notificationsKey, logs: this.logsKey } = storage.keys);
     ({ logBucket: this.logBucket, artifactBucket: this.artifactBucket } = storage);
     [this.evidence, this.evidenceBucket] = [storage.evidence, storage.evidence.bucket];
@@ -173,7 +173,7 @@ export class BlueGreenPipeline extends Construct {
     // The control plane's network, and the function that answers CloudFormation for the slots and the routes.
     const shared = controlPlaneFoundation(this, { ...settings, vpc: network.vpc, queueKey: storage.keys.notifications, logsKey: storage.keys.logs });
     this.controlPlaneDeadLetterQueue = shared.deadLetterQueue;
-    const infraOwner = new InfraOwner(this, shared, pipelineName);
+    const infraOwner = new InfraOwner(this, shared, pipelineName, network.createdVpc);
     this.infraOwnerFunction = infraOwner.function;
 
     // The two slots, and the routes that forward to them.
@@ -214,8 +214,9 @@ export class BlueGreenPipeline extends Construct {
     publishPipelineEvents('PipelineEvents', this.pipeline, topics.notificationTopic);
     const recorder = new EvidenceRecorder(this, { pipelineName, pipelineArn: names.pipelineArn, config: controlPlane.config, evidence: storage.evidence, shared });
     this.evidenceRecorderFunction = recorder.recorder.function;
-    const parts = [routes, storage, controlPlane, ...(bake ? [bake] : []), build, recorder];
+    const parts = [storage, controlPlane];
     acknowledgeFindings({ ...settings, ...network, ...entry, ...storage, root: this, webAcl: props.webAclArn !== undefined, buildProject: build.project, evidenceBucket: storage.evidence.bucket,
+      replicated: props.replicationBucket !== undefined, publicTestListener: props.allowPublicTestListener === true,
       listeners: [entry.productionListener, entry.testListener],
       taskDefinitions: [slots.a.taskDefinition, slots.b.taskDefinition],
       ownedWildcardArns: () => parts.flatMap((part) => part.ownedWildcardArns),

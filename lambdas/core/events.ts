@@ -297,6 +297,7 @@ export const ROUTE_RULE_TAG = {
   generation: 'bluegreen:generation',
 } as const;
 export const SLOT_SERVICE_RESOURCE_TYPE = 'Custom::BlueGreenSlotService';
+export const DEFAULT_SECURITY_GROUP_RESOURCE_TYPE = 'Custom::BlueGreenDefaultSecurityGroup';
 
 export interface RoutesProperties {
   readonly productionListenerArn: string;

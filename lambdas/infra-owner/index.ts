@@ -8,12 +8,14 @@
 // FAILED, after `maxWaitMs`: within CloudFormation's custom resource timeout (ServiceTimeout,
 // one hour by default), before which the ResponseURL must be answered.
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { errorSummary } from '../core/errors';
 import {
   CustomResourceEvent,
+  DEFAULT_SECURITY_GROUP_RESOURCE_TYPE,
   InvocationContext,
   ROUTES_RESOURCE_TYPE,
   SLOT_SERVICE_RESOURCE_TYPE,
@@ -25,6 +27,7 @@ import { ControlPlaneClients } from '../adapters/clients';
 import { CustomResourceResponse, ResponseSender, httpsResponseSender } from '../adapters/cfn-response';
 import { LogSink, createLogger } from '../adapters/log';
 import { sentence } from '../adapters/job';
+import { defaultSecurityGroupResource } from './default-security-group';
 import { NOT_CREATED_PREFIX, routesResource } from './routes';
 import { Step, slotServiceResource } from './slot-service';
 
@@ -37,7 +40,7 @@ export interface InfraOwnerContext extends InvocationContext {
 export type ContinueLater = (event: Record<string, unknown>, context: InfraOwnerContext | undefined) => Promise<void>;
 
 export interface InfraOwnerDeps {
-  readonly clients: Pick<ControlPlaneClients, 'elbv2' | 'ecs' | 'ecr'>;
+  readonly clients: Pick<ControlPlaneClients, 'elbv2' | 'ecs' | 'ecr'> & { readonly ec2: EC2Client };
   readonly send: ResponseSender;
   /** Time kept back to answer CloudFormation (or hand the wait on) before Lambda stops the function. */
   readonly answerMarginMs: number;
@@ -52,7 +55,7 @@ export interface InfraOwnerDeps {
 }
 
 // Created once per container, only the clients this function uses.
-const clients = { elbv2: new ElasticLoadBalancingV2Client({}), ecs: new ECSClient({}), ecr: new ECRClient({}) };
+const clients = { elbv2: new ElasticLoadBalancingV2Client({}), ecs: new ECSClient({}), ecr: new ECRClient({}), ec2: new EC2Client({}) };
 const lambda = new LambdaClient({});
 
 /** Used when the context does not say (tests, local runs). */
@@ -138,8 +141,12 @@ async function handle(event: CustomResourceEvent, deps: InfraOwnerDeps, state: R
       return { kind: 'done', result: await routesResource(deps.clients, event) };
     case SLOT_SERVICE_RESOURCE_TYPE:
       return slotServiceResource(deps.clients, event, state);
+    case DEFAULT_SECURITY_GROUP_RESOURCE_TYPE:
+      return { kind: 'done', result: await defaultSecurityGroupResource(deps.clients.ec2, event) };
     default:
-      throw new Error(`unknown resource type ${event.resourceType} (expected ${ROUTES_RESOURCE_TYPE} or ${SLOT_SERVICE_RESOURCE_TYPE})`);
+      throw new Error(
+        `unknown resource type ${event.resourceType} (expected ${ROUTES_RESOURCE_TYPE}, ${SLOT_SERVICE_RESOURCE_TYPE} or ${DEFAULT_SECURITY_GROUP_RESOURCE_TYPE})`,
+      );
   }
 }
 

@@ -75,9 +75,4 @@ export class BakeWatching {
     props.controlPlane.holdLease(this.bake);
     props.controlPlane.grantEvidence(this.bake);
   }
-
-  /** Wildcard ARNs under what this part owns, for the IAM wildcard review. */
-  public get ownedWildcardArns(): string[] {
-    return [`${this.bake.function.functionArn}:*`];
-  }
 }

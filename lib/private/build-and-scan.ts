@@ -1,4 +1,4 @@
-import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -89,15 +89,6 @@ export class BuildAndScan {
     this.allow(['ssm:GetParameter'], [props.stateParameterArn]);
     props.stateKey.grantUnseal(this.project);
     props.evidence.grantBuildUpload(this.project);
-  }
-
-  /** CodeBuild's own grants on its default log group and report groups, named after the project. */
-  public get ownedWildcardArns(): string[] {
-    const stack = Stack.of(this.project);
-    return [
-      `${stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/codebuild/${this.project.projectName}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })}:*`,
-      stack.formatArn({ service: 'codebuild', resource: 'report-group', resourceName: `${this.project.projectName}-*` }),
-    ];
   }
 
   private allow(actions: string[], resources: string[]): void {

@@ -6,12 +6,14 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { ManagedPolicies } from './managed-policies';
 import { PolicyAcknowledgements, acknowledgeEach, cfnOf } from './nag-acknowledgements';
 
 /** Warning ids users can acknowledge with `Validations.of(scope).acknowledge(...)`. */
 export const WARNING = {
   plainHttp: 'cdk-blue-green-pipeline:plainHttp',
   noWebAcl: 'cdk-blue-green-pipeline:noWebAcl',
+  publicTestListener: 'cdk-blue-green-pipeline:publicTestListener',
 } as const;
 
 /**
@@ -56,6 +58,12 @@ export interface ComplianceTargets {
   readonly artifactBucket: s3.Bucket;
   readonly logBucket: s3.Bucket;
   readonly evidenceBucket: s3.Bucket;
+  /** The artifact bucket's access logs, apart from an Object Lock log bucket. */
+  readonly accessLogBucket?: s3.Bucket;
+  /** The buckets replicate to a `replicationBucket`. */
+  readonly replicated: boolean;
+  /** `allowPublicTestListener`: the test listener may be open to the internet. */
+  readonly publicTestListener: boolean;
   readonly taskDefinitions: ecs.TaskDefinition[];
   readonly buildProject: codebuild.Project;
   /** Wildcard ARNs under a parent the construct owns (read at synthesis). */
@@ -68,19 +76,29 @@ export interface ComplianceTargets {
  * conditional one (plain HTTP, no web ACL) comes with a synthesis warning.
  */
 export function acknowledgeFindings(t: ComplianceTargets): void {
+  ManagedPolicies.applyTo(t.root);
   Aspects.of(t.root).add(new PolicyAcknowledgements(t.ownedWildcardArns));
   acknowledgeEach(t.taskDefinitions.map(cfnOf), 'containerEnvironment');
-  acknowledgeEach([cfnOf(t.artifactBucket), cfnOf(t.logBucket), cfnOf(t.evidenceBucket)], 'bucketReplication');
-  acknowledgeEach([cfnOf(t.logBucket)], 'logBucketEncryption');
+  const logBuckets = [cfnOf(t.logBucket), cfnOf(t.accessLogBucket)];
+  if (!t.replicated) acknowledgeEach([cfnOf(t.artifactBucket), cfnOf(t.evidenceBucket), ...logBuckets], 'bucketReplication');
+  acknowledgeEach(logBuckets, 'logBucketEncryption');
   acknowledgeEach([cfnOf(t.buildProject)], 'pipelineSourcedBuild');
   if (t.createdVpc) {
+    acknowledgeEach([cfnOf(t.createdVpc)], 'defaultSecurityGroupClosed');
     acknowledgeEach(
       t.createdVpc.publicSubnets.map((subnet) => subnet.node.tryFindChild('DefaultRoute')),
       'publicSubnetRoutes',
     );
   }
-  if (t.createdLoadBalancer && t.internetFacing) {
+  // A test listener you opened to the internet is your finding to see (and acknowledge, if you must).
+  if (t.createdLoadBalancer && t.internetFacing && !t.publicTestListener) {
     acknowledgeEach(t.createdLoadBalancer.connections.securityGroups.map(cfnOf), 'publicLoadBalancerIngress');
+  }
+  if (t.publicTestListener) {
+    Annotations.of(t.root).addWarningV2(
+      WARNING.publicTestListener,
+      'allowPublicTestListener: the test listener is open to the internet, so anyone can reach the release candidate before it is approved.',
+    );
   }
   if (t.createdLoadBalancer && !t.webAcl) {
     acknowledgeEach([cfnOf(t.createdLoadBalancer)], 'noWebAcl');

@@ -171,6 +171,8 @@ export function controlPlaneNetwork(scope: Construct, vpc: ec2.IVpc, queueKey: k
     encryptionMasterKey: queueKey,
     enforceSSL: true,
     retentionPeriod: DEFAULTS.deadLetterRetention,
+    // SQS's default, stated: this queue is a dead-letter queue, not a source queue that needs one (CT.SQS.PR.1).
+    redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
     removalPolicy,
   });
   return { vpc, subnets: vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }), securityGroup, deadLetterQueue };

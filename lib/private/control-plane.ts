@@ -1,6 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
@@ -42,7 +43,12 @@ export class ControlPlane {
   public readonly deployGreen: ControlPlaneFunction;
   public readonly swap: ControlPlaneFunction;
   public readonly configParameter: ssm.StringParameter;
-  private readonly leaseArns: { readonly path: string[]; readonly generations: string[] };
+  /**
+   * Taking, handing over and giving back the release lease, and sealing the state record: one
+   * customer-managed policy for every role that holds the lease (DeployGreen, Swap, Bake).
+   */
+  private readonly leasePolicy: iam.ManagedPolicy;
+  private readonly leaseGenerations: string;
 
   constructor(scope: Construct, private readonly props: ControlPlaneProps) {
     const { settings } = props;
@@ -67,7 +73,15 @@ export class ControlPlane {
       reservedConcurrentExecutions: 1,
     });
     // The release lease and the state record: sealed, written only by these roles.
-    this.leaseArns = { path: [settings.names.leasePathArn], generations: [`${settings.names.leasePathArn}/*`] };
+    this.leaseGenerations = `${settings.names.leasePathArn}/*`;
+    this.leasePolicy = new iam.ManagedPolicy(scope, 'ReleaseLeasePolicy', {
+      description: `Holds the release lease of ${settings.pipelineName} and seals the state record`,
+      statements: [
+        new iam.PolicyStatement({ actions: ['ssm:GetParametersByPath'], resources: [settings.names.leasePathArn] }),
+        new iam.PolicyStatement({ actions: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'], resources: [this.leaseGenerations] }),
+        props.stateKey.sealStatement(),
+      ],
+    });
     for (const fn of [this.deployGreen, this.swap]) {
       this.holdLease(fn);
       fn.allow(['codepipeline:GetPipelineExecution'], [settings.names.pipelineArn]);
@@ -97,14 +111,13 @@ export class ControlPlane {
 
   /** Lets a control-plane function take, hand over and give back the release lease, and seal what it writes. */
   public holdLease(fn: ControlPlaneFunction): void {
-    this.props.stateKey.grantSeal(fn.role);
-    fn.allow(['ssm:GetParametersByPath'], this.leaseArns.path);
-    fn.allow(['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'], this.leaseArns.generations);
+    this.props.stateKey.addSealer(fn.role);
+    this.leasePolicy.attachToRole(fn.role);
   }
 
   /** Wildcard ARNs under what this part owns, for the IAM wildcard review. */
   public get ownedWildcardArns(): string[] {
-    return [`${this.deployGreen.function.functionArn}:*`, `${this.swap.function.functionArn}:*`, ...this.leaseArns.generations];
+    return [this.leaseGenerations];
   }
 
   /** What deploying to the idle slot and moving the routes take. */
@@ -112,7 +125,7 @@ export class ControlPlane {
     const { slots, routes, cluster, repository, settings } = this.props;
     const clusterCondition = { ArnEquals: { 'ecs:cluster': cluster.clusterArn } };
     for (const fn of [this.deployGreen, this.swap]) {
-      fn.allow(['elasticloadbalancing:ModifyRule'], routes.ruleArnPatterns);
+      fn.allow(['elasticloadbalancing:ModifyRule'], routes.ruleArns);
       fn.allow(['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTargetHealth'], ['*']);
       fn.allow(['ecs:DescribeServices'], slots.serviceArns);
       fn.allow(['ecs:ListTasks', 'ecs:DescribeTasks'], ['*'], clusterCondition);

@@ -12,7 +12,7 @@ export const DEFAULTS = {
   memoryLimitMiB: 512,
   desiredCount: 2,
   containerUser: '1000',
-  readonlyRootFilesystem: false,
+  readonlyRootFilesystem: true,
   approvalTimeout: Duration.days(7),
   deployTimeout: Duration.minutes(30),
   /** Bake window after a swap; Duration.seconds(0) turns the Bake stage off. */

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import type { EvidenceConfig, ReleaseConfigDocument } from '../../lambdas/core/config';
 import { FINAL_ACTION_STATES, FINAL_EXECUTION_STATES } from '../../lambdas/core/evidence';
 import { ControlPlaneFunction, SharedFunctionProps } from './control-plane-function';
+import { Replication, privateBucket } from './secure-defaults';
 
 export interface EvidenceBucketProps {
   readonly pipelineName: string;
@@ -16,6 +17,8 @@ export interface EvidenceBucketProps {
   readonly removalPolicy: RemovalPolicy;
   /** How long a release's record is kept; absent: until you delete it. */
   readonly retention?: Duration;
+  /** Where the bucket replicates to (`replicationBucket`). */
+  readonly replication?: Replication;
 }
 
 /**
@@ -32,19 +35,14 @@ export class EvidenceBucket {
   constructor(scope: Construct, private readonly props: EvidenceBucketProps) {
     this.prefix = `bluegreen-evidence/${props.pipelineName}`;
     const expire = props.retention ? { expiration: props.retention, noncurrentVersionExpiration: props.retention } : {};
-    this.bucket = new s3.Bucket(scope, 'EvidenceBucket', {
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: props.key,
-      bucketKeyEnabled: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      // Every write of a record is a version: earlier states stay readable (and tampering shows).
-      versioned: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      serverAccessLogsBucket: props.logs,
-      serverAccessLogsPrefix: 'evidence-bucket/',
+    // Every write of a record is a version: earlier states stay readable (and tampering shows).
+    this.bucket = privateBucket(scope, 'EvidenceBucket', {
+      key: props.key,
+      logs: props.logs,
+      logPrefix: 'evidence-bucket/',
+      lifecycle: { id: 'KeepEvidence', ...expire },
       removalPolicy: props.removalPolicy,
-      lifecycleRules: [{ id: 'KeepEvidence', abortIncompleteMultipartUploadAfter: Duration.days(7), ...expire }],
+      replication: props.replication,
     });
   }
 

@@ -1,7 +1,9 @@
-import { Duration } from 'aws-cdk-lib';
+import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { DEFAULT_SECURITY_GROUP_RESOURCE_TYPE } from '../../lambdas/core/events';
 import { ControlPlaneFunction, SharedFunctionProps } from './control-plane-function';
 
 /**
@@ -14,8 +16,10 @@ export class InfraOwner {
   public readonly handler: ControlPlaneFunction;
   /** The function's permission to hand a long wait on to a new invocation; resources it answers wait for it. */
   public readonly selfInvoke: iam.Policy;
+  /** Closes the default security group of a VPC the construct created. */
+  public readonly defaultSecurityGroup?: CustomResource;
 
-  constructor(scope: Construct, shared: SharedFunctionProps, pipelineName: string) {
+  constructor(scope: Construct, shared: SharedFunctionProps, pipelineName: string, createdVpc?: ec2.Vpc) {
     this.handler = new ControlPlaneFunction(scope, 'InfraOwner', {
       ...shared,
       bundle: 'infra-owner',
@@ -24,6 +28,23 @@ export class InfraOwner {
     });
     // The slot services wait (draining, deploying) across invocations of the infra owner.
     this.selfInvoke = this.handler.allowSelfInvoke();
+    if (createdVpc) this.defaultSecurityGroup = this.closeDefaultSecurityGroup(scope, createdVpc);
+  }
+
+  /**
+   * `Custom::BlueGreenDefaultSecurityGroup`: the infra owner revokes the default group's two rules
+   * (aws-cdk-lib would run a function of its own for it, outside the VPC). Revoking is authorised
+   * on the security group's ARN (Service Authorization Reference, Amazon EC2: security-group).
+   */
+  private closeDefaultSecurityGroup(scope: Construct, vpc: ec2.Vpc): CustomResource {
+    const groupId = vpc.vpcDefaultSecurityGroup;
+    const groupArn = Stack.of(scope).formatArn({ service: 'ec2', resource: 'security-group', resourceName: groupId });
+    this.handler.allow(['ec2:RevokeSecurityGroupIngress', 'ec2:RevokeSecurityGroupEgress'], [groupArn]);
+    return new CustomResource(scope, 'DefaultSecurityGroup', {
+      serviceToken: this.serviceToken,
+      resourceType: DEFAULT_SECURITY_GROUP_RESOURCE_TYPE,
+      properties: { SecurityGroupId: groupId },
+    });
   }
 
   public get function(): lambda.Function {

@@ -19,14 +19,6 @@ export interface NagAcknowledgement {
  * (test/lib/nag/acknowledgements.test.ts lists them). Everything else is fixed, not acknowledged.
  */
 export const NAG_ACKNOWLEDGEMENTS = {
-  inlinePolicies: {
-    rules: ['NIST.800.53.R5-IAMNoInlinePolicy', 'PCI.DSS.321-IAMNoInlinePolicy', 'HIPAA.Security-IAMNoInlinePolicy'],
-    scope: "the IAM policies attached to the construct's own roles",
-    reason:
-      'Each policy belongs to exactly one role the construct creates and is deleted with it; a customer-managed policy ' +
-      'would be attachable to other principals without narrowing any permission. The policies are reviewed and versioned ' +
-      'as part of the template, and no AWS-managed policy is used.',
-  },
   actionsWithoutResourceScope: {
     rules: ['AwsSolutions-IAM5[Resource::*]'],
     scope: "IAM policies of the construct's roles, only for statements whose every action is in ACTIONS_WITHOUT_RESOURCE_SCOPE",
@@ -40,24 +32,14 @@ export const NAG_ACKNOWLEDGEMENTS = {
       'cloudwatch:DescribeAlarms returns composite alarms only to a caller whose permission is scoped to "*" ' +
       '(DescribeAlarms API reference), and Bake watches composite alarms; it reads alarm states and configuration only.',
   },
-  grantActionGroups: {
-    rules: ['AwsSolutions-IAM5'],
-    scope:
-      "IAM policies of the construct's roles, only for the action groups in GRANT_ACTION_GROUPS and only on statements " +
-      'whose resources are named (no "*")',
-    reason:
-      "aws-cdk-lib's grant methods (artifact bucket and key grants of CodePipeline, CodeBuild and the approval topic) " +
-      'emit these action groups; every such statement is limited to the pipeline\'s own artifact bucket, its objects, ' +
-      'or one of its own KMS keys.',
-  },
   ownedResourceWildcards: {
     rules: ['AwsSolutions-IAM5'],
     scope: 'IAM policies of the construct\'s roles, only for the wildcard ARNs the construct lists (under one parent it owns)',
     reason:
-      'Each wildcard stays under one parent resource this construct owns and whose children have run-time names: the ' +
-      'listener rules of its own two listeners (created by the control plane), the objects of its artifact bucket, the ' +
-      'versions of its own functions (CodePipeline invoke grant), the log streams and reports of its own build project, ' +
-      'and the generations of its own release lease (one parameter per generation, under /bluegreen/<pipeline>/lease).',
+      'Each wildcard stays under one parent resource whose children have run-time names: the objects of its artifact ' +
+      'bucket (build artifacts), the generations of its own release lease (one parameter per generation, under ' +
+      '/bluegreen/<pipeline>/lease), and, with `replicationBucket`, the objects its buckets replicate and the replicas ' +
+      'in the bucket you gave.',
   },
   tagScopedRuleWrites: {
     rules: ['AwsSolutions-IAM5'],
@@ -96,12 +78,25 @@ export const NAG_ACKNOWLEDGEMENTS = {
       'The public subnets hold only the load balancer and the NAT gateway, which need a route to the internet gateway; ' +
       'they do not assign public IPs, and the slot tasks and control-plane functions run in the private subnets.',
   },
+  defaultSecurityGroupClosed: {
+    rules: [
+      'NIST.800.53.R5-VPCDefaultSecurityGroupClosed',
+      'PCI.DSS.321-VPCDefaultSecurityGroupClosed',
+      'HIPAA.Security-VPCDefaultSecurityGroupClosed',
+    ],
+    scope: 'a VPC the construct creates',
+    reason:
+      "Its default security group is closed by the construct's infra owner (Custom::BlueGreenDefaultSecurityGroup revokes " +
+      "both default rules), in the VPC with a dead-letter queue, instead of by aws-cdk-lib's own function; the rule " +
+      "recognises only aws-cdk-lib's custom resource. Nothing of the construct uses the default group.",
+  },
   bucketReplication: {
     rules: ['NIST.800.53.R5-S3BucketReplicationEnabled', 'PCI.DSS.321-S3BucketReplicationEnabled', 'HIPAA.Security-S3BucketReplicationEnabled'],
-    scope: 'the artifact bucket, the log bucket and the evidence bucket',
+    scope: 'the artifact, evidence and log buckets, only when no `replicationBucket` is given',
     reason:
-      'Cross-region replication needs a destination bucket in another region, which one regional stack cannot own. The ' +
-      'artifact bucket holds build artifacts that the pipeline recreates from source; all three buckets are versioned with ' +
+      'Cross-region replication needs a destination bucket in another region, which one regional stack cannot own: give ' +
+      '`replicationBucket` and this acknowledgement disappears. The ' +
+      'artifact bucket holds build artifacts that the pipeline recreates from source; all of them are versioned with ' +
       'RETAIN by default, and the evidence bucket keeps every version of each release record. Replicate the log and ' +
       'evidence buckets into your organisation\'s archive if your policy requires it.',
   },
@@ -182,17 +177,6 @@ export const ACTIONS_WITHOUT_RESOURCE_SCOPE: readonly string[] = [
   ...VPC_FUNCTION_ACTIONS,
 ];
 
-/** Wildcard action groups emitted by aws-cdk-lib grant methods (bucket and key grants). */
-export const GRANT_ACTION_GROUPS: readonly string[] = [
-  's3:GetObject*',
-  's3:GetBucket*',
-  's3:List*',
-  's3:DeleteObject*',
-  's3:Abort*',
-  'kms:GenerateDataKey*',
-  'kms:ReEncrypt*',
-];
-
 /**
  * Records `name` on `target`, one CloudFormation resource: each of its rules, narrowed to the exact
  * `findings` (`Resource::*`, `Action::s3:List*`, …) when given, as cdk-nag's `appliesTo` did.
@@ -212,7 +196,7 @@ export function acknowledgeEach(targets: ReadonlyArray<IConstruct | undefined>, 
 
 /**
  * Acknowledges the IAM findings of every IAM policy under the construct, at synthesis (after every
- * grant is in): the inline-policy rule, and only those IAM5 wildcards that match the rules above.
+ * grant is in): only those IAM5 wildcards that match the rules above (no wildcard action is).
  * Any other wildcard stays a finding, so a broadened permission shows up in the report.
  */
 export class PolicyAcknowledgements implements IAspect {
@@ -220,7 +204,7 @@ export class PolicyAcknowledgements implements IAspect {
   constructor(private readonly ownedWildcardArns: () => readonly string[]) {}
 
   public visit(node: IConstruct): void {
-    if (!(node instanceof iam.CfnPolicy)) return;
+    if (!(node instanceof iam.CfnManagedPolicy || node instanceof iam.CfnPolicy)) return;
     const stack = Stack.of(node);
     const owned = new Set(this.ownedWildcardArns().map((arn) => flattenCfnReference(stack.resolve(arn))));
     const statements = (stack.resolve(node.policyDocument)?.Statement ?? []) as Array<Record<string, unknown>>;
@@ -235,7 +219,7 @@ export class PolicyAcknowledgements implements IAspect {
       const resources = asList(statement.Resource).map(flattenCfnReference);
       const onEverything = resources.includes('*');
       if (onEverything) judge('Resource::*', actions.every((a) => ACTIONS_WITHOUT_RESOURCE_SCOPE.includes(a)));
-      actions.filter((a) => a.includes('*')).forEach((a) => judge(`Action::${a}`, !onEverything && GRANT_ACTION_GROUPS.includes(a)));
+      actions.filter((a) => a.includes('*')).forEach((a) => judge(`Action::${a}`, false));
       const ruleTagScoped = isRuleTagScoped(statement);
       resources.filter((r) => r !== '*' && r.includes('*')).forEach((r) => {
         const byTags = !owned.has(r) && ruleTagScoped && r.endsWith(':listener-rule/app/*');
@@ -244,10 +228,7 @@ export class PolicyAcknowledgements implements IAspect {
       });
     }
     const accepted = [...verdicts].filter(([, ok]) => ok).map(([finding]) => finding);
-    acknowledge(node, 'inlinePolicies');
     if (accepted.includes('Resource::*')) acknowledge(node, 'actionsWithoutResourceScope');
-    const groups = accepted.filter((f) => f.startsWith('Action::'));
-    if (groups.length) acknowledge(node, 'grantActionGroups', groups);
     const ownedWildcards = accepted.filter((f) => f.startsWith('Resource::') && f !== 'Resource::*' && !tagScopedFindings.has(f));
     if (ownedWildcards.length) acknowledge(node, 'ownedResourceWildcards', ownedWildcards);
     const byTags = accepted.filter((f) => tagScopedFindings.has(f));

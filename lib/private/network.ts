@@ -46,7 +46,8 @@ function createVpc(scope: Construct, flowLogBucket: s3.IBucket): ec2.Vpc {
     ipAddresses: ec2.IpAddresses.cidr(DEFAULTS.vpcCidr),
     maxAzs: 2,
     natGateways: 1,
-    restrictDefaultSecurityGroup: true,
+    // The infra owner closes it (Custom::BlueGreenDefaultSecurityGroup), in the VPC, with a dead-letter queue.
+    restrictDefaultSecurityGroup: false,
     subnetConfiguration: [
       // Only the load balancer and the NAT gateway live here; neither needs auto-assigned public IPs.
       { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },

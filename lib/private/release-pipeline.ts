@@ -1,6 +1,7 @@
-import { Tags } from 'aws-cdk-lib';
+import { Stack, Tags } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -56,15 +57,30 @@ export class ReleasePipeline {
             }),
           ],
         },
-        { stageName: STAGE.release, actions: releaseActions(props) },
+        { stageName: STAGE.release, actions: releaseActions(props, invokeRole(scope)) },
       ],
     });
     Tags.of(this.pipeline.node.defaultChild as codepipeline.CfnPipeline).add(CONFIG_PARAMETER_TAG, props.configParameterName);
   }
 }
 
+/**
+ * The role the pipeline invokes the control-plane functions with: one for the three invoke actions,
+ * as the pipeline may invoke each of them anyway, so its policy grants each function once.
+ * Assumable by the account, as the action roles aws-cdk-lib creates (the pipeline role is
+ * granted sts:AssumeRole on it).
+ */
+function invokeRole(scope: Construct): iam.Role {
+  return new iam.Role(scope, 'ReleaseInvokeRole', {
+    assumedBy: new iam.AccountPrincipal(Stack.of(scope).account),
+    description: 'Invokes the control-plane functions of the Release stage',
+  });
+}
+
 /** The Release stage's actions in run order; each reads the previous ones' variables. */
-function releaseActions(props: ReleasePipelineProps): codepipeline.IAction[] {
+function releaseActions(props: ReleasePipelineProps, role: iam.IRole): codepipeline.IAction[] {
+  const invoke = (actionName: string, runOrder: number, lambda: lambda.IFunction, variablesNamespace: string, userParameters: Record<string, string>) =>
+    new actions.LambdaInvokeAction({ actionName, runOrder, lambda, userParameters, variablesNamespace, role });
   const variable = (namespace: string, name: string) => `#{${namespace}.${name}}`;
   const executionId = variable('codepipeline', 'PipelineExecutionId');
   const deploy = invoke(ACTION.deploy, 1, props.controlPlane.deployGreen.function, NAMESPACE.deploy, {
@@ -93,11 +109,6 @@ function releaseActions(props: ReleasePipelineProps): codepipeline.IAction[] {
     executionId,
   });
   return [deploy, approve, swap, bake];
-}
-
-/** A control-plane function as a Release action, its outputs under `variablesNamespace`. */
-function invoke(actionName: string, runOrder: number, lambda: lambda.IFunction, variablesNamespace: string, userParameters: Record<string, string>): actions.LambdaInvokeAction {
-  return new actions.LambdaInvokeAction({ actionName, runOrder, lambda, userParameters, variablesNamespace });
 }
 
 /** The approval request text: every value comes from the execution's own pipeline variables. */

@@ -3,7 +3,6 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
 import { ROUTE_RULE_TAG } from '../../lambdas/core/events';
 import { InfraOwner } from './infra-owner';
-import { listenerRuleArnPattern } from './settings';
 import { Slots } from './slots';
 
 export const ROUTES_RESOURCE_TYPE = 'Custom::BlueGreenRoutes';
@@ -24,8 +23,6 @@ export class Routes {
   public readonly resource: CustomResource;
   public readonly productionRuleArn: string;
   public readonly testRuleArn: string;
-  /** Every rule of the production and of the test listener (the rules' ARNs are unknown to the template). */
-  public readonly ruleArnPatterns: string[];
 
   constructor(scope: Construct, props: RoutesProps) {
     const stack = Stack.of(scope);
@@ -44,14 +41,12 @@ export class Routes {
     props.slots.b.resource.node.addDependency(this.resource);
     this.productionRuleArn = this.resource.getAttString('ProductionRuleArn');
     this.testRuleArn = this.resource.getAttString('TestRuleArn');
-    const listenerArns = [props.productionListener.listenerArn, props.testListener.listenerArn];
-    this.ruleArnPatterns = listenerArns.map((arn) => listenerRuleArnPattern(stack, arn));
-    this.grantRuleOwnership(stack, props.infraOwner, listenerArns);
+    this.grantRuleOwnership(stack, props.infraOwner, [props.productionListener.listenerArn, props.testListener.listenerArn]);
   }
 
-  /** Wildcard ARNs under what this part owns, for the IAM wildcard review. */
-  public get ownedWildcardArns(): string[] {
-    return this.ruleArnPatterns;
+  /** The two rules, by the ARNs the routes resource answers with (they exist before any release function). */
+  public get ruleArns(): string[] {
+    return [this.productionRuleArn, this.testRuleArn];
   }
 
   /**

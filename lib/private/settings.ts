@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { BlueGreenPipelineProps } from '../blue-green-pipeline-props';
@@ -96,18 +96,4 @@ function releaseNames(stack: Stack, pipelineName: string): ReleaseNames {
 /** The ARN of an SSM parameter (or of a path of them) by name. */
 export function parameterArn(stack: Stack, name: string): string {
   return stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, ''), arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-}
-
-/**
- * Rules are created by the control plane, so their ARNs are unknown to the template; this is
- * every rule of one listener: arn:…:listener-rule/app/<lb-name>/<lb-id>/<listener-id>/*.
- */
-export function listenerRuleArnPattern(stack: Stack, listenerArn: string): string {
-  const parts = Fn.split('/', listenerArn, 5);
-  return stack.formatArn({
-    service: 'elasticloadbalancing',
-    resource: 'listener-rule',
-    resourceName: `app/${Fn.select(2, parts)}/${Fn.select(3, parts)}/${Fn.select(4, parts)}/*`,
-    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-  });
 }

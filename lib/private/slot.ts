@@ -132,6 +132,8 @@ export class Slot extends Construct implements BlueGreenSlot {
       // The slot's mutable tag: DeployGreen moves it to a release digest; stack updates never do.
       image: ecs.ContainerImage.fromEcrRepository(props.repository, this.imageTag),
       essential: true,
+      // A hard limit at the task's memory: the one container may use all of it, and no more (CT.ECS.PR.7).
+      memoryLimitMiB: props.memoryLimitMiB,
       user: props.containerUser,
       readonlyRootFilesystem: props.readonlyRootFilesystem,
       portMappings: [{ containerPort: props.containerPort, protocol: ecs.Protocol.TCP }],

@@ -2,11 +2,12 @@ import { Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { grantsOnlyForAwsResources } from './secure-defaults';
 
 /**
  * The key that seals the state record and the release lease (SecureString parameters). Anyone in
  * the account whose IAM policy allows it may decrypt through SSM, so `bluegreen status` can read
- * the record; only the control-plane roles given to `grantSeal` may encrypt with it, so nobody
+ * the record; only the control-plane roles named with `addSealer` may encrypt with it, so nobody
  * else can write a record the control plane will trust (a rollback relies on it for the previous
  * digest and the execution that approved it).
  *
@@ -57,15 +58,20 @@ export class StateKey extends Construct {
               ArnEquals: { 'aws:PrincipalArn': Lazy.list({ produce: () => this.sealers }) },
             },
           }),
+          grantsOnlyForAwsResources(),
         ],
       }),
     });
   }
 
-  /** Lets a control-plane role write the record and the lease. */
-  public grantSeal(role: iam.IRole): void {
+  /** Names a control-plane role in the key policy as one that may seal; its IAM policy needs `sealStatement()` too. */
+  public addSealer(role: iam.IRole): void {
     this.sealers.push(role.roleArn);
-    role.addToPrincipalPolicy(this.statement(['kms:Encrypt', 'kms:GenerateDataKey', 'kms:Decrypt']));
+  }
+
+  /** What writing (and reading) the record and the lease takes in IAM: the key, through SSM only. */
+  public sealStatement(): iam.PolicyStatement {
+    return this.statement(['kms:Encrypt', 'kms:GenerateDataKey', 'kms:Decrypt']);
   }
 
   /** Lets a principal read the record and the lease (decrypt through SSM only). */

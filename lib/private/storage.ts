@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -10,6 +11,10 @@ import { StateKey } from './state-key';
 export interface StorageProps {
   readonly pipelineName: string;
   readonly removalPolicy: RemovalPolicy;
+  /** The log bucket's Object Lock retention (`objectLock`). */
+  readonly objectLock?: Duration;
+  /** Where the artifact and log buckets replicate to (`replicationBucket`). */
+  readonly replicationBucket?: s3.IBucket;
   /** How long release evidence is kept; absent: until you delete it. */
   readonly evidenceRetention?: Duration;
 }
@@ -29,15 +34,23 @@ export interface StorageKeys {
  */
 export class Storage {
   public readonly keys: StorageKeys;
-  /** Seals the state record and the lease; the control-plane parts are given `grantSeal`. */
+  /** Seals the state record and the lease; the roles that hold the lease are its sealers (`addSealer`, `sealStatement`). */
   public readonly stateKey: StateKey;
   public readonly logBucket: s3.Bucket;
+  /**
+   * The artifact bucket's server access logs, when the log bucket has Object Lock: "S3 buckets with
+   * Object Lock can't be used as destination buckets for server access logs" (S3 User Guide,
+   * "Object Lock considerations").
+   */
+  public readonly accessLogBucket?: s3.Bucket;
   public readonly artifactBucket: s3.Bucket;
   /** The evidence record of every release. */
   public readonly evidence: EvidenceBucket;
+  private readonly replicationBucket?: s3.IBucket;
 
   constructor(scope: Construct, props: StorageProps) {
     const { removalPolicy } = props;
+    this.replicationBucket = props.replicationBucket;
     this.keys = {
       artifacts: rotatingKey(scope, 'ArtifactsKey', 'Encrypts the blue/green pipeline artifacts', removalPolicy),
       images: rotatingKey(scope, 'ImageKey', 'Encrypts the blue/green image repository', removalPolicy),
@@ -45,18 +58,24 @@ export class Storage {
       logs: logsKey(scope, 'LogsKey', removalPolicy),
     };
     this.stateKey = new StateKey(scope, 'StateKey', { removalPolicy });
-    this.logBucket = logBucket(scope, 'LogBucket', removalPolicy);
+    const replication = props.replicationBucket
+      ? { destination: props.replicationBucket, role: new iam.Role(scope, 'ReplicationRole', { assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'), description: 'Replicates the artifact, log and evidence buckets to the replicationBucket' }) }
+      : undefined;
+    this.accessLogBucket = props.objectLock ? logBucket(scope, 'AccessLogBucket', { removalPolicy, replication }) : undefined;
+    this.logBucket = logBucket(scope, 'LogBucket', { removalPolicy, objectLock: props.objectLock, replication, accessLogs: this.accessLogBucket });
     this.artifactBucket = privateBucket(scope, 'ArtifactBucket', {
       key: this.keys.artifacts,
-      logs: this.logBucket,
+      logs: this.accessLogBucket ?? this.logBucket,
+      replication,
       logPrefix: 'artifact-bucket/',
-      expiry: DEFAULTS.artifactExpiry,
+      lifecycle: { id: 'ExpireArtifacts', expiration: DEFAULTS.artifactExpiry, noncurrentVersionExpiration: DEFAULTS.noncurrentVersionExpiry },
       removalPolicy,
     });
     this.evidence = new EvidenceBucket(scope, {
       pipelineName: props.pipelineName,
       key: this.keys.artifacts,
-      logs: this.logBucket,
+      logs: this.accessLogBucket ?? this.logBucket,
+      replication,
       removalPolicy,
       retention: props.evidenceRetention,
     });
@@ -64,6 +83,7 @@ export class Storage {
 
   /** Wildcard ARNs under what this part owns, for the IAM wildcard review. */
   public get ownedWildcardArns(): string[] {
-    return [this.artifactBucket.arnForObjects('*'), ...this.evidence.ownedWildcardArns];
+    const replicated = this.replicationBucket ? [this.logBucket, ...(this.accessLogBucket ? [this.accessLogBucket] : []), this.evidence.bucket, this.replicationBucket] : [];
+    return [this.artifactBucket.arnForObjects('*'), ...this.evidence.ownedWildcardArns, ...replicated.map((b) => b.arnForObjects('*'))];
   }
 }

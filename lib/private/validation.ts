@@ -71,6 +71,7 @@ const CHECKS: ReadonlyArray<(props: BlueGreenPipelineProps, add: (problem: strin
   checkTask,
   checkContainer,
   checkNetwork,
+  checkStorage,
   checkBuild,
   checkSource,
 ];
@@ -243,6 +244,13 @@ function checkNetwork(props: BlueGreenPipelineProps, add: (problem: string) => v
       if (problem) add(`testListenerAllowedCidrs contains "${cidr}", ${problem}.`);
     }
   }
+  const open = (props.testListenerAllowedCidrs ?? []).filter((cidr) => PUBLIC_CIDRS.includes(cidr));
+  if (open.length > 0 && props.allowPublicTestListener !== true) {
+    add(
+      `testListenerAllowedCidrs contains ${open.map((c) => `"${c}"`).join(' and ')}, which opens the unapproved green slot to the whole internet; ` +
+        'name the networks that test releases, or set allowPublicTestListener: true to accept it.',
+    );
+  }
   if (props.loadBalancer && !props.vpc && !props.cluster && !props.loadBalancer.vpc) {
     add('vpc must be given with an imported loadBalancer whose VPC is unknown (the slots must share its VPC).');
   }
@@ -260,6 +268,22 @@ function checkNetwork(props: BlueGreenPipelineProps, add: (problem: string) => v
     if (region !== undefined && region !== context.region) {
       add(`certificate ${certificateArn} is in ${region}, but the stack and its load balancer are in ${context.region}: a load balancer uses certificates from its own region; request or import one there.`);
     }
+  }
+}
+
+/** CIDR blocks that stand for every address. */
+export const PUBLIC_CIDRS: readonly string[] = ['0.0.0.0/0', '::/0'];
+
+/**
+ * `objectLock`: S3 takes a default retention in whole days, from 1 day (S3 User Guide, "Using S3
+ * Object Lock"); at most 100 years, the longest default retention S3 accepts (36,500 days).
+ */
+function checkStorage(props: BlueGreenPipelineProps, add: (problem: string) => void): void {
+  const lock = props.objectLock;
+  if (lock === undefined || lock.isUnresolved()) return;
+  const days = lock.toHours() / 24;
+  if (!Number.isInteger(days) || days < 1 || days > 36_500) {
+    add(`objectLock must be a whole number of days from 1 to 36500 (got ${lock.toHumanString()}): it is the log bucket's default retention.`);
   }
 }
 

@@ -36,9 +36,13 @@ export function only(template: Template, type: string): [string, { Properties: R
   return found[0] as [string, { Properties: Record<string, any> }];
 }
 
-/** Every IAM statement attached to the role whose logical id starts with `rolePrefix`. */
+/**
+ * Every IAM statement attached to the role whose logical id starts with `rolePrefix`: the
+ * construct's roles have customer-managed policies, a grantee of yours its own inline policy.
+ */
 export function statementsOf(template: Template, rolePrefix: string): Array<Record<string, any>> {
-  const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p: any) =>
+  const all = { ...template.findResources('AWS::IAM::ManagedPolicy'), ...template.findResources('AWS::IAM::Policy') };
+  const policies = Object.values(all).filter((p: any) =>
     (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref.startsWith(rolePrefix)),
   );
   return policies.flatMap((p: any) => p.Properties.PolicyDocument.Statement);

@@ -13,6 +13,7 @@
 import { mockClient, AwsStub } from 'aws-sdk-client-mock';
 import { CommandFn } from './model/common';
 import { CodePipelineModel } from './model/codepipeline';
+import { Ec2Model } from './model/ec2';
 import { EcrModel } from './model/ecr';
 import { EcsModel } from './model/ecs';
 import { Elbv2Model } from './model/elbv2';
@@ -127,6 +128,7 @@ export class AwsWorld {
   readonly lambda: LambdaModel;
   readonly cloudformation: CloudFormationModel;
   readonly sts: StsModel;
+  readonly ec2: Ec2Model;
 
   private nowMs: number;
   private ticks = 0;
@@ -148,6 +150,7 @@ export class AwsWorld {
     this.lambda = new LambdaModel(this);
     this.cloudformation = new CloudFormationModel(this);
     this.sts = new StsModel(this);
+    this.ec2 = new Ec2Model(this);
   }
 
   // ---- time ------------------------------------------------------------------------------------

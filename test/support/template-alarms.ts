@@ -59,7 +59,7 @@ export function deployAlarms(template: Template, alarms: AlarmModel): DeployedAl
   if (!bakeFunction) throw new Error('deployAlarms: the template has no Bake function');
   const bake = JSON.parse(resolve(bakeFunction[1].Properties!.Environment.Variables.BLUEGREEN_CONFIG) as string).bake as BakeConfig;
   const roleId = (bakeFunction[1].Properties!.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-  const statements = byType('AWS::IAM::Policy')
+  const statements = byType('AWS::IAM::ManagedPolicy')
     .filter(([, p]) => (p.Properties!.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId))
     .flatMap(([, p]) => p.Properties!.PolicyDocument.Statement as Array<Record<string, unknown>>)
     .filter((s) => s.Effect === 'Allow' && ([] as unknown[]).concat(s.Action).includes('cloudwatch:DescribeAlarms'));

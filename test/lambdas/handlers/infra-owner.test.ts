@@ -256,3 +256,49 @@ describe('answering CloudFormation', () => {
     await expect(run(cfnEvent('Create', 'Custom::Nope', {}))).rejects.toThrow('HTTP 403');
   });
 });
+
+describe('Custom::BlueGreenDefaultSecurityGroup', () => {
+  const GROUP = 'sg-0d0e0f0a0b0c0d0e0';
+  const TYPE = 'Custom::BlueGreenDefaultSecurityGroup';
+  const revokes = (from: number) => world.callsSince(from, { service: 'ec2' }).map((c) => `${c.command}${c.error ? ` ${c.error}` : ''}`);
+
+  test('Create: both default rules are revoked, and the answer says so', async () => {
+    // GIVEN a new VPC's default security group, with its two default rules
+    const rules = world.ec2.addDefaultSecurityGroup(GROUP);
+    const from = world.calls.length;
+    // WHEN CloudFormation creates the resource
+    await run(cfnEvent('Create', TYPE, { SecurityGroupId: GROUP }));
+    // THEN the group has no rule left, one call each
+    expect([...rules.ingress, ...rules.egress]).toEqual([]);
+    expect(revokes(from)).toEqual(['RevokeSecurityGroupIngress', 'RevokeSecurityGroupEgress']);
+    expect(sent[0]).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `bluegreen-default-sg:${GROUP}`, Reason: expect.stringMatching(/revoked the inbound rule and the outbound rule/) });
+  });
+
+  test('a repeated Create (a retry) finds the rules gone and succeeds', async () => {
+    world.ec2.addDefaultSecurityGroup(GROUP);
+    await run(cfnEvent('Create', TYPE, { SecurityGroupId: GROUP }));
+    const from = world.calls.length;
+    await run(cfnEvent('Create', TYPE, { SecurityGroupId: GROUP }));
+    expect(revokes(from)).toEqual(['RevokeSecurityGroupIngress InvalidPermission.NotFound', 'RevokeSecurityGroupEgress InvalidPermission.NotFound']);
+    expect(sent[1]).toMatchObject({ Status: 'SUCCESS', Reason: 'OK' });
+  });
+
+  test('Update to another VPC closes the new group; Delete leaves the group to its VPC', async () => {
+    const other = 'sg-0a0a0a0a0a0a0a0a0';
+    const [old, next] = [world.ec2.addDefaultSecurityGroup(GROUP), world.ec2.addDefaultSecurityGroup(other)];
+    await run(cfnEvent('Update', TYPE, { SecurityGroupId: other }, { PhysicalResourceId: `bluegreen-default-sg:${GROUP}`, OldResourceProperties: { SecurityGroupId: GROUP } }));
+    expect([next.ingress.size, next.egress.size, old.ingress.size, old.egress.size]).toEqual([0, 0, 1, 1]);
+    const from = world.calls.length;
+    await run(cfnEvent('Delete', TYPE, { SecurityGroupId: other }, { PhysicalResourceId: `bluegreen-default-sg:${other}` }));
+    expect(revokes(from)).toEqual([]);
+    expect(sent.map((r) => r.Status)).toEqual(['SUCCESS', 'SUCCESS']);
+  });
+
+  test('a malformed group id, or a group EC2 does not know, fails the request and says why', async () => {
+    await run(cfnEvent('Create', TYPE, { SecurityGroupId: 'default' }));
+    await run(cfnEvent('Create', TYPE, { SecurityGroupId: GROUP }));
+    expect(sent.map((r) => r.Status)).toEqual(['FAILED', 'FAILED']);
+    expect(sent[0].Reason).toMatch(/SecurityGroupId must be a security group id.*"default"/);
+    expect(sent[1].Reason).toMatch(/does not exist/);
+  });
+});

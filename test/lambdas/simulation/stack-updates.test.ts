@@ -36,7 +36,7 @@ beforeAll(() => {
   const resources = Object.entries(template.Resources as Record<string, { Type: string; Properties: any }>);
   const idOf = (type: string, prefix: string) => resources.find(([id, r]) => r.Type === type && id.startsWith(prefix))![0];
   const raw = resources
-    .filter(([, r]) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((role: { Ref: string }) => role.Ref.startsWith('ReleaseInfraOwnerRole')))
+    .filter(([, r]) => r.Type === 'AWS::IAM::ManagedPolicy' && r.Properties.Roles.some((role: { Ref: string }) => role.Ref.startsWith('ReleaseInfraOwnerRole')))
     .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>)
     .filter((s) => ([] as string[]).concat(s.Action).some((a) => a.startsWith('elasticloadbalancing:') && !a.startsWith('elasticloadbalancing:Describe')));
   policy = {

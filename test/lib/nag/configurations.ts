@@ -7,6 +7,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { BlueGreenPipeline, GateSeverity, PipelineSource } from '../../../lib';
@@ -28,6 +29,21 @@ export function minimalConfiguration(): Configuration {
   const construct = new BlueGreenPipeline(stack, 'Release', {
     source: PipelineSource.connection({ connectionArn: CONNECTION_ARN, owner: 'acme', repository: 'shop' }),
     approvalEmails: ['release@example.com'],
+  });
+  return { stack, construct };
+}
+
+/**
+ * What a regulated team deploys: the required props plus a certificate (HTTPS, with the port 80
+ * redirect) and an AWS WAF web ACL, releasing from a CodeConnections repository.
+ */
+export function productionConfiguration(): Configuration {
+  const stack = new Stack(new App(), 'Production', { env: ENV });
+  const construct = new BlueGreenPipeline(stack, 'Release', {
+    source: PipelineSource.connection({ connectionArn: CONNECTION_ARN, owner: 'acme', repository: 'shop' }),
+    approvalEmails: ['release@example.com'],
+    certificate: acm.Certificate.fromCertificateArn(stack, 'Certificate', CERTIFICATE_ARN),
+    webAclArn: WEB_ACL_ARN,
   });
   return { stack, construct };
 }
@@ -72,6 +88,11 @@ export function maximalConfiguration(): Configuration {
     buildComputeType: codebuild.ComputeType.LARGE,
     repositoryName: 'shop',
     logRetention: logs.RetentionDays.TWO_YEARS,
+    objectLock: Duration.days(400),
+    replicationBucket: s3.Bucket.fromBucketAttributes(stack, 'Backup', {
+      bucketArn: 'arn:aws:s3:::shop-release-backup-eu-central-1',
+      encryptionKey: kms.Key.fromKeyArn(stack, 'BackupKey', 'arn:aws:kms:eu-central-1:123456789012:key/0f1e2d3c-0000-4000-8000-00000000000b'),
+    }),
     removalPolicy: RemovalPolicy.RETAIN,
     notificationTopic,
     bakeAlarms: [
@@ -92,4 +113,5 @@ export const CONFIGURATIONS: ReadonlyArray<[string, () => Configuration]> = [
   ['the sample app', sampleConfiguration],
   ['a minimal configuration', minimalConfiguration],
   ['a maximal configuration', maximalConfiguration],
+  ['a production-shaped configuration', productionConfiguration],
 ];

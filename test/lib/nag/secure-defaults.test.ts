@@ -37,7 +37,7 @@ describe('BlueGreenPipeline secure defaults', () => {
     ]);
     // The role publishes to this topic and uses its key; nothing is opened to the EventBridge service itself.
     const roleId = Targets[0].RoleArn['Fn::GetAtt'][0];
-    const statements = (Object.values(minimal.template.findResources('AWS::IAM::Policy')) as any[])
+    const statements = (Object.values(minimal.template.findResources('AWS::IAM::ManagedPolicy')) as any[])
       .filter((p) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
       .flatMap((p) => p.Properties.PolicyDocument.Statement);
     expect(statements).toEqual([
@@ -115,23 +115,24 @@ describe('BlueGreenPipeline secure defaults', () => {
     });
   });
 
-  test("no role of the construct carries an AWS-managed policy (only aws-cdk-lib's default-security-group provider does)", () => {
+  test('no role of the construct carries an AWS-managed policy', () => {
     const roles = minimal.template.findResources('AWS::IAM::Role');
     const withManaged = Object.entries(roles)
       .filter(([, r]: [string, any]) => JSON.stringify(r.Properties.ManagedPolicyArns ?? []).includes(':iam::aws:policy'))
       .map(([id]) => id);
-    expect(withManaged).toEqual([expect.stringMatching(/^CustomVpcRestrictDefaultSGCustomResourceProviderRole/)]);
+    expect(withManaged).toEqual([]);
   });
 
   test('a created VPC gives no public IPs on launch and closes its default security group', () => {
     const subnets = Object.values(minimal.template.findResources('AWS::EC2::Subnet')) as any[];
     expect(subnets.map((s) => s.Properties.MapPublicIpOnLaunch)).toEqual([false, false, false, false]);
-    minimal.template.resourceCountIs('Custom::VpcRestrictDefaultSG', 1);
+    minimal.template.resourceCountIs('Custom::VpcRestrictDefaultSG', 0);
+    minimal.template.resourceCountIs('Custom::BlueGreenDefaultSecurityGroup', 1);
     minimal.template.resourceCountIs('AWS::EC2::FlowLog', 1);
   });
 
   test('the build reads exactly its tools object from the asset bucket', () => {
-    const policies = Object.values(minimal.template.findResources('AWS::IAM::Policy')) as any[];
+    const policies = Object.values(minimal.template.findResources('AWS::IAM::ManagedPolicy')) as any[];
     const assetStatements = policies
       .flatMap((p) => p.Properties.PolicyDocument.Statement)
       .filter((s: any) => JSON.stringify(s.Resource).includes('cdk-hnb659fds-assets'));

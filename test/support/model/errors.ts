@@ -3,6 +3,7 @@
 // `<Service>ServiceException` base with the right `name`, `$fault` and `$metadata`.
 import * as cloudformation from '@aws-sdk/client-cloudformation';
 import * as codepipeline from '@aws-sdk/client-codepipeline';
+import * as ec2 from '@aws-sdk/client-ec2';
 import * as ecr from '@aws-sdk/client-ecr';
 import * as ecs from '@aws-sdk/client-ecs';
 import * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -22,7 +23,8 @@ export type ServiceKey =
   | 'codepipeline'
   | 'lambda'
   | 'cloudformation'
-  | 'sts';
+  | 'sts'
+  | 'ec2';
 
 interface ServiceSdk {
   readonly module: Record<string, unknown>;
@@ -57,6 +59,7 @@ export const SDK: Record<ServiceKey, ServiceSdk> = {
     base: cloudformation.CloudFormationServiceException,
   },
   sts: { module: sts, client: sts.STSClient, base: sts.STSServiceException },
+  ec2: { module: ec2, client: ec2.EC2Client, base: ec2.EC2ServiceException },
 } as unknown as Record<ServiceKey, ServiceSdk>;
 
 let requestSeq = 0;

@@ -1,0 +1,95 @@
+import { AspectPriority, Aspects, IAspect, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { IConstruct } from 'constructs';
+import { flattenCfnReference } from './nag-acknowledgements';
+
+/**
+ * What the action groups of aws-cdk-lib's bucket and key grants come to, for the roles that use
+ * them here: the pipeline, its actions and the build handing artifacts over in the artifact
+ * bucket, and publishers to a KMS-encrypted topic or queue. Each maps to the actions those
+ * services are documented to call; the rest of the group is left out.
+ *
+ * * S3: the CodePipeline User Guide's service role policy ("Manage the CodePipeline service role")
+ *   and the CodeBuild User Guide's service role policy ("Allow CodeBuild to interact with other AWS
+ *   services") read and write artifacts with s3:GetObject, s3:GetObjectVersion, s3:PutObject,
+ *   s3:GetBucketAcl, s3:GetBucketLocation and s3:GetBucketVersioning; nothing deletes, lists,
+ *   tags, locks or aborts an artifact (the bucket's lifecycle rules expire them).
+ * * KMS: encrypting an object, a message or a queue entry takes kms:GenerateDataKey (and
+ *   kms:Decrypt to read); nothing re-encrypts.
+ */
+export const GRANT_ACTIONS: Readonly<Record<string, readonly string[]>> = {
+  's3:GetObject*': ['s3:GetObject', 's3:GetObjectVersion'],
+  's3:GetBucket*': ['s3:GetBucketAcl', 's3:GetBucketLocation', 's3:GetBucketVersioning'],
+  's3:List*': [],
+  's3:DeleteObject*': [],
+  's3:Abort*': [],
+  's3:PutObjectLegalHold': [],
+  's3:PutObjectRetention': [],
+  's3:PutObjectTagging': [],
+  's3:PutObjectVersionTagging': [],
+  'kms:GenerateDataKey*': ['kms:GenerateDataKey'],
+  'kms:ReEncrypt*': [],
+};
+
+/**
+ * Resources aws-cdk-lib's integrations grant that nothing here uses, each with the reason:
+ * * `<function ARN>:*`: the versions and aliases of a function. CodePipeline's Lambda invoke action
+ *   invokes the function by its name (action reference, `FunctionName`): the unqualified ARN.
+ * * `/aws/codebuild/<project>` log groups: the build project logs to its own encrypted log group
+ *   (CodeBuild writes to the group its `LogsConfig` names).
+ * * `report-group/<project>-*`: report groups CodeBuild would create on the fly; the buildspec
+ *   names the construct's own report group, which the project is granted exactly.
+ */
+export const UNUSED_GRANT_RESOURCES: ReadonlyArray<{ readonly pattern: RegExp; readonly reason: string }> = [
+  { pattern: /^<[A-Za-z0-9]+\.Arn>:\*$/, reason: 'versions and aliases of a function invoked by its name' },
+  { pattern: /:log-group:\/aws\/codebuild\/<[A-Za-z0-9]+>(:\*)?$/, reason: "CodeBuild's default log group; the project logs to its own" },
+  { pattern: /:report-group\/<[A-Za-z0-9]+>-\*$/, reason: "report groups CodeBuild would create; the buildspec names the construct's own" },
+];
+
+type Statement = Record<string, unknown>;
+const asList = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
+/** A statement with the grant action groups replaced by what is used, and unused resources left out; undefined when nothing is left. */
+export function narrowStatement(statement: Statement): Statement | undefined {
+  if (statement.Effect !== 'Allow' || statement.NotAction || statement.NotResource) return statement;
+  const actions = [...new Set((asList(statement.Action) as string[]).flatMap((a) => GRANT_ACTIONS[a] ?? [a]))];
+  const resources = asList(statement.Resource).filter((r) => !UNUSED_GRANT_RESOURCES.some((u) => u.pattern.test(flattenCfnReference(r))));
+  if (actions.length === 0 || resources.length === 0) return undefined;
+  const single = <T>(list: T[]) => (list.length === 1 ? list[0] : list);
+  return { ...statement, Action: single(actions), Resource: single(resources) };
+}
+
+/**
+ * Every IAM policy under the construct becomes a customer-managed policy (AWS::IAM::ManagedPolicy)
+ * attached to the same roles, with its statements narrowed (`narrowStatement`): the construct's
+ * own grants and those aws-cdk-lib's integrations add alike. The managed policy is created under
+ * the inline policy's construct, which keeps no resource of its own, so whatever depended on the
+ * inline policy (a function on its role's default policy, a custom resource on the infra owner's
+ * hand-over permission) depends on the managed policy.
+ */
+export class ManagedPolicies implements IAspect {
+  /** Runs after aws-cdk-lib's own mutating aspects (a role splits a large default policy in one). */
+  public static readonly PRIORITY = AspectPriority.MUTATING + 100;
+
+  public static applyTo(root: IConstruct): void {
+    Aspects.of(root).add(new ManagedPolicies(), { priority: ManagedPolicies.PRIORITY });
+  }
+
+  public visit(node: IConstruct): void {
+    if (!(node instanceof iam.Policy)) return;
+    const cfn = node.node.tryFindChild('Resource');
+    if (!(cfn instanceof iam.CfnPolicy)) return;
+    const stack = Stack.of(node);
+    const document = stack.resolve(cfn.policyDocument) as { Version?: string; Statement?: Statement[] };
+    const statements = (document.Statement ?? []).map(narrowStatement).filter((s): s is Statement => s !== undefined);
+    node.node.tryRemoveChild('Resource');
+    if (statements.length === 0) return;
+    new iam.CfnManagedPolicy(node, 'Managed', {
+      policyDocument: { ...document, Statement: statements },
+      roles: cfn.roles,
+      users: cfn.users,
+      groups: cfn.groups,
+      description: `Permissions of ${node.node.scope?.node.path ?? node.node.path}`.slice(0, 1000),
+    });
+  }
+}
