@@ -6,7 +6,7 @@ import { RollbackResult, parseJsonObject } from './events';
 import { ObservedAlarm, ObservedRoutes, RollbackInvocation } from './ports';
 import { resolveRoutes } from './routes';
 import { DIGEST_PATTERN } from './state';
-import { listSome } from './text';
+import { asClause, listSome } from './text';
 
 /** How long after the window transient errors may still delay the verdict. */
 export const BAKE_GRACE_SECONDS = 120;
@@ -184,12 +184,12 @@ export function judgeBakeRollback(token: BakeToken, fired: string, invocation: R
   const to = otherSlot(from);
   if (invocation.kind === 'busy') {
     if (windowOver(token, now, BAKE_GRACE_SECONDS)) {
-      return { kind: 'fail', reason: `${alarmReason} but the swap function could not take the rollback before the end of the bake window (${invocation.message}), so production is still on slot ${from} and needs a manual rollback` };
+      return { kind: 'fail', reason: `${alarmReason} but the swap function could not take the rollback before the end of the bake window (${asClause(invocation.message)}), so production is still on slot ${from} and needs a manual rollback` };
     }
-    return { kind: 'continue', reason: `${alarmReason}; the swap function could not take the rollback yet (${invocation.message}), asking again on the next poll` };
+    return { kind: 'continue', reason: `${alarmReason}; the swap function could not take the rollback yet (${asClause(invocation.message)}), asking again on the next poll` };
   }
   if (invocation.kind === 'error') {
-    return { kind: 'fail', reason: `${alarmReason} and the automatic rollback failed (${invocation.message}); the system's state is unknown, check with bluegreen status` };
+    return { kind: 'fail', reason: `${alarmReason} and the automatic rollback failed (${asClause(invocation.message)}); the system's state is unknown, check with bluegreen status` };
   }
   const result: RollbackResult = invocation.result;
   const message = result.message.replace(/\.\s*$/, '');
@@ -199,9 +199,9 @@ export function judgeBakeRollback(token: BakeToken, fired: string, invocation: R
     case 'already-done':
       return { kind: 'fail', reason: `${alarmReason}, so the release was rolled back: production is on slot ${result.liveSlot ?? to} (${result.liveDigest ?? 'previous digest'}) again` };
     case 'refused':
-      return { kind: 'fail', reason: `${alarmReason} but the automatic rollback was refused (${message}), so production stays on slot ${result.liveSlot ?? from} and needs attention` };
+      return { kind: 'fail', reason: `${alarmReason} but the automatic rollback was refused (${asClause(message)}), so production stays on slot ${result.liveSlot ?? from} and needs attention` };
     case 'failed':
-      return { kind: 'fail', reason: `${alarmReason} and the automatic rollback failed (${message}); the system is in the ${result.state} state, production on slot ${result.liveSlot ?? 'unknown'}` };
+      return { kind: 'fail', reason: `${alarmReason} and the automatic rollback failed (${asClause(message)}); the system is in the ${result.state} state, production on slot ${result.liveSlot ?? 'unknown'}` };
   }
 }
 

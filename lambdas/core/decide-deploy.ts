@@ -4,6 +4,7 @@ import { DeployLeaseToken, DeployRollToken } from './events';
 import { ObservedRoutes, ObservedService, SlotObservation } from './ports';
 import { RouteWrite, resolveRoutes, routeWrite } from './routes';
 import { digestMismatchReason, slotNotReadyReason, unsteadyReason } from './slot';
+import { asClause } from './text';
 
 export interface Refusal {
   readonly kind: 'refused';
@@ -108,7 +109,7 @@ export function decideDeployProgress(config: ReleaseConfig, token: DeployRollTok
   if (failed) {
     return {
       kind: 'fail',
-      reason: `the ECS deployment circuit breaker stopped slot ${slot}'s rollout ${failed.id}${failed.rolloutStateReason ? ` (${failed.rolloutStateReason})` : ''}`,
+      reason: `the ECS deployment circuit breaker stopped slot ${slot}'s rollout ${failed.id}${failed.rolloutStateReason ? ` (${asClause(failed.rolloutStateReason)})` : ''}`,
       undo: 'tag',
     };
   }

@@ -3,6 +3,7 @@
 // whether a deleted service is gone. Pure: plain observations in, a verdict out.
 import { ObservedService, ObservedTask } from './ports';
 import { releaseDigests } from './slot';
+import { asClause } from './text';
 
 /** What the slot's image tag and its running tasks say, as the infra owner observed them. */
 export interface SlotImageObservation {
@@ -88,7 +89,7 @@ export function judgeDeployment(slotLabel: string, service: ObservedService | nu
   if (d === undefined || d.taskDefinition === taskDefinitionArn) return { kind: 'done' };
   return {
     kind: 'failed',
-    reason: `the deployment of ${taskDefinitionArn} to ${slotLabel} did not complete and ECS rolled ${slotLabel} back to ${d.taskDefinition}${d.rolloutStateReason ? ` (${d.rolloutStateReason})` : ''}`,
+    reason: `the deployment of ${taskDefinitionArn} to ${slotLabel} did not complete and ECS rolled ${slotLabel} back to ${d.taskDefinition}${d.rolloutStateReason ? ` (${asClause(d.rolloutStateReason)})` : ''}`,
   };
 }
 

@@ -1,6 +1,7 @@
 // Judging one slot: steady, healthy, and running exactly one digest.
 import { SlotName } from './config';
 import { ObservedService, ObservedTask, ObservedTarget, SlotObservation } from './ports';
+import { asClause } from './text';
 
 /** null when the service is steady; otherwise why not. Steady = one deployment, COMPLETED, running = desired > 0. */
 export function unsteadyReason(slot: SlotName, service: ObservedService | null): string | null {
@@ -10,7 +11,7 @@ export function unsteadyReason(slot: SlotName, service: ObservedService | null):
   if (service.deployments.length !== 1) return `slot ${slot} is still deploying (${service.deployments.length} deployments are active)`;
   const d = service.deployments[0];
   if (d.rolloutState !== null && d.rolloutState !== 'COMPLETED') {
-    return `slot ${slot}'s deployment ${d.id} is ${d.rolloutState}${d.rolloutStateReason ? ` (${d.rolloutStateReason})` : ''}`;
+    return `slot ${slot}'s deployment ${d.id} is ${d.rolloutState}${d.rolloutStateReason ? ` (${asClause(d.rolloutStateReason)})` : ''}`;
   }
   if (service.runningCount !== service.desiredCount) {
     return `slot ${slot} runs ${service.runningCount} of ${service.desiredCount} desired tasks`;

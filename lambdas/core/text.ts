@@ -29,3 +29,11 @@ export function listSome(items: readonly string[], shown: number, separator = ',
   if (items.length <= shown) return items.join(separator);
   return `${items.slice(0, shown).join(separator)}${separator}and ${items.length - shown} more`;
 }
+
+/**
+ * A service's own text (an ECS rollout reason, a Lambda error message) as a clause inside our
+ * sentence: "tasks failed to start." reads "(tasks failed to start)", so a failure stays one sentence.
+ */
+export function asClause(text: string): string {
+  return text.trim().replace(/[.!]+$/, '');
+}

@@ -38,6 +38,7 @@ import { dropRelease, takeRelease } from '../adapters/lease';
 import { ssmLeaseStore } from '../adapters/ssm';
 import { EvidencePorts } from '../core/evidence';
 import { withEvidenceProblem } from '../adapters/evidence-outcome';
+import { shortDigest } from '../core/drift';
 import { evidenceStoreFor } from '../adapters/evidence';
 import { s3Send } from '../adapters/s3-client';
 import { recordDeployEvidence } from './evidence';
@@ -218,15 +219,17 @@ async function undo(run: Run, token: DeployRollToken, how: 'none' | 'tag' | 'tag
   if (how === 'none') return 'nothing to undo';
   const tag = run.config.slots[token.slot].imageTag;
   const target = token.previousDigest;
+  // The short digest in the sentence (the log line has the whole one): the failure must stay readable.
+  const shown = target === null ? 'nothing' : shortDigest(target);
   try {
     if (target === null) await run.ports.images.untag(tag);
     else await run.ports.images.tag(target, tag);
     log.info('slot tag put back', { tag, digest: target });
   } catch (err) {
     log.error('could not put the slot tag back', { tag, error: errorSummary(err) });
-    return `putting tag ${tag} back on ${target ?? 'nothing'} failed too (${errorSummary(err)}), so the next release or rollback repairs it before anything else`;
+    return `putting tag ${tag} back on ${shown} failed too (${errorSummary(err)}), so the next release or rollback repairs it first`;
   }
-  const where = `tag ${tag} is back on ${target ?? 'nothing'}`;
+  const where = `tag ${tag} is back on ${shown}`;
   if (how === 'tag') return where;
   try {
     await run.ports.slots.roll(token.slot, target === null ? 0 : token.previousDesiredCount);

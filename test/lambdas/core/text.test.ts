@@ -92,3 +92,12 @@ describe('log lines', () => {
     expect(names[50]).toBe('… (450 more items)');
   });
 });
+
+describe('asClause', () => {
+  test('a service text ending a sentence becomes a clause, so the failure that quotes it stays one sentence', () => {
+    const { asClause } = require('../../../lambdas/core/text') as typeof import('../../../lambdas/core/text');
+    expect(asClause('ECS deployment circuit breaker: tasks failed to start.')).toBe('ECS deployment circuit breaker: tasks failed to start');
+    expect(asClause('  nothing to trim ')).toBe('nothing to trim');
+    expect(asClause('Stop!!')).toBe('Stop');
+  });
+});

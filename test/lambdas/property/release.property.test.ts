@@ -102,7 +102,8 @@ async function run(layout: PipelineLayout, windowSeconds: number, preReleases: n
         // A new execution pushed as far as it goes at once: deploy, approve, swap; its bake starts.
         const release = h.driver.start(`v${++r.labels}`);
         r.releases.push(release);
-        if ((await h.driver.deploy(release)).status !== 'succeeded') break;
+        // In a stage-per-action layout the Approve stage may hold another execution: this one then waits.
+        if ((await h.driver.deploy(release)).status !== 'succeeded' || !pendingApproval(r, release)) break;
         h.driver.approve(release);
         await h.driver.swap(release);
         break;
