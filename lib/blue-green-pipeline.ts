@@ -271,6 +271,7 @@ export class BlueGreenPipeline extends Construct {
    * Lets `grantee` read the release evidence, as `bluegreen evidence` does: every release's record,
    * the index by time and the build's uploads (s3:GetObject and s3:ListBucket on the evidence
    * bucket, kms:Decrypt on its key). Give it to auditors; add `grantRead` for `bluegreen status`.
+   * @param grantee the role or user that runs `bluegreen evidence` or reads the records directly
    */
   public grantReadEvidence(grantee: iam.IGrantable): iam.Grant {
     return this.evidence.grantRead(grantee);
