@@ -10,25 +10,37 @@ import {
   Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ReleaseConfig } from '../core/config';
-import { ObservedRoutes, ObservedRule, ObservedTarget, RoutesPort } from '../core/ports';
+import { ObservedRoutes, ObservedRule, ObservedTarget, RoutesPort, WeightedTargetGroup } from '../core/ports';
 import { Clients, errorName } from './clients';
 
-/** Target groups a rule's forward action sends traffic to (weight > 0). */
-export function forwardTargets(rule: Rule | undefined): string[] {
+/** Target groups a rule's forward action sends traffic to (weight > 0), with their weights. */
+export function forwardGroups(rule: Rule | undefined): WeightedTargetGroup[] {
   const forward = rule?.Actions?.find((a) => a.Type === 'forward');
   if (!forward) return [];
   const weighted = forward.ForwardConfig?.TargetGroups;
-  const groups = weighted && weighted.length > 0 ? weighted.filter((g) => (g.Weight ?? 1) > 0).map((g) => g.TargetGroupArn) : [forward.TargetGroupArn];
-  return [...new Set(groups.filter((g): g is string => typeof g === 'string' && g !== ''))];
+  const groups =
+    weighted && weighted.length > 0
+      ? weighted.map((g) => ({ targetGroupArn: g.TargetGroupArn, weight: g.Weight ?? 1 })).filter((g) => g.weight > 0)
+      : [{ targetGroupArn: forward.TargetGroupArn, weight: 1 }];
+  const out: WeightedTargetGroup[] = [];
+  for (const { targetGroupArn, weight } of groups) {
+    if (typeof targetGroupArn === 'string' && targetGroupArn !== '' && !out.some((g) => g.targetGroupArn === targetGroupArn)) out.push({ targetGroupArn, weight });
+  }
+  return out;
+}
+
+/** Target groups a rule's forward action sends traffic to (weight > 0). */
+export function forwardTargets(rule: Rule | undefined): string[] {
+  return forwardGroups(rule).map((g) => g.targetGroupArn);
 }
 
 /** Both rules in one DescribeRules call. */
 export async function readRoutes(c: Clients<'elbv2'>, config: Pick<ReleaseConfig, 'productionRuleArn' | 'testRuleArn'>): Promise<ObservedRoutes> {
   const out = await c.elbv2.send(new DescribeRulesCommand({ RuleArns: [config.productionRuleArn, config.testRuleArn] }));
-  const rule = (ruleArn: string): ObservedRule => ({
-    ruleArn,
-    forwardTargetGroupArns: forwardTargets((out.Rules ?? []).find((r) => r.RuleArn === ruleArn)),
-  });
+  const rule = (ruleArn: string): ObservedRule => {
+    const groups = forwardGroups((out.Rules ?? []).find((r) => r.RuleArn === ruleArn));
+    return { ruleArn, forwardTargetGroupArns: groups.map((g) => g.targetGroupArn), weights: groups.map((g) => g.weight) };
+  };
   return { production: rule(config.productionRuleArn), test: rule(config.testRuleArn) };
 }
 
@@ -40,8 +52,31 @@ export async function forwardRule(c: Clients<'elbv2'>, ruleArn: string, targetGr
   await c.elbv2.send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: forwardAction(targetGroupArn) }));
 }
 
+/**
+ * One ModifyRule with both target groups in one ForwardConfig, so the weights change together.
+ * Stickiness, when on, keeps a client on the target group it first reached for `stickinessSeconds`
+ * (1 s to 7 days: API reference, TargetGroupStickinessConfig, which requires the duration when enabled).
+ */
+export function weightedForwardAction(targetGroups: readonly WeightedTargetGroup[], stickinessSeconds: number): Action[] {
+  return [
+    {
+      Type: 'forward',
+      ForwardConfig: {
+        TargetGroups: targetGroups.map((g) => ({ TargetGroupArn: g.targetGroupArn, Weight: g.weight })),
+        TargetGroupStickinessConfig: stickinessSeconds > 0 ? { Enabled: true, DurationSeconds: stickinessSeconds } : { Enabled: false },
+      },
+    },
+  ];
+}
+
 export function elbRoutes(c: Clients<'elbv2'>, config: Pick<ReleaseConfig, 'productionRuleArn' | 'testRuleArn'>): RoutesPort {
-  return { read: () => readRoutes(c, config), forward: (ruleArn, targetGroupArn) => forwardRule(c, ruleArn, targetGroupArn) };
+  return {
+    read: () => readRoutes(c, config),
+    forward: (ruleArn, targetGroupArn) => forwardRule(c, ruleArn, targetGroupArn),
+    forwardWeighted: async (ruleArn, targetGroups, stickinessSeconds) => {
+      await c.elbv2.send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: weightedForwardAction(targetGroups, stickinessSeconds) }));
+    },
+  };
 }
 
 export async function readTargetHealth(c: Clients<'elbv2'>, targetGroupArn: string): Promise<ObservedTarget[]> {

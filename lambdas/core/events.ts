@@ -178,18 +178,22 @@ export interface RollbackRequest {
   readonly forRelease: string | null;
 }
 
-export function isRollbackEvent(event: unknown): boolean {
-  return isRecord(event) && event.action === 'rollback';
+/** What an operator (or Bake, or a shift) asks the swap function directly. */
+export type OperatorAction = 'rollback' | 'promote' | 'abort';
+const OPERATOR_ACTIONS: readonly OperatorAction[] = ['rollback', 'promote', 'abort'];
+
+export interface OperatorRequest extends RollbackRequest {
+  readonly action: OperatorAction;
 }
 
 /**
- * Parses `{"action":"rollback","reason":"…","actor":"…","requestId":"…","expectedLiveSlot":"a"}`.
+ * Parses `{"action":"rollback"|"promote"|"abort","reason":"…","actor":"…","requestId":"…","expectedLiveSlot":"a"}`.
  * `fallbackRequestId` (the Lambda request id) keeps Lambda's own retries of one invoke idempotent.
  */
-export function parseRollbackEvent(event: unknown, fallbackRequestId: string): RollbackRequest {
-  if (!isRecord(event)) throw new InputError(`The rollback event must be a JSON object (got ${describe(event)}).`);
+export function parseOperatorEvent(event: unknown, fallbackRequestId: string): OperatorRequest {
+  if (!isRecord(event)) throw new InputError(`The event must be a JSON object (got ${describe(event)}).`);
   const p = new FieldProblems(event);
-  if (event.action !== 'rollback') p.add(`action must be "rollback" (got ${describe(event.action)})`);
+  if (!OPERATOR_ACTIONS.includes(event.action as OperatorAction)) p.add(`action must be one of ${OPERATOR_ACTIONS.map((a) => `"${a}"`).join(', ')} (got ${describe(event.action)})`);
   const reason = p.string('reason');
   const actor = p.optionalString('actor') ?? null;
   const requestId = p.optionalString('requestId', /^[A-Za-z0-9._:-]{1,128}$/, 'letters, digits, ".", "_", ":" or "-" (at most 128)') ?? fallbackRequestId;
@@ -198,8 +202,8 @@ export function parseRollbackEvent(event: unknown, fallbackRequestId: string): R
     p.add(`expectedLiveSlot must be "a" or "b" (got ${describe(expected)})`);
   }
   const forRelease = p.optionalString('forRelease', /^[A-Za-z0-9._:-]{1,128}$/, 'a pipeline execution id') ?? null;
-  p.throwIfAny('The rollback event');
-  return { reason, actor, requestId, expectedLiveSlot: isSlotName(expected) ? expected : null, forRelease };
+  p.throwIfAny(`The ${OPERATOR_ACTIONS.includes(event.action as OperatorAction) ? String(event.action) : 'operator'} event`);
+  return { action: event.action as OperatorAction, reason, actor, requestId, expectedLiveSlot: isSlotName(expected) ? expected : null, forRelease };
 }
 
 // ---------------------------------------------------------------- CloudFormation custom resources
@@ -399,10 +403,10 @@ export function parseSlotServiceProperties(props: Record<string, unknown>, what 
   return parsed;
 }
 
-/** What a direct rollback invoke returns. Expected refusals are results, never exceptions. */
-export interface RollbackResult {
+/** What a direct invoke (rollback, promote, abort) returns. Expected refusals are results, never exceptions. */
+export interface OperatorResult {
   /** 'busy': another operation holds the slots (the release lease); nothing changed, ask again. */
-  readonly outcome: 'rolled-back' | 'already-done' | 'refused' | 'busy' | 'failed';
+  readonly outcome: 'rolled-back' | 'promoted' | 'aborted' | 'already-done' | 'refused' | 'busy' | 'failed';
   /** One sentence. */
   readonly message: string;
   /** null only when the routes could not be read or are unrecognisable. */
@@ -411,6 +415,13 @@ export interface RollbackResult {
   readonly previousDigest: string | null;
   /** Which state the system is in ('failed': the one it ended in). */
   readonly state: 'old' | 'new';
+  /** Each slot's share of production as the function left it, when it could read the routes (`a=100`, `a=90 b=10`). */
+  readonly traffic?: string;
+}
+
+/** What a rollback invoke returns (Bake reads it). */
+export interface RollbackResult extends OperatorResult {
+  readonly outcome: 'rolled-back' | 'already-done' | 'refused' | 'busy' | 'failed';
 }
 
 /** The part of the Lambda context the handlers use; optional so tests can call handler(event). */

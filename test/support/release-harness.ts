@@ -5,6 +5,8 @@ import { createSwapHandler, swapPorts } from '../../lambdas/swap';
 import { freeLease } from '../../lambdas/core/lease';
 import type { LeaseStore } from '../../lambdas/core/ports';
 import { AwsWorld } from './aws-model';
+import { addAlarms, serveAlarms } from './bake-world';
+import { AlarmModel } from './cloudwatch-model';
 import { PreviousSlotGuard, assertInvariants, invariantViolations } from './invariants';
 import { Delivery, DriverOptions, ReleaseDriver } from './release-driver';
 import { ReleaseStack, SeedOptions, seedReleaseStack } from './release-stack';
@@ -15,6 +17,12 @@ export interface ReleaseHarness {
   readonly driver: ReleaseDriver;
   /** The handlers' log lines (one JSON object each). */
   readonly logs: string[];
+  /**
+   * The construct's alarms (per-slot and shared composites over `app-slot-<x>-5xx`, `-unhealthy`,
+   * `app-errors`), served to CloudWatch clients: set up for a traffic shift (which watches them),
+   * or by `addBake`.
+   */
+  alarms: AlarmModel | null;
   /** Violations of invariants 1, 2, 3, 5 and 8 found after any handler returned. */
   readonly violations: string[];
   /** Throws unless invariants 1, 2, 3 and 5 hold now and they and 8 held after every handler returned. */
@@ -58,11 +66,19 @@ export function createReleaseHarness(opts: HarnessOptions = {}): ReleaseHarness 
     }
   };
   const driver = new ReleaseDriver(world, stack, handlers, { ...opts, afterInvocation });
+  let alarms: AlarmModel | null = null;
+  if (opts.trafficShift) {
+    alarms = new AlarmModel({ region: world.region, account: world.account, now: () => world.now() });
+    alarms.grant = ['*'];
+    addAlarms(alarms, stack.pipelineName);
+    serveAlarms(world, alarms);
+  }
   return {
     world,
     stack,
     driver,
     logs,
+    alarms,
     violations,
     check: (o = {}) => {
       violations.push(...previousSlot.check().map((v) => `at check: ${v}`));

@@ -7,7 +7,8 @@ import type { AwsWorld } from './aws-model';
 import type { ActionDefinition } from './model/codepipeline';
 import { forward, pathPatternAll } from './model/elbv2';
 import type { LambdaHandler } from './model/small-services';
-import { otherSlot, type ReleaseConfig, type SlotName } from '../../lambdas/core/config';
+import { otherSlot, type ReleaseConfig, type SlotName, type TrafficShiftConfig } from '../../lambdas/core/config';
+import { watchAlarmName } from '../../lib/private/bake-alarms';
 import type { StateRecord } from '../../lambdas/core/state';
 
 export type { ReleaseConfig, SlotName, StateRecord };
@@ -38,6 +39,11 @@ export interface SeedOptions {
    * its approval, so only the control plane's lease keeps them apart.
    */
   layout?: PipelineLayout;
+  /**
+   * Swap in weighted steps: the config's `trafficShift`, watching the construct's composite alarms
+   * (`<pipeline>-bake-slot-a`, `-slot-b`, `-shared`; the harness serves them).
+   */
+  trafficShift?: Pick<TrafficShiftConfig, 'percents' | 'holdSeconds'> & { stickinessSeconds?: number };
 }
 
 export type PipelineLayout = 'release-stage' | 'stage-per-action';
@@ -84,6 +90,14 @@ export class ReleaseStack {
 
   slotOfTargetGroup(arn: string | undefined): SlotName | undefined {
     return arn === undefined ? undefined : (['a', 'b'] as const).find((s) => this.config.slots[s].targetGroupArn === arn);
+  }
+
+  /** Each slot's share of production in percent (from the rule's weights), and of test. */
+  traffic(): Record<SlotName, number> {
+    const weights = this.world.elbv2.forwardWeights(this.config.productionRuleArn);
+    const total = Object.values(weights).reduce((x, y) => x + y, 0);
+    const share = (s: SlotName) => (total === 0 ? 0 : Math.round((100 * (weights[this.config.slots[s].targetGroupArn] ?? 0)) / total));
+    return { a: share('a'), b: share('b') };
   }
 
   /** The slot the production rule forwards to, if it forwards to exactly one slot. */
@@ -215,6 +229,17 @@ export function seedReleaseStack(world: AwsWorld, opts: SeedOptions = {}): Relea
     deployTimeoutSeconds: opts.deployTimeoutSeconds ?? 1800,
     bakeAfterSwap: false,
     ...(opts.withoutNotifications ? {} : { notificationTopicArn }),
+    ...(opts.trafficShift
+      ? {
+          trafficShift: {
+            percents: opts.trafficShift.percents,
+            holdSeconds: opts.trafficShift.holdSeconds,
+            stickinessSeconds: opts.trafficShift.stickinessSeconds ?? 0,
+            alarms: { a: [watchAlarmName(pipelineName, 'slot-a')], b: [watchAlarmName(pipelineName, 'slot-b')] },
+            sharedAlarms: [watchAlarmName(pipelineName, 'shared')],
+          },
+        }
+      : {}),
   };
 
   const layout = opts.layout ?? 'release-stage';

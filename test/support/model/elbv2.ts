@@ -325,6 +325,13 @@ export class Elbv2Model implements ServiceModel {
 
   // ---- shapes ----------------------------------------------------------------------------------
 
+  /**
+   * A forward action, as the API stores it: its target groups in ForwardConfig (a single one also
+   * in the legacy TargetGroupArn), each with a weight of 0 to 999 (API reference, TargetGroupTuple),
+   * at most 5 of them ("Target groups per action per Application Load Balancer: 5", Quotas for your
+   * Application Load Balancers), and target-group stickiness whose duration, 1 to 604800 seconds,
+   * is required when it is enabled (API reference, TargetGroupStickinessConfig).
+   */
   private normaliseActions(actions: Action[]): Action[] {
     if (!actions.length) throw err('ValidationError', 'A rule must have at least one action');
     return actions.map((a, i) => {
@@ -334,21 +341,52 @@ export class Elbv2Model implements ServiceModel {
       if (a.TargetGroupArn && a.ForwardConfig && (groups.length !== 1 || groups[0].TargetGroupArn !== a.TargetGroupArn)) {
         throw err('ValidationError', 'TargetGroupArn and ForwardConfig must specify the same target group');
       }
+      if (groups.length > 5) throw err('ValidationError', 'A forward action can have at most 5 target groups');
+      if (new Set(groups.map((g) => g.TargetGroupArn)).size !== groups.length) throw err('ValidationError', 'A target group can be specified only once in a forward action');
+      for (const g of groups) {
+        if (g.Weight !== undefined && (!Number.isInteger(g.Weight) || g.Weight < 0 || g.Weight > 999)) {
+          throw err('ValidationError', `Target group weight '${g.Weight}' must be between 0 and 999`);
+        }
+      }
       if (groups.some((g) => !g.TargetGroupArn || !this.targetGroups.has(g.TargetGroupArn))) {
         throw err('TargetGroupNotFoundException', 'One or more target groups not found');
+      }
+      const sticky = a.ForwardConfig?.TargetGroupStickinessConfig;
+      if (sticky?.Enabled) {
+        const d = sticky.DurationSeconds;
+        if (d === undefined || !Number.isInteger(d) || d < 1 || d > 604800) {
+          throw err('ValidationError', 'Target group stickiness duration must be between 1 and 604800 seconds when stickiness is enabled');
+        }
       }
       const action: Action = {
         Type: 'forward',
         Order: a.Order ?? i + 1,
         ForwardConfig: {
           TargetGroups: groups.map((g) => ({ TargetGroupArn: g.TargetGroupArn, Weight: g.Weight ?? 1 })),
-          TargetGroupStickinessConfig: { Enabled: false },
+          TargetGroupStickinessConfig: sticky?.Enabled ? { Enabled: true, DurationSeconds: sticky.DurationSeconds } : { Enabled: false },
         },
       };
       // Like the API: a single-group forward is also reported in the legacy `TargetGroupArn`.
       if (groups.length === 1) action.TargetGroupArn = groups[0].TargetGroupArn;
       return action;
     });
+  }
+
+  /** The weight of each target group production-style forwarding sends traffic to (weight > 0). */
+  forwardWeights(ruleArn: string): Record<string, number> {
+    const rule = this.rules.get(ruleArn);
+    const out: Record<string, number> = {};
+    for (const a of rule?.actions ?? []) {
+      if (a.Type !== 'forward') continue;
+      for (const t of a.ForwardConfig?.TargetGroups ?? []) if ((t.Weight ?? 1) > 0) out[t.TargetGroupArn!] = t.Weight ?? 1;
+    }
+    return out;
+  }
+
+  /** The rule's target-group stickiness duration in seconds; 0 when off. */
+  stickinessOf(ruleArn: string): number {
+    const sticky = this.rules.get(ruleArn)?.actions.find((a) => a.Type === 'forward')?.ForwardConfig?.TargetGroupStickinessConfig;
+    return sticky?.Enabled ? sticky.DurationSeconds ?? 0 : 0;
   }
 
   private ruleShape(r: RuleState): Rule {
