@@ -97,16 +97,21 @@ export interface ShiftStepPlan {
   readonly token: ShiftToken;
 }
 
-/** The last step (100%) or a promote: a release plan whose record says the shift is complete, with the Swap's outputs. */
+/**
+ * The last step (100%) or a promote: a release plan whose record says the shift is complete, with
+ * the Swap's outputs; or, once the record says so (`already-swapped`), what is left: a test rule or labels
+ * that did not land, written again (no record write, like the all-at-once idempotent path).
+ */
 export interface ShiftCompletion extends ReleasePlan {
-  readonly kind: 'swap' | 'promote';
+  readonly kind: 'swap' | 'promote' | 'already-swapped';
   readonly outputs: SwapOutputs;
 }
 
-/** Production is already where the shift ended: the Swap job succeeds, or fails, with nothing to write. */
-export type ShiftEnded =
-  | { readonly kind: 'completed'; readonly outputs: SwapOutputs; readonly summary: string }
-  | { readonly kind: 'aborted'; readonly reason: string };
+/** Production went back during the shift: the Swap job fails, with nothing to write. */
+export interface ShiftEnded {
+  readonly kind: 'aborted';
+  readonly reason: string;
+}
 
 /** The poll moved on without a write: a duplicate delivery (or an earlier invocation) already took this step. */
 export interface ShiftMovedOn {
@@ -187,6 +192,25 @@ function completion(
     liveDigest: record.digest,
     previousDigest: state.liveDigest,
     outputs: { LIVE_SLOT: toSlot, LIVE_DIGEST: record.digest, PREVIOUS_DIGEST: state.liveDigest ?? '' },
+  };
+}
+
+/** The shift is recorded complete (by its last step or a promote): rules and labels put right, outputs as recorded. */
+function finished(config: ReleaseConfig, view: RoutesView, state: StateRecord): ShiftCompletion {
+  const toSlot = state.liveSlot;
+  return {
+    kind: 'already-swapped',
+    fromSlot: otherSlot(toSlot),
+    toSlot,
+    repairTag: null,
+    writes: writesToMakeLive(config, view, toSlot),
+    revert: routeWrite(config, 'production', toSlot),
+    labelArns: labelledResources(config),
+    labels: liveLabels(toSlot, state.liveDigest, state.lastExecutionId),
+    nextState: null,
+    liveDigest: state.liveDigest,
+    previousDigest: state.previousDigest,
+    outputs: { LIVE_SLOT: toSlot, LIVE_DIGEST: state.liveDigest ?? '', PREVIOUS_DIGEST: state.previousDigest ?? '' },
   };
 }
 
@@ -291,14 +315,7 @@ export function decideShiftStep(input: ShiftStepInput): ShiftStepPlan | ShiftCom
   const record = state?.shift?.executionId === request.executionId && state.shift.toSlot === toSlot ? state.shift : null;
 
   if (view.shift === null && view.liveSlot === toSlot) {
-    if (state?.liveReleaseId === request.executionId && state.liveSlot === toSlot && state.shift === undefined) {
-      const promoted = state.lastOperation === 'promote' ? `, promoted by ${state.changedBy}` : '';
-      return {
-        kind: 'completed',
-        outputs: { LIVE_SLOT: toSlot, LIVE_DIGEST: request.imageDigest, PREVIOUS_DIGEST: state.previousDigest ?? '' },
-        summary: `Production moved to slot ${toSlot} (${request.imageDigest})${promoted}`,
-      };
-    }
+    if (state?.liveReleaseId === request.executionId && state.liveSlot === toSlot && state.shift === undefined) return finished(config, view, state);
     // The last step's write landed but its record did not: finish it.
     if (record !== null && record.percent === 100 && state !== null) return completion(config, view, state, record, { operation: 'swap', executionId: request.executionId, by: input.approver }, now);
     return { kind: 'abort', reason: `production serves slot ${toSlot} alone but the state record does not say this release's shift got there` };

@@ -122,14 +122,21 @@ export async function shiftPoll(rawToken: string, request: SwapParameters, confi
     const [routes, alarms] = await Promise.all([ports.routes.read(), ports.alarms.describe(names)]);
     watch = decideShiftWatch(config, token, request, routes, judgeAlarms(names, alarms), deps.now());
   } catch (err) {
-    if (!isTransientError(err)) throw err;
-    watch = decideAfterShiftTransientError(token, deps.now(), errorSummary(err));
+    // Production is split: an error that will not go away by itself stops the shift rather than leave it unwatched.
+    watch = isTransientError(err) ? decideAfterShiftTransientError(token, deps.now(), errorSummary(err)) : { kind: 'abort', reason: `polling the shift failed (${errorSummary(err)})` };
   }
   if (watch.kind === 'continue') {
     log.info('shifting', { reason: watch.reason });
     return carryOn(token, `Shifting: ${watch.reason}`, executionId);
   }
-  const held = await beginSwapOperation(request, config, ports, deps, log);
+  let held: Awaited<ReturnType<typeof beginSwapOperation>>;
+  try {
+    held = await beginSwapOperation(request, config, ports, deps, log);
+  } catch (err) {
+    // Without the hold nothing may move, not even back: the next poll asks again, until the grace is over.
+    if (isTransientError(err) && deps.now().getTime() < Date.parse(token.dueAt) + SHIFT_GRACE_SECONDS * 1000) return carryOn(token, `Shifting: the slots could not be taken (${errorSummary(err)}); trying again`, executionId);
+    return failure(`Swap failed: the traffic shift to slot ${request.greenSlot} could not take the slots (${errorSummary(err)}), so production stays where it is; run bluegreen status, then bluegreen promote or abort`, executionId);
+  }
   if (held.kind === 'refused') return failure(`Swap failed: ${held.reason}`, executionId);
   if (held.kind === 'busy') {
     log.info('waiting for the slots', { reason: held.reason });
@@ -137,12 +144,36 @@ export async function shiftPoll(rawToken: string, request: SwapParameters, confi
   }
   let outcome: JobOutcome | undefined;
   try {
-    outcome = watch.kind === 'abort' ? await abortShift(watch.reason, request, config, ports, deps, log) : await stepUnderLease(token, request, config, shift, ports, deps, log);
+    outcome = await stoppingOnError(token, request, config, ports, deps, log, () =>
+      watch.kind === 'abort' ? abortShift(watch.reason, request, config, ports, deps, log) : stepUnderLease(token, request, config, shift, ports, deps, log),
+    );
     return outcome;
   } finally {
     // The release ends here when the chain does: with a bake only if the shift failed (Bake never runs then).
     const ended = !continues(outcome);
     await endHold(ports.lease, held.lease, { dropRelease: ended && (!config.bakeAfterSwap || outcome?.kind !== 'success') }, deps.now, log);
+  }
+}
+
+/**
+ * A step's reads and writes may fail: a transient error is another poll until the step is overdue
+ * by the grace, anything else (or later) stops the shift, putting production back.
+ */
+async function stoppingOnError(token: ShiftToken, request: SwapParameters, config: ReleaseConfig, ports: SwapPorts, deps: Deps, log: Logger, work: () => Promise<JobOutcome>): Promise<JobOutcome> {
+  let error: string;
+  try {
+    return await work();
+  } catch (err) {
+    error = errorSummary(err);
+    if (isTransientError(err) && deps.now().getTime() < Date.parse(token.dueAt) + SHIFT_GRACE_SECONDS * 1000) {
+      log.warn('transient AWS error during a step; polling again', { error });
+      return carryOn(token, `Shifting: transient AWS error, trying again: ${error}`, request.executionId);
+    }
+  }
+  try {
+    return await abortShift(`the step failed (${error})`, request, config, ports, deps, log);
+  } catch (err) {
+    return failure(`Swap failed: the traffic shift to slot ${request.greenSlot} had to stop (${error}) and putting production back failed too (${errorSummary(err)}); run bluegreen status, then bluegreen abort`, request.executionId);
   }
 }
 
@@ -163,10 +194,13 @@ async function stepUnderLease(token: ShiftToken, request: SwapParameters, config
   const approver = lastComing ? await approverOf(ports, config, executionId, log) : '';
   const now = deps.now();
   const decision = decideShiftStep({ config, shift, request, token, routes, green, state: stored.state, approver, now });
-  const retryOrAbort = (reason: string): Promise<JobOutcome> | JobOutcome =>
-    now.getTime() < Date.parse(token.dueAt) + SHIFT_GRACE_SECONDS * 1000
-      ? carryOn(token, `Shifting: the step did not land (${reason}); trying again`, executionId)
-      : abortShift(`step ${token.step + 1} could not be written within ${SHIFT_GRACE_SECONDS} s (${reason})`, request, config, ports, deps, log);
+  // A step that did not land is taken again at the next poll, until the grace is over: then the
+  // shift goes back (old state), or the job fails saying what to retry (production is on the candidate).
+  const retryOrAbort = (reason: string, state: 'old' | 'new' = 'old'): Promise<JobOutcome> | JobOutcome => {
+    if (now.getTime() < Date.parse(token.dueAt) + SHIFT_GRACE_SECONDS * 1000) return carryOn(token, `Shifting: the step did not land whole (${reason}); trying again`, executionId);
+    if (state === 'new') return failure(`Swap failed and the system is in the new state: ${reason}; retry the Swap stage to finish`, executionId);
+    return abortShift(`step ${token.step + 1} could not be written within ${SHIFT_GRACE_SECONDS} s (${reason})`, request, config, ports, deps, log);
+  };
   switch (decision.kind) {
     case 'shift-step': {
       const applied = await applyShiftStep(config, ports, decision, log);
@@ -175,22 +209,25 @@ async function stepUnderLease(token: ShiftToken, request: SwapParameters, config
       return carryOn(decision.token, stepSummary(shift, decision.token, decision.toSlot, request.imageDigest), executionId);
     }
     case 'swap':
-    case 'promote': {
+    case 'promote':
+    case 'already-swapped': {
       const applied = await applyReleasePlan(config, ports, decision, log);
-      if (!applied.ok && applied.state === 'old') return retryOrAbort(applied.reason);
-      if (!applied.ok) return failure(`Swap failed and the system is in the new state: ${applied.reason}; retry the Swap stage to finish`, executionId);
-      const summary = `Production moved from slot ${decision.fromSlot} to slot ${decision.toSlot} (${request.imageDigest}) in ${shiftSteps(shift).length} steps, approved by ${approver}`;
-      const unpublished = await notify(
-        ports,
-        config.pipelineName,
-        auditSubject('Swap', decision.toSlot, config.pipelineName),
-        auditMessage({ operation: 'swap', pipeline: config.pipelineName, executionId, by: approver, fromSlot: decision.fromSlot, toSlot: decision.toSlot, liveDigest: decision.liveDigest, previousDigest: decision.previousDigest, commit: request.commit, traffic: `${decision.toSlot}=100` }),
-        log,
-      );
+      // Production is where the shift ends either way: what did not land is written again at the next poll.
+      if (!applied.ok) return retryOrAbort(applied.reason, applied.state);
+      const by = decision.kind === 'already-swapped' && stored.state?.lastOperation === 'promote' ? `promoted by ${stored.state.changedBy}` : `approved by ${approver}`;
+      const summary = `Production moved from slot ${decision.fromSlot} to slot ${decision.toSlot} (${request.imageDigest}) by a traffic shift, ${by}`;
+      const unpublished =
+        decision.kind === 'swap'
+          ? await notify(
+              ports,
+              config.pipelineName,
+              auditSubject('Swap', decision.toSlot, config.pipelineName),
+              auditMessage({ operation: 'swap', pipeline: config.pipelineName, executionId, by: approver, fromSlot: decision.fromSlot, toSlot: decision.toSlot, liveDigest: decision.liveDigest, previousDigest: decision.previousDigest, commit: request.commit, traffic: `${decision.toSlot}=100` }),
+              log,
+            )
+          : null;
       return { kind: 'success', result: { summary: unpublished ? `${summary}; ${unpublished}` : summary, executionId, outputVariables: { ...decision.outputs } } };
     }
-    case 'completed':
-      return { kind: 'success', result: { summary: decision.summary, executionId, outputVariables: { ...decision.outputs } } };
     case 'aborted':
       return failure(`Swap failed and nothing more was changed: ${decision.reason}`, executionId);
     case 'moved-on':

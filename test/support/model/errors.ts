@@ -2,6 +2,7 @@
 // modelled (so `instanceof ParameterNotFound` works in handlers), otherwise the package's
 // `<Service>ServiceException` base with the right `name`, `$fault` and `$metadata`.
 import * as cloudformation from '@aws-sdk/client-cloudformation';
+import * as cloudwatch from '@aws-sdk/client-cloudwatch';
 import * as codepipeline from '@aws-sdk/client-codepipeline';
 import * as ecr from '@aws-sdk/client-ecr';
 import * as ecs from '@aws-sdk/client-ecs';
@@ -73,6 +74,14 @@ export function metadata(httpStatusCode: number): {
 }
 
 /**
+ * Services whose errors are shaped here but whose clients `install()` leaves alone: CloudWatch is
+ * served by the bake world (`serveAlarms`), with faults injected like any other call.
+ */
+const ERRORS_ONLY: Record<string, Pick<ServiceSdk, 'module' | 'base'>> = {
+  cloudwatch: { module: cloudwatch as unknown as Record<string, unknown>, base: cloudwatch.CloudWatchServiceException as unknown as ServiceSdk['base'] },
+};
+
+/**
  * An error as the SDK would throw it for `name` from `service`. Client faults default to 400,
  * server faults to 500.
  */
@@ -85,15 +94,16 @@ export function awsError(
   const fault = opts.fault ?? ((opts.status ?? 400) >= 500 ? 'server' : 'client');
   const status = opts.status ?? (fault === 'server' ? 500 : 400);
   const $metadata = metadata(status);
-  const modelled = SDK[service].module[name];
+  const sdk = SDK[service] ?? ERRORS_ONLY[service];
+  const modelled = sdk.module[name];
   let err: Error & Record<string, unknown>;
-  if (typeof modelled === 'function' && modelled.prototype instanceof SDK[service].base) {
+  if (typeof modelled === 'function' && modelled.prototype instanceof sdk.base) {
     const Ctor = modelled as new (options: object) => Error & Record<string, unknown>;
     err = new Ctor({ message, $metadata });
     // Modelled classes fix their own `$fault`; keep it unless the caller insists.
     if (opts.fault) err.$fault = fault;
   } else {
-    err = new SDK[service].base({ name, $fault: fault, $metadata, message }) as Error & Record<string, unknown>;
+    err = new sdk.base({ name, $fault: fault, $metadata, message }) as Error & Record<string, unknown>;
   }
   err.$metadata = $metadata;
   if (opts.retryable) err.$retryable = opts.retryable;
