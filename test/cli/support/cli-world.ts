@@ -4,8 +4,10 @@ import { createDeployGreenHandler } from '../../../lambdas/deploy-green';
 import { createSwapHandler } from '../../../lambdas/swap';
 import { main } from '../../../lib/cli/main';
 import { AwsWorld } from '../../support/aws-model';
+import { addAlarms, serveAlarms } from '../../support/bake-world';
+import { AlarmModel } from '../../support/cloudwatch-model';
 import { ReleaseDriver } from '../../support/release-driver';
-import { seedReleaseStack, type ReleaseStack } from '../../support/release-stack';
+import { seedReleaseStack, type ReleaseStack, type SeedOptions } from '../../support/release-stack';
 
 export interface CliRun {
   readonly code: number;
@@ -31,16 +33,24 @@ export class CliWorld {
   readonly driver: ReleaseDriver;
   /** The handlers' structured log lines (kept off the test output). */
   readonly handlerLog: string[] = [];
+  /** The construct's alarms, when the pipeline shifts traffic (the shift watches them). */
+  readonly alarms: AlarmModel | null = null;
 
-  constructor() {
+  constructor(opts: Pick<SeedOptions, 'trafficShift'> = {}) {
     const logSink = (line: string) => void this.handlerLog.push(line);
     // The handlers stamp the record with world time, so it lines up with the pipeline's executions.
     const now = () => new Date(this.world.now());
     const deployGreen = createDeployGreenHandler({ logSink, now });
     const swap = createSwapHandler({ logSink, now });
-    this.stack = seedReleaseStack(this.world, { handlers: { deployGreen, swap } });
+    this.stack = seedReleaseStack(this.world, { handlers: { deployGreen, swap }, trafficShift: opts.trafficShift });
     this.world.sts.callerArn = ONCALL_ARN;
     this.world.install();
+    if (opts.trafficShift) {
+      this.alarms = new AlarmModel({ region: this.world.region, account: this.world.account, now: () => this.world.now() });
+      this.alarms.grant = ['*'];
+      addAlarms(this.alarms, this.stack.pipelineName);
+      serveAlarms(this.world, this.alarms);
+    }
     this.driver = new ReleaseDriver(this.world, this.stack, { deployGreen, swap });
   }
 

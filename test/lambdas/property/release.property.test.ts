@@ -259,13 +259,13 @@ const strategy: fc.Arbitrary<SeedOptions['trafficShift']> = fc.option(
 ).map((s) => s ?? undefined);
 
 test('invariants 1-5 and 8 hold under interleaved executions, approvals, bakes, shifts, rollbacks, promotes, aborts, duplicates, time and faults', async () => {
-  await fc.assert(fc.asyncProperty(layout, window, preReleases, commands, strategy, (l, w, p, cs, t) => run(l, w, p, cs, false, t)), { numRuns: 300 });
+  await fc.assert(fc.asyncProperty(layout, window, preReleases, commands, strategy, (l, w, p, cs, t) => run(l, w, p, cs, false, t)), { numRuns: 250 });
 });
 
 test('invariants 1-5 and 8 hold through traffic shifts: random weights, faults inside a step, duplicated step jobs, promotes, aborts, alarms', async () => {
   const shifts = strategy.filter((t) => t !== undefined);
   const preLive = fc.integer({ min: 1, max: 2 });
-  await fc.assert(fc.asyncProperty(layout, window, preLive, fc.array(shiftCommand, { minLength: 1, maxLength: 12 }), shifts, (l, w, p, cs, t) => run(l, w, p, cs, false, t)), { numRuns: 100 });
+  await fc.assert(fc.asyncProperty(layout, window, preLive, fc.array(shiftCommand, { minLength: 1, maxLength: 12 }), shifts, (l, w, p, cs, t) => run(l, w, p, cs, false, t)), { numRuns: 80 });
 });
 
 test('the property catches a control plane without its release lease (one stage per action)', async () => {
