@@ -51,9 +51,11 @@ export function createReleaseHarness(opts: HarnessOptions = {}): ReleaseHarness 
   const logs: string[] = [];
   const logSink = (line: string) => void logs.push(line);
   const lease = opts.withoutLease ? { lease: unguardedLease } : {};
+  // The handlers read world time (as `Date` does under a jest world clock), so a harness without one (the bench) still bakes and shifts.
+  const now = () => new Date(world.now());
   const handlers = {
-    deployGreen: createDeployGreenHandler({ logSink, ports: (config) => ({ ...deployPorts(config), ...lease }) }),
-    swap: createSwapHandler({ logSink, ports: (config) => ({ ...swapPorts(config), ...lease }) }),
+    deployGreen: createDeployGreenHandler({ logSink, now, ports: (config) => ({ ...deployPorts(config), ...lease }) }),
+    swap: createSwapHandler({ logSink, now, ports: (config) => ({ ...swapPorts(config), ...lease }) }),
   };
   const stack = seedReleaseStack(world, { ...opts, handlers });
   const violations: string[] = [];
