@@ -2,6 +2,8 @@
 import {
   Action,
   CreateRuleCommand,
+  RuleCondition,
+  SetRulePrioritiesCommand,
   DeleteRuleCommand,
   DescribeRulesCommand,
   DescribeTagsCommand,
@@ -91,11 +93,12 @@ export async function readTargetHealth(c: Clients<'elbv2'>, targetGroupArn: stri
 
 // ---- for Custom::BlueGreenRoutes
 
-/** The routing rule a listener carries for the slots: priority 1, forwarding to one of `targetGroupArns`. */
+/** A rule on a listener as the infra owner sees it: its priority (or `default`), what it forwards to, and when. */
 export interface ListenerRule {
   readonly ruleArn: string;
   readonly priority: string;
   readonly targetGroupArns: readonly string[];
+  readonly conditions: readonly RuleCondition[];
 }
 
 /** The listener's rules (all pages); null when the listener does not exist. */
@@ -106,7 +109,7 @@ export async function listListenerRules(c: Clients<'elbv2'>, listenerArn: string
     do {
       const out = await c.elbv2.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker }));
       for (const r of out.Rules ?? []) {
-        if (r.RuleArn) rules.push({ ruleArn: r.RuleArn, priority: r.Priority ?? '', targetGroupArns: forwardTargets(r) });
+        if (r.RuleArn) rules.push({ ruleArn: r.RuleArn, priority: r.Priority ?? '', targetGroupArns: forwardTargets(r), conditions: r.Conditions ?? [] });
       }
       marker = out.NextMarker;
     } while (marker);
@@ -117,7 +120,11 @@ export async function listListenerRules(c: Clients<'elbv2'>, listenerArn: string
   return rules;
 }
 
-export const ROUTE_RULE_PRIORITY = 1;
+/** Where a slot rule sits on its listener and which requests it takes. */
+export interface RuleSpec {
+  readonly priority: number;
+  readonly conditions: readonly RuleCondition[];
+}
 
 /** Tags every slot rule carries, so the rule is found again by what it is, whatever its ARN. */
 export type RuleTags = Readonly<Record<string, string>>;
@@ -126,12 +133,12 @@ export type RuleTags = Readonly<Record<string, string>>;
  * CreateRule has no idempotency token, so a retried request whose first attempt took effect fails
  * with PriorityInUse; the tags let the caller recognise the rule it made.
  */
-export async function createRouteRule(c: Clients<'elbv2'>, listenerArn: string, targetGroupArn: string, tags: RuleTags): Promise<string> {
+export async function createRouteRule(c: Clients<'elbv2'>, listenerArn: string, targetGroupArn: string, tags: RuleTags, spec: RuleSpec): Promise<string> {
   const out = await c.elbv2.send(
     new CreateRuleCommand({
       ListenerArn: listenerArn,
-      Priority: ROUTE_RULE_PRIORITY,
-      Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['*'] } }],
+      Priority: spec.priority,
+      Conditions: [...spec.conditions],
       Actions: forwardAction(targetGroupArn),
       Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
     }),
@@ -139,6 +146,16 @@ export async function createRouteRule(c: Clients<'elbv2'>, listenerArn: string, 
   const arn = out.Rules?.[0]?.RuleArn;
   if (!arn) throw new Error(`CreateRule on ${listenerArn} returned no rule ARN`);
   return arn;
+}
+
+/** Which requests a rule takes, rewritten in place (its action stays: ModifyRule leaves what it is not given). */
+export async function setRuleConditions(c: Clients<'elbv2'>, ruleArn: string, conditions: readonly RuleCondition[]): Promise<void> {
+  await c.elbv2.send(new ModifyRuleCommand({ RuleArn: ruleArn, Conditions: [...conditions] }));
+}
+
+/** Moves a rule to another priority on its listener; what it forwards, and to where, is unchanged. */
+export async function setRulePriority(c: Clients<'elbv2'>, ruleArn: string, priority: number): Promise<void> {
+  await c.elbv2.send(new SetRulePrioritiesCommand({ RulePriorities: [{ RuleArn: ruleArn, Priority: priority }] }));
 }
 
 /** Tags of the given resources, 20 ARNs a DescribeTags call (the API's limit). */

@@ -302,21 +302,63 @@ export const ROUTE_RULE_TAG = {
 } as const;
 export const SLOT_SERVICE_RESOURCE_TYPE = 'Custom::BlueGreenSlotService';
 
+/**
+ * The test route: a rule on the test listener (priority 1, every path), or, with a header, a rule
+ * on the production listener at a higher priority than the production rule that forwards only
+ * requests carrying the header (and, optionally, coming from the given CIDRs).
+ */
+export interface TestHeaderRoute {
+  readonly name: string;
+  /** The header value to match; `*` (any value) when none is given. */
+  readonly value: string;
+  /** Source CIDRs the request must come from; empty: any. */
+  readonly sourceCidrs: readonly string[];
+}
+
 export interface RoutesProperties {
   readonly productionListenerArn: string;
-  readonly testListenerArn: string;
+  /** The test listener; null when the test route is a header rule on the production listener. */
+  readonly testListenerArn: string | null;
+  readonly testHeader: TestHeaderRoute | null;
   readonly slotATargetGroupArn: string;
   readonly slotBTargetGroupArn: string;
 }
 
 const LISTENER_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\//;
 const TARGET_GROUP_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\//;
+/** An HTTP header condition's name: 1-40 RFC 7230 token characters, not Host (API reference, HttpHeaderConditionConfig). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,40}$/;
+/** A value of at most 128 printable characters (`*` and `?` are wildcards). */
+const HEADER_VALUE = /^[\x20-\x7e]{1,128}$/;
+const CIDR = /^(?:\d{1,3}(?:\.\d{1,3}){3}\/\d{1,2}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*\/\d{1,3})$/;
+/**
+ * "Condition values per rule: 5" (Quotas for your Application Load Balancers): the header value
+ * takes one, so at most four source CIDRs.
+ */
+export const MAX_TEST_SOURCE_CIDRS = 4;
 
 export function parseRoutesProperties(props: Record<string, unknown>, what = 'Custom::BlueGreenRoutes properties'): RoutesProperties {
   const p = new FieldProblems(props);
+  const productionListenerArn = p.string('ProductionListenerArn', LISTENER_ARN, 'a listener ARN');
+  const headerName = props.TestHeaderName;
+  let testHeader: TestHeaderRoute | null = null;
+  let testListenerArn: string | null = null;
+  if (headerName === undefined) {
+    testListenerArn = p.string('TestListenerArn', LISTENER_ARN, 'a listener ARN');
+  } else {
+    if (props.TestListenerArn !== undefined) p.add('TestListenerArn and TestHeaderName exclude each other: the header route is on the production listener');
+    const name = p.string('TestHeaderName', HEADER_NAME, '1-40 letters, digits or !#$%&\'*+.^_`|~- (an HTTP header name)');
+    if (name.toLowerCase() === 'host') p.add('TestHeaderName cannot be Host: ALB matches the host header with a host condition');
+    const value = p.optionalString('TestHeaderValue', HEADER_VALUE, 'at most 128 printable characters') ?? '*';
+    const cidrs = props.TestSourceCidrs ?? [];
+    if (!Array.isArray(cidrs) || !cidrs.every((c) => typeof c === 'string' && CIDR.test(c))) p.add(`TestSourceCidrs must be a list of CIDR blocks (got ${describe(cidrs)})`);
+    else if (cidrs.length > MAX_TEST_SOURCE_CIDRS) p.add(`TestSourceCidrs can name at most ${MAX_TEST_SOURCE_CIDRS} CIDR blocks: a rule has 5 condition values and the header takes one (got ${cidrs.length})`);
+    testHeader = { name, value, sourceCidrs: Array.isArray(cidrs) ? (cidrs as string[]) : [] };
+  }
   const parsed = {
-    productionListenerArn: p.string('ProductionListenerArn', LISTENER_ARN, 'a listener ARN'),
-    testListenerArn: p.string('TestListenerArn', LISTENER_ARN, 'a listener ARN'),
+    productionListenerArn,
+    testListenerArn,
+    testHeader,
     slotATargetGroupArn: p.string('SlotATargetGroupArn', TARGET_GROUP_ARN, 'a target group ARN'),
     slotBTargetGroupArn: p.string('SlotBTargetGroupArn', TARGET_GROUP_ARN, 'a target group ARN'),
   };

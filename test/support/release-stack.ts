@@ -44,6 +44,11 @@ export interface SeedOptions {
    * (`<pipeline>-bake-slot-a`, `-slot-b`, `-shared`; the harness serves them).
    */
   trafficShift?: Pick<TrafficShiftConfig, 'percents' | 'holdSeconds'> & { stickinessSeconds?: number };
+  /**
+   * The test route as a header rule on the production listener (priority 1, production behind it
+   * at 2), as `Custom::BlueGreenRoutes` makes it for `TestRoute.header(…)`; no test listener.
+   */
+  testHeader?: { name: string; value: string };
 }
 
 export type PipelineLayout = 'release-stage' | 'stage-per-action';
@@ -169,20 +174,24 @@ export function seedReleaseStack(world: AwsWorld, opts: SeedOptions = {}): Relea
 
   const loadBalancerArn = world.elbv2.addLoadBalancer('app-alb');
   const productionListenerArn = world.elbv2.addListener({ loadBalancerArn, port: 80 });
-  const testListenerArn = world.elbv2.addListener({ loadBalancerArn, port: 8080 });
+  // With a header route the test rule is on the production listener.
+  const testListenerArn = opts.testHeader ? productionListenerArn : world.elbv2.addListener({ loadBalancerArn, port: 8080 });
 
   const targetGroupArns = {} as Record<SlotName, string>;
   for (const s of SLOTS) targetGroupArns[s] = world.elbv2.addTargetGroup({ name: `app-slot-${s}`, port: 8080 });
   // The rules come first: ECS registers a service only with a target group a load balancer uses.
-  const rule = (listenerArn: string, slot: SlotName) =>
+  const rule = (listenerArn: string, slot: SlotName, priority: number, conditions = pathPatternAll()) =>
     (world.elbv2.commands.CreateRule({
       ListenerArn: listenerArn,
-      Priority: 1,
-      Conditions: pathPatternAll(),
+      Priority: priority,
+      Conditions: conditions,
       Actions: [forward(targetGroupArns[slot])],
     }) as { Rules: { RuleArn: string }[] }).Rules[0].RuleArn;
-  const productionRuleArn = rule(productionListenerArn, 'a');
-  const testRuleArn = rule(testListenerArn, 'b');
+  const header = opts.testHeader;
+  const productionRuleArn = rule(productionListenerArn, 'a', header ? 2 : 1);
+  const testRuleArn = header
+    ? rule(testListenerArn, 'b', 1, [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: header.name, Values: [header.value] } }])
+    : rule(testListenerArn, 'b', 1);
 
   const slots = {} as Record<SlotName, { serviceArn: string; targetGroupArn: string; imageTag: string }>;
   for (const s of SLOTS) {
@@ -220,7 +229,8 @@ export function seedReleaseStack(world: AwsWorld, opts: SeedOptions = {}): Relea
     slots,
     productionRuleArn,
     testRuleArn,
-    testUrl: `http://app-alb-1234567890.${region}.elb.amazonaws.com:8080`,
+    testUrl: header ? `http://app-alb-1234567890.${region}.elb.amazonaws.com` : `http://app-alb-1234567890.${region}.elb.amazonaws.com:8080`,
+    ...(header ? { testHeader: `${header.name}: ${header.value}` } : {}),
     stateParameterName: `/bluegreen/${pipelineName}/state`,
     leaseParameterPath: `/bluegreen/${pipelineName}/lease`,
     stateKeyArn: STATE_KEY_ARN,

@@ -104,16 +104,16 @@ describe('ELBv2 adapter', () => {
     elbv2.on(DescribeRulesCommand, { ListenerArn: 'L1', Marker: 'm' }).resolves({ Rules: [{ RuleArn: 'r2', Priority: 'default', Actions: [{ Type: 'fixed-response' }] }] });
     elbv2.on(DescribeRulesCommand, { ListenerArn: 'L2' }).rejects(new ListenerNotFoundException({ message: 'gone', ...meta }));
     expect(await listListenerRules(c, 'L1')).toEqual([
-      { ruleArn: 'r1', priority: '1', targetGroupArns: [tg('a')] },
-      { ruleArn: 'r2', priority: 'default', targetGroupArns: [] },
+      { ruleArn: 'r1', priority: '1', targetGroupArns: [tg('a')], conditions: [] },
+      { ruleArn: 'r2', priority: 'default', targetGroupArns: [], conditions: [] },
     ]);
     expect(await listListenerRules(c, 'L2')).toBeNull();
   });
 
-  test('creates the slot rule at priority 1 for every path, with its tags; deleting a missing rule is fine', async () => {
+  test('creates a slot rule at its priority with its conditions and tags; deleting a missing rule is fine', async () => {
     elbv2.on(CreateRuleCommand).resolves({ Rules: [{ RuleArn: 'new-rule' }] });
     elbv2.on(DeleteRuleCommand).rejects(new RuleNotFoundException({ message: 'gone', ...meta }));
-    expect(await createRouteRule(c, 'L1', tg('b'), { 'bluegreen:route': 'test' })).toBe('new-rule');
+    expect(await createRouteRule(c, 'L1', tg('b'), { 'bluegreen:route': 'test' }, { priority: 1, conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['*'] } }] })).toBe('new-rule');
     expect(elbv2.commandCalls(CreateRuleCommand)[0].args[0].input).toEqual({
       ListenerArn: 'L1', Priority: 1, Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['*'] } }], Actions: [{ Type: 'forward', TargetGroupArn: tg('b') }],
       Tags: [{ Key: 'bluegreen:route', Value: 'test' }],

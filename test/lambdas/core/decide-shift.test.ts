@@ -284,3 +284,14 @@ describe('the record and drift during a shift', () => {
     );
   });
 });
+
+describe('how to reach green with a header test route', () => {
+  test('the config names the header line; the test command quotes it for a shell', async () => {
+    const { testCommand } = await import('../../../lambdas/core/decide-deploy');
+    const base = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
+    expect(parseReleaseConfig(JSON.stringify({ ...base, testHeader: 'X-Release-Test: green' })).testHeader).toBe('X-Release-Test: green');
+    expect(() => parseReleaseConfig(JSON.stringify({ ...base, testHeader: 'no colon' }))).toThrow(/testHeader must be a header line "<name>: <value>"/);
+    expect(testCommand({ testUrl: 'https://shop.example.com', testHeader: "X-T: it's" })).toBe(`curl -H 'X-T: it'\\''s' https://shop.example.com`);
+    expect(testCommand({ testUrl: 'http://alb:8080' })).toBe('curl http://alb:8080');
+  });
+});

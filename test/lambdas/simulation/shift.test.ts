@@ -380,3 +380,34 @@ describe('the weights of every slot', () => {
     h.check();
   });
 });
+
+describe('a header test route on the production listener', () => {
+  const TEST_HEADER = { name: 'X-Release-Test', value: 'green' };
+
+  test('every deploy, swap, step and rollback keeps the header rule on the slot production does not serve; its conditions never change', async () => {
+    const h = harness(LINEAR, { testHeader: TEST_HEADER });
+    const rule = () => h.world.elbv2.rules.get(h.stack.config.testRuleArn)!;
+    const conditions = rule().conditions;
+    const v1 = await h.driver.release('v1');
+    expect(h.stack.testSlot()).toBe('a');
+    const v2 = h.driver.start('v2');
+    const deploy = await h.driver.deploy(v2);
+    expect(deploy.outputs).toMatchObject({
+      TEST_URL: 'http://app-alb-1234567890.us-east-1.elb.amazonaws.com',
+      TEST_HEADER: 'X-Release-Test: green',
+      TEST_COMMAND: "curl -H 'X-Release-Test: green' http://app-alb-1234567890.us-east-1.elb.amazonaws.com",
+    });
+    h.driver.approve(v2);
+    await h.driver.swap(v2, { maxPolls: 2 });
+    expect(h.stack.traffic()).toEqual({ a: 20, b: 80 });
+    expect(h.stack.testSlot()).toBe('a');
+    expect((await h.driver.swap(v2)).status).toBe('succeeded');
+    expect(h.stack.testSlot()).toBe('b');
+    expect(await h.driver.rollback()).toMatchObject({ outcome: 'rolled-back', liveSlot: 'b', liveDigest: v1.image.digest });
+    expect(h.stack.testSlot()).toBe('a');
+    // The rules stay where the infra owner put them: the header rule first, production behind it.
+    expect(rule()).toMatchObject({ listenerArn: h.stack.ids.productionListenerArn, priority: 1, conditions });
+    expect(h.world.elbv2.rules.get(h.stack.config.productionRuleArn)).toMatchObject({ listenerArn: h.stack.ids.productionListenerArn, priority: 2 });
+    h.check({ settled: true });
+  });
+});

@@ -217,6 +217,23 @@ export class Elbv2Model implements ServiceModel {
       return { Rules: [this.ruleShape(rule)] };
     },
 
+    // SetRulePriorities: each rule to a priority no other rule of its listener holds
+    // (PriorityInUse), from 1 to 50000; the default rule has none to set (API reference, SetRulePriorities).
+    SetRulePriorities: (input: { RulePriorities: { RuleArn: string; Priority: number }[] }) => {
+      const changes = input.RulePriorities ?? [];
+      for (const { RuleArn, Priority } of changes) {
+        if (RuleArn.endsWith('/default')) throw err('OperationNotPermittedException', 'The default rule cannot be reprioritized');
+        const rule = this.rules.get(RuleArn);
+        if (!rule) throw err('RuleNotFoundException', 'One or more rules not found');
+        if (!Number.isInteger(Priority) || Priority < 1 || Priority > 50000) throw err('ValidationError', `Priority '${Priority}' must be between 1 and 50000`);
+        const moving = new Set(changes.map((ch) => ch.RuleArn));
+        const taken = [...this.rules.values()].some((r) => r.listenerArn === rule.listenerArn && !moving.has(r.arn) && r.priority === Priority);
+        if (taken) throw err('PriorityInUseException', `Priority '${Priority}' is currently in use`);
+      }
+      for (const { RuleArn, Priority } of changes) this.rules.get(RuleArn)!.priority = Priority;
+      return { Rules: changes.map((ch) => this.ruleShape(this.rules.get(ch.RuleArn)!)) };
+    },
+
     DeleteRule: (input: { RuleArn: string }) => {
       if (!this.rules.delete(input.RuleArn)) throw err('RuleNotFoundException', 'One or more rules not found');
       this.world.tags.remove(input.RuleArn);
