@@ -1,2 +1,5 @@
 export * from './blue-green-pipeline';
 export * from './pipeline-source';
+export * from './traffic-shift';
+export * from './test-route';
+export * from './release-tests';
