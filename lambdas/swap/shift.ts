@@ -61,7 +61,8 @@ export async function shiftStartUnderLease(request: SwapParameters, config: Rele
   if (!resolved.ok) return oldStateFailure(resolved.reason, executionId);
   const view = resolved.view;
   const state = stored.state;
-  if (!stored.malformed && (state === null || state.liveDigest === null) && view.shift === null && view.liveSlot !== request.greenSlot) {
+  // (A retry of such a swap, committed but not recorded, takes the all-at-once idempotent path too.)
+  if (!stored.malformed && (state === null || state.liveDigest === null) && view.shift === null) {
     log.info('nothing was released before, so there is nothing to shift from: swapping all at once');
     return swapUnderLease(request, config, ports, deps, log);
   }

@@ -94,6 +94,22 @@ describe('a canary shift', () => {
     h.check({ settled: true });
   });
 
+  test('a first release whose record did not land is finished by the stage retry all at once, recorded once', async () => {
+    const h = harness(CANARY);
+    const v1 = h.driver.start('v1');
+    await h.driver.deploy(v1);
+    h.driver.approve(v1);
+    h.world.faults.when((c) => c.command === 'PutParameter' && (c.input as { Name: string }).Name === h.stack.config.stateParameterName, 'unavailable', { times: 2 });
+    const failed = await h.driver.swap(v1);
+    expect(failed).toMatchObject({ status: 'failed', message: expect.stringMatching(/new state: production serves slot b but writing the state record failed/) });
+    h.world.faults.clear();
+    const retried = await h.driver.swap(v1);
+    expect(retried).toMatchObject({ status: 'succeeded', outputs: { LIVE_SLOT: 'b', LIVE_DIGEST: v1.image.digest } });
+    expect(h.stack.state()).toMatchObject({ liveSlot: 'b', liveReleaseId: v1.execution.id, history: [expect.objectContaining({ executionId: v1.execution.id })] });
+    expect(h.stack.state()!.history).toHaveLength(1);
+    h.check({ settled: true });
+  });
+
   test('stickiness is written with every weighted rule, and gone once production is on one slot', async () => {
     const h = harness({ ...LINEAR, stickinessSeconds: 3600 });
     const { v2 } = await shifting(h);
