@@ -101,8 +101,12 @@ export abstract class ReleaseTests {
     return problems;
   }
 
-  /** The buildspec the tests' CodeBuild project runs. */
-  public abstract buildSpec(): codebuild.BuildSpec;
+  /**
+   * The buildspec the tests' CodeBuild project runs. `reportGroupArn`: the report group the JUnit
+   * reports go to (one the construct creates, encrypted with its key).
+   * @default - a report group CodeBuild creates, named after the project and `name`
+   */
+  public abstract buildSpec(reportGroupArn?: string): codebuild.BuildSpec;
 }
 
 class CommandTests extends ReleaseTests {
@@ -124,7 +128,7 @@ class CommandTests extends ReleaseTests {
     return problems;
   }
 
-  public buildSpec(): codebuild.BuildSpec {
+  public buildSpec(reportGroupArn?: string): codebuild.BuildSpec {
     return codebuild.BuildSpec.fromObject({
       version: '0.2',
       env: { 'exported-variables': [TEST_SUMMARY_VARIABLE] },
@@ -135,7 +139,7 @@ class CommandTests extends ReleaseTests {
         },
       },
       reports: {
-        [this.name]: { files: ['**/*.xml'], 'base-directory': this.reportDirectory, 'file-format': 'JUNITXML' },
+        [reportGroupArn ?? this.name]: { files: ['**/*.xml'], 'base-directory': this.reportDirectory, 'file-format': 'JUNITXML' },
       },
     });
   }

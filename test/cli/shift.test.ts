@@ -106,3 +106,17 @@ describe('bluegreen abort, and rollback during a shift', () => {
     expect((await w.driver.swap(v2)).status).toBe('failed');
   });
 });
+
+describe('a header test route in the CLI', () => {
+  test('approve and status say how to reach green with the header', async () => {
+    const w = new CliWorld({ testHeader: { name: 'X-Release-Test', value: 'green' } });
+    await w.driver.release('v1');
+    await w.pendingRelease('v2');
+    const curl = "curl -H 'X-Release-Test: green' http://app-alb-1234567890.us-east-1.elb.amazonaws.com";
+    const approve = await w.run(['approve', '--pipeline', w.pipeline], { confirm: () => false });
+    expect(approve.stdout).toContain(`  try it      ${curl}\n`);
+    const status = await w.run(['status', '--pipeline', w.pipeline]);
+    expect(status.stdout).toContain('  test URL     http://app-alb-1234567890.us-east-1.elb.amazonaws.com with header X-Release-Test: green\n');
+    expect(status.stdout).toContain(`               try it: ${curl}\n`);
+  });
+});

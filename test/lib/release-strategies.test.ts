@@ -117,6 +117,13 @@ describe('ReleaseTests', () => {
     });
   });
 
+  test('the reports go to the report group the construct gives, by its ARN', () => {
+    const stack = new Stack();
+    const arn = 'arn:aws:codebuild:eu-west-1:123456789012:report-group/shop-smoke';
+    const spec = JSON.parse(stack.resolve(ReleaseTests.commands(['true']).buildSpec(arn).toBuildSpec(stack))) as { reports: Record<string, unknown> };
+    expect(Object.keys(spec.reports)).toEqual([arn]);
+  });
+
   test('fromBuildSpec: yours, as given', () => {
     const own = codebuild.BuildSpec.fromObject({ version: '0.2', phases: { build: { commands: ['make smoke'] } } });
     expect(ReleaseTests.fromBuildSpec(own).buildSpec()).toBe(own);

@@ -106,7 +106,7 @@ export async function status(ctx: Context, opts: { pipeline: string }): Promise<
     rows.push(['approval', `pending since ${when(approval.since)} for execution ${approval.executionId}`]);
     rows.push(['', `commit ${shortCommit(r.commit)}  digest ${shortDigest(r.digest)}`]);
     if (r.scanSummary) rows.push(['', `scan: ${r.scanSummary}`]);
-    if (r.testUrl) rows.push(['', `try it: ${r.testUrl}`]);
+    if (r.testCommand || r.testUrl) rows.push(['', `try it: ${r.testCommand && r.testCommand !== `curl ${r.testUrl}` ? r.testCommand : r.testUrl}`]);
     rows.push(['', `answer with: bluegreen approve|reject --pipeline ${pipeline.name}`]);
     if (queued.some((q) => q.stage === RELEASE_STAGE)) {
       // The hotfix path: one release at a time, so the queue waits for this answer.

@@ -36,13 +36,13 @@ export class CliWorld {
   /** The construct's alarms, when the pipeline shifts traffic (the shift watches them). */
   readonly alarms: AlarmModel | null = null;
 
-  constructor(opts: Pick<SeedOptions, 'trafficShift'> = {}) {
+  constructor(opts: Pick<SeedOptions, 'trafficShift' | 'testHeader'> = {}) {
     const logSink = (line: string) => void this.handlerLog.push(line);
     // The handlers stamp the record with world time, so it lines up with the pipeline's executions.
     const now = () => new Date(this.world.now());
     const deployGreen = createDeployGreenHandler({ logSink, now });
     const swap = createSwapHandler({ logSink, now });
-    this.stack = seedReleaseStack(this.world, { handlers: { deployGreen, swap }, trafficShift: opts.trafficShift });
+    this.stack = seedReleaseStack(this.world, { handlers: { deployGreen, swap }, trafficShift: opts.trafficShift, testHeader: opts.testHeader });
     this.world.sts.callerArn = ONCALL_ARN;
     this.world.install();
     if (opts.trafficShift) {
