@@ -29,9 +29,11 @@ function productionSlots(world: AwsWorld, stack: ReleaseStack): SlotName[] {
 export function checkApprovedInProduction(world: AwsWorld, approvedDigests: Iterable<string>, stack = releaseStackOf(world)): string[] {
   const approved = new Set(approvedDigests);
   const out: string[] = [];
-  for (const slot of productionSlots(world, stack)) {
+  const slots = productionSlots(world, stack);
+  for (const slot of slots) {
     const bad = stack.servingDigests(slot).filter((d) => d === null || !approved.has(d));
-    if (bad.length) out.push(`Invariant 1: production slot ${slot} (${stack.traffic()[slot]}%) serves unapproved digest(s) ${[...new Set(bad)].join(', ')}.`);
+    const share = slots.length > 1 ? ` (${stack.traffic()[slot]}%)` : '';
+    if (bad.length) out.push(`Invariant 1: production slot ${slot}${share} serves unapproved digest(s) ${[...new Set(bad)].join(', ')}.`);
   }
   return out;
 }
