@@ -1,3 +1,6 @@
 export * from './blue-green-pipeline';
 export * from './blue-green-pipeline-props';
 export * from './pipeline-source';
+export * from './traffic-shift';
+export * from './test-route';
+export * from './release-tests';

@@ -2,6 +2,8 @@
 import {
   Action,
   CreateRuleCommand,
+  RuleCondition,
+  SetRulePrioritiesCommand,
   DeleteRuleCommand,
   DescribeRulesCommand,
   DescribeTagsCommand,
@@ -10,25 +12,37 @@ import {
   Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ReleaseConfig } from '../core/config';
-import { ObservedRoutes, ObservedRule, ObservedTarget, RoutesPort } from '../core/ports';
+import { ObservedRoutes, ObservedRule, ObservedTarget, RoutesPort, WeightedTargetGroup } from '../core/ports';
 import { Clients, errorName } from './clients';
 
-/** Target groups a rule's forward action sends traffic to (weight > 0). */
-export function forwardTargets(rule: Rule | undefined): string[] {
+/** Target groups a rule's forward action sends traffic to (weight > 0), with their weights. */
+export function forwardGroups(rule: Rule | undefined): WeightedTargetGroup[] {
   const forward = rule?.Actions?.find((a) => a.Type === 'forward');
   if (!forward) return [];
   const weighted = forward.ForwardConfig?.TargetGroups;
-  const groups = weighted && weighted.length > 0 ? weighted.filter((g) => (g.Weight ?? 1) > 0).map((g) => g.TargetGroupArn) : [forward.TargetGroupArn];
-  return [...new Set(groups.filter((g): g is string => typeof g === 'string' && g !== ''))];
+  const groups =
+    weighted && weighted.length > 0
+      ? weighted.map((g) => ({ targetGroupArn: g.TargetGroupArn, weight: g.Weight ?? 1 })).filter((g) => g.weight > 0)
+      : [{ targetGroupArn: forward.TargetGroupArn, weight: 1 }];
+  const out: WeightedTargetGroup[] = [];
+  for (const { targetGroupArn, weight } of groups) {
+    if (typeof targetGroupArn === 'string' && targetGroupArn !== '' && !out.some((g) => g.targetGroupArn === targetGroupArn)) out.push({ targetGroupArn, weight });
+  }
+  return out;
+}
+
+/** Target groups a rule's forward action sends traffic to (weight > 0). */
+export function forwardTargets(rule: Rule | undefined): string[] {
+  return forwardGroups(rule).map((g) => g.targetGroupArn);
 }
 
 /** Both rules in one DescribeRules call. */
 export async function readRoutes(c: Clients<'elbv2'>, config: Pick<ReleaseConfig, 'productionRuleArn' | 'testRuleArn'>): Promise<ObservedRoutes> {
   const out = await c.elbv2.send(new DescribeRulesCommand({ RuleArns: [config.productionRuleArn, config.testRuleArn] }));
-  const rule = (ruleArn: string): ObservedRule => ({
-    ruleArn,
-    forwardTargetGroupArns: forwardTargets((out.Rules ?? []).find((r) => r.RuleArn === ruleArn)),
-  });
+  const rule = (ruleArn: string): ObservedRule => {
+    const groups = forwardGroups((out.Rules ?? []).find((r) => r.RuleArn === ruleArn));
+    return { ruleArn, forwardTargetGroupArns: groups.map((g) => g.targetGroupArn), weights: groups.map((g) => g.weight) };
+  };
   return { production: rule(config.productionRuleArn), test: rule(config.testRuleArn) };
 }
 
@@ -40,8 +54,31 @@ export async function forwardRule(c: Clients<'elbv2'>, ruleArn: string, targetGr
   await c.elbv2.send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: forwardAction(targetGroupArn) }));
 }
 
+/**
+ * One ModifyRule with both target groups in one ForwardConfig, so the weights change together.
+ * Stickiness, when on, keeps a client on the target group it first reached for `stickinessSeconds`
+ * (1 s to 7 days: API reference, TargetGroupStickinessConfig, which requires the duration when enabled).
+ */
+export function weightedForwardAction(targetGroups: readonly WeightedTargetGroup[], stickinessSeconds: number): Action[] {
+  return [
+    {
+      Type: 'forward',
+      ForwardConfig: {
+        TargetGroups: targetGroups.map((g) => ({ TargetGroupArn: g.targetGroupArn, Weight: g.weight })),
+        TargetGroupStickinessConfig: stickinessSeconds > 0 ? { Enabled: true, DurationSeconds: stickinessSeconds } : { Enabled: false },
+      },
+    },
+  ];
+}
+
 export function elbRoutes(c: Clients<'elbv2'>, config: Pick<ReleaseConfig, 'productionRuleArn' | 'testRuleArn'>): RoutesPort {
-  return { read: () => readRoutes(c, config), forward: (ruleArn, targetGroupArn) => forwardRule(c, ruleArn, targetGroupArn) };
+  return {
+    read: () => readRoutes(c, config),
+    forward: (ruleArn, targetGroupArn) => forwardRule(c, ruleArn, targetGroupArn),
+    forwardWeighted: async (ruleArn, targetGroups, stickinessSeconds) => {
+      await c.elbv2.send(new ModifyRuleCommand({ RuleArn: ruleArn, Actions: weightedForwardAction(targetGroups, stickinessSeconds) }));
+    },
+  };
 }
 
 export async function readTargetHealth(c: Clients<'elbv2'>, targetGroupArn: string): Promise<ObservedTarget[]> {
@@ -56,11 +93,12 @@ export async function readTargetHealth(c: Clients<'elbv2'>, targetGroupArn: stri
 
 // ---- for Custom::BlueGreenRoutes
 
-/** The routing rule a listener carries for the slots: priority 1, forwarding to one of `targetGroupArns`. */
+/** A rule on a listener as the infra owner sees it: its priority (or `default`), what it forwards to, and when. */
 export interface ListenerRule {
   readonly ruleArn: string;
   readonly priority: string;
   readonly targetGroupArns: readonly string[];
+  readonly conditions: readonly RuleCondition[];
 }
 
 /** The listener's rules (all pages); null when the listener does not exist. */
@@ -71,7 +109,7 @@ export async function listListenerRules(c: Clients<'elbv2'>, listenerArn: string
     do {
       const out = await c.elbv2.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker }));
       for (const r of out.Rules ?? []) {
-        if (r.RuleArn) rules.push({ ruleArn: r.RuleArn, priority: r.Priority ?? '', targetGroupArns: forwardTargets(r) });
+        if (r.RuleArn) rules.push({ ruleArn: r.RuleArn, priority: r.Priority ?? '', targetGroupArns: forwardTargets(r), conditions: r.Conditions ?? [] });
       }
       marker = out.NextMarker;
     } while (marker);
@@ -82,7 +120,11 @@ export async function listListenerRules(c: Clients<'elbv2'>, listenerArn: string
   return rules;
 }
 
-export const ROUTE_RULE_PRIORITY = 1;
+/** Where a slot rule sits on its listener and which requests it takes. */
+export interface RuleSpec {
+  readonly priority: number;
+  readonly conditions: readonly RuleCondition[];
+}
 
 /** Tags every slot rule carries, so the rule is found again by what it is, whatever its ARN. */
 export type RuleTags = Readonly<Record<string, string>>;
@@ -91,12 +133,12 @@ export type RuleTags = Readonly<Record<string, string>>;
  * CreateRule has no idempotency token, so a retried request whose first attempt took effect fails
  * with PriorityInUse; the tags let the caller recognise the rule it made.
  */
-export async function createRouteRule(c: Clients<'elbv2'>, listenerArn: string, targetGroupArn: string, tags: RuleTags): Promise<string> {
+export async function createRouteRule(c: Clients<'elbv2'>, listenerArn: string, targetGroupArn: string, tags: RuleTags, spec: RuleSpec): Promise<string> {
   const out = await c.elbv2.send(
     new CreateRuleCommand({
       ListenerArn: listenerArn,
-      Priority: ROUTE_RULE_PRIORITY,
-      Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['*'] } }],
+      Priority: spec.priority,
+      Conditions: [...spec.conditions],
       Actions: forwardAction(targetGroupArn),
       Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
     }),
@@ -104,6 +146,16 @@ export async function createRouteRule(c: Clients<'elbv2'>, listenerArn: string, 
   const arn = out.Rules?.[0]?.RuleArn;
   if (!arn) throw new Error(`CreateRule on ${listenerArn} returned no rule ARN`);
   return arn;
+}
+
+/** Which requests a rule takes, rewritten in place (its action stays: ModifyRule leaves what it is not given). */
+export async function setRuleConditions(c: Clients<'elbv2'>, ruleArn: string, conditions: readonly RuleCondition[]): Promise<void> {
+  await c.elbv2.send(new ModifyRuleCommand({ RuleArn: ruleArn, Conditions: [...conditions] }));
+}
+
+/** Moves a rule to another priority on its listener; what it forwards, and to where, is unchanged. */
+export async function setRulePriority(c: Clients<'elbv2'>, ruleArn: string, priority: number): Promise<void> {
+  await c.elbv2.send(new SetRulePrioritiesCommand({ RulePriorities: [{ RuleArn: ruleArn, Priority: priority }] }));
 }
 
 /** Tags of the given resources, 20 ARNs a DescribeTags call (the API's limit). */

@@ -38,6 +38,11 @@ export function sentence(text: string, max = MAX_FAILURE_MESSAGE): string {
   return `${t.charAt(0).toUpperCase()}${t.slice(1)}.`;
 }
 
+/** Whether a job outcome carries on in another invocation (a continuation). */
+export function continues(outcome: JobOutcome | undefined): boolean {
+  return outcome?.kind === 'success' && outcome.result.continuationToken !== undefined;
+}
+
 export function failure(message: string, executionId?: string): JobOutcome {
   return { kind: 'failure', message: sentence(message), ...(executionId !== undefined ? { executionId } : {}) };
 }

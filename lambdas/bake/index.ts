@@ -11,7 +11,7 @@ import {
   BakeProgress,
   BakeToken,
   BakeVerdict,
-  bakeAlarmNames,
+  watchedAlarmNames,
   bakeRollbackEvent,
   decideAfterBakeTransientError,
   decideBakePoll,
@@ -92,7 +92,7 @@ function start(params: ReturnType<typeof parseBakeParameters>, bake: BakeConfig,
   return {
     kind: 'success',
     result: {
-      summary: `Baking slot ${token.slot} (${token.digest}) until ${token.until}, watching ${bakeAlarmNames(bake, token.slot).length} alarm(s)`,
+      summary: `Baking slot ${token.slot} (${token.digest}) until ${token.until}, watching ${watchedAlarmNames(bake, token.slot).length} alarm(s)`,
       continuationToken: serialiseBakeToken(token),
     },
   };
@@ -103,7 +103,7 @@ async function poll(job: PipelineJob, executionId: string, config: ReleaseConfig
   const log = baseLog.child({ slot: token.slot, digest: token.digest });
   let progress: BakeProgress;
   try {
-    const [routes, alarms] = await Promise.all([ports.routes.read(), ports.alarms.describe(bakeAlarmNames(bake, token.slot))]);
+    const [routes, alarms] = await Promise.all([ports.routes.read(), ports.alarms.describe(watchedAlarmNames(bake, token.slot))]);
     progress = decideBakePoll({ config, bake, token, routes, alarms, now: deps.now() });
   } catch (err) {
     if (!isTransientError(err)) throw err;

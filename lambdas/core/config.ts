@@ -53,21 +53,43 @@ export interface ReleaseConfig {
   readonly bake?: BakeConfig;
   /** Where the release evidence is written (core/evidence.ts); none written when absent. */
   readonly evidence?: EvidenceConfig;
+  /** How Swap moves production: absent = all at once; else in weighted steps (canary, linear). */
+  readonly trafficShift?: TrafficShiftConfig;
+  /**
+   * How to reach the green slot besides `testUrl`, when the test route is a header rule on the
+   * production listener: the header line, e.g. `X-Release-Test: green` (absent: a test port).
+   */
+  readonly testHeader?: string;
 }
 
-/** The evidence record's place: the artifact bucket (KMS-encrypted, TLS-only) under one prefix. */
+/** The evidence record's place: the evidence bucket (KMS-encrypted, TLS-only) under one prefix. */
 export interface EvidenceConfig {
   readonly bucket: string;
   /** e.g. bluegreen-evidence/<pipelineName>: no leading or trailing "/". */
   readonly prefix: string;
 }
 
-/** The bake window after a swap: alarms watched on the new live slot, and how to swap back. */
-export interface BakeConfig {
-  /** CloudWatch alarm names watched while each slot is the one being baked. */
+/** Alarms watched per slot (the construct's composite alarm of each slot) and whichever slot is watched (the user's own). */
+export interface AlarmWatch {
   readonly alarms: { readonly a: readonly string[]; readonly b: readonly string[] };
-  /** Alarms watched whichever slot is baked (the user's own). */
   readonly sharedAlarms: readonly string[];
+}
+
+/**
+ * Weighted steps of a traffic shift: production's share on the candidate slot at each step before
+ * 100%, each held for `holdSeconds` while the candidate's alarms are watched.
+ */
+export interface TrafficShiftConfig extends AlarmWatch {
+  /** Percent of production on the candidate at each step before 100, strictly increasing, 1..99. */
+  readonly percents: readonly number[];
+  /** How long each step holds before the next increase. */
+  readonly holdSeconds: number;
+  /** ALB target-group stickiness written with every weighted rule; 0 = off. */
+  readonly stickinessSeconds: number;
+}
+
+/** The bake window after a swap: alarms watched on the new live slot, and how to swap back. */
+export interface BakeConfig extends AlarmWatch {
   /** The swap function, invoked with a rollback event when an alarm fires. */
   readonly swapFunctionName: string;
   readonly windowSeconds: number;
@@ -235,6 +257,8 @@ export function parseReleaseConfig(raw: string | undefined): ReleaseConfig {
     swapFunctionName: p.optionalString('swapFunctionName'),
     bake: doc.bake === undefined ? undefined : parseBakeConfig(p, doc.bake),
     evidence: doc.evidence === undefined ? undefined : parseEvidenceConfig(p, doc.evidence),
+    trafficShift: doc.trafficShift === undefined ? undefined : parseTrafficShiftConfig(p, doc.trafficShift),
+    testHeader: p.optionalString('testHeader', TEST_HEADER, 'a header line "<name>: <value>" (name: 1-40 token characters; value: 1-128 printable characters)'),
   };
   if (p.ok) {
     if (config.slots.a.serviceArn === config.slots.b.serviceArn) p.add('slots.a and slots.b must be different services');
@@ -247,10 +271,17 @@ export function parseReleaseConfig(raw: string | undefined): ReleaseConfig {
   if (config.swapFunctionName === undefined) delete (config as { swapFunctionName?: string }).swapFunctionName;
   if (config.bake === undefined) delete (config as { bake?: BakeConfig }).bake;
   if (config.evidence === undefined) delete (config as { evidence?: EvidenceConfig }).evidence;
+  if (config.trafficShift === undefined) delete (config as { trafficShift?: TrafficShiftConfig }).trafficShift;
+  if (config.testHeader === undefined) delete (config as { testHeader?: string }).testHeader;
   return config;
 }
 
 const ALARM_NAME = /^[^\x00-\x1f]{1,255}$/;
+/**
+ * An HTTP header condition: a name of 1-40 RFC 7230 token characters and a value of at most 128
+ * characters (Elastic Load Balancing API reference, HttpHeaderConditionConfig).
+ */
+const TEST_HEADER = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,40}: [\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?$/;
 const LAMBDA_FUNCTION = /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,140}$/;
 export const MAX_BAKE_WINDOW_SECONDS = MAX_ACTION_WINDOW_SECONDS;
 
@@ -273,26 +304,68 @@ export type ReleaseConfigDocument = Omit<ReleaseConfig, 'slots'> & {
   readonly slots: { readonly [S in SlotName]: Omit<SlotConfig, 'serviceArn'> & { readonly serviceName: string } };
 };
 
+/** The alarms of an `AlarmWatch`: each slot must be watched by at least one, or a step or a bake would pass blind. */
+function parseAlarmWatch(p: FieldProblems, raw: Record<string, unknown>, section: string): AlarmWatch {
+  const alarms = at(raw, 'alarms');
+  if (!isRecord(alarms)) p.add(`${section}.alarms must be an object {a, b} (got ${describe(alarms)})`);
+  const watch: AlarmWatch = {
+    alarms: { a: alarmNames(p, at(raw, 'alarms.a'), `${section}.alarms.a`), b: alarmNames(p, at(raw, 'alarms.b'), `${section}.alarms.b`) },
+    sharedAlarms: alarmNames(p, raw.sharedAlarms, `${section}.sharedAlarms`),
+  };
+  for (const slot of SLOT_NAMES) {
+    if (isRecord(alarms) && watch.alarms[slot].length + watch.sharedAlarms.length === 0) p.add(`${section} would watch no alarm on slot ${slot}`);
+  }
+  return watch;
+}
+
+function refuseUnknownKeys(p: FieldProblems, raw: Record<string, unknown>, section: string, known: readonly string[]): void {
+  for (const key of Object.keys(raw)) if (!known.includes(key)) p.add(`${section}.${/^\w{1,64}$/.test(key) ? key : quote(key)} is not a known field`);
+}
+
 /** The optional `bake` section: strict, since a bake that watches nothing would pass every release. */
 function parseBakeConfig(p: FieldProblems, raw: unknown): BakeConfig | undefined {
   if (!isRecord(raw)) {
     p.add(`bake must be an object (got ${describe(raw)})`);
     return undefined;
   }
-  const known = ['alarms', 'sharedAlarms', 'swapFunctionName', 'windowSeconds'];
-  for (const key of Object.keys(raw)) if (!known.includes(key)) p.add(`bake.${/^\w{1,64}$/.test(key) ? key : quote(key)} is not a known field`);
-  const alarms = at(raw, 'alarms');
-  if (!isRecord(alarms)) p.add(`bake.alarms must be an object {a, b} (got ${describe(alarms)})`);
-  const bake: BakeConfig = {
-    alarms: { a: alarmNames(p, at(raw, 'alarms.a'), 'bake.alarms.a'), b: alarmNames(p, at(raw, 'alarms.b'), 'bake.alarms.b') },
-    sharedAlarms: alarmNames(p, raw.sharedAlarms, 'bake.sharedAlarms'),
+  refuseUnknownKeys(p, raw, 'bake', ['alarms', 'sharedAlarms', 'swapFunctionName', 'windowSeconds']);
+  return {
+    ...parseAlarmWatch(p, raw, 'bake'),
     swapFunctionName: p.string('bake.swapFunctionName', LAMBDA_FUNCTION, 'a Lambda function name or ARN'),
     windowSeconds: p.integer('bake.windowSeconds', 1, MAX_BAKE_WINDOW_SECONDS),
   };
-  for (const slot of SLOT_NAMES) {
-    if (isRecord(alarms) && bake.alarms[slot].length + bake.sharedAlarms.length === 0) p.add(`bake would watch no alarm on slot ${slot}`);
+}
+
+/** ALB target-group stickiness for weighted forwarding: 1 second to 7 days (API reference, TargetGroupStickinessConfig). */
+export const MAX_STICKINESS_SECONDS = 604_800;
+
+/**
+ * The optional `trafficShift` section: strict, like `bake`. The whole shift runs inside the Swap
+ * action, so its steps together must end inside the action window.
+ */
+function parseTrafficShiftConfig(p: FieldProblems, raw: unknown): TrafficShiftConfig | undefined {
+  if (!isRecord(raw)) {
+    p.add(`trafficShift must be an object (got ${describe(raw)})`);
+    return undefined;
   }
-  return bake;
+  refuseUnknownKeys(p, raw, 'trafficShift', ['percents', 'holdSeconds', 'stickinessSeconds', 'alarms', 'sharedAlarms']);
+  const percents = raw.percents;
+  const valid =
+    Array.isArray(percents) &&
+    percents.length > 0 &&
+    percents.length <= 99 &&
+    percents.every((v, i) => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 99 && (i === 0 || v > (percents[i - 1] as number)));
+  if (!valid) p.add(`trafficShift.percents must be 1 to 99 strictly increasing whole percents from 1 to 99 (got ${Array.isArray(percents) ? JSON.stringify(percents).slice(0, 64) : describe(percents)})`);
+  const shift: TrafficShiftConfig = {
+    percents: valid ? (percents as number[]) : [],
+    holdSeconds: p.integer('trafficShift.holdSeconds', 1, MAX_ACTION_WINDOW_SECONDS),
+    stickinessSeconds: p.integer('trafficShift.stickinessSeconds', 0, MAX_STICKINESS_SECONDS, 0),
+    ...parseAlarmWatch(p, raw, 'trafficShift'),
+  };
+  if (valid && shift.percents.length * shift.holdSeconds > MAX_ACTION_WINDOW_SECONDS) {
+    p.add(`trafficShift takes ${shift.percents.length} step(s) of ${shift.holdSeconds} s, longer than the ${MAX_ACTION_WINDOW_SECONDS} s a Swap action may run`);
+  }
+  return shift;
 }
 
 /** The slot whose target group is `targetGroupArn`, or null for any other target group. */

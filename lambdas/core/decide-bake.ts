@@ -1,7 +1,7 @@
 // Bake decisions: after a swap, watch the new live slot's alarms for a window; on alarm, ask the
 // swap function for a rollback and say what it came to. Parsers for Bake's parameters and token
 // live here too, so everything Bake reads is in one place.
-import { BakeConfig, FieldProblems, ReleaseConfig, SlotName, describe, isRecord, isSlotName, otherSlot } from './config';
+import { AlarmWatch, BakeConfig, FieldProblems, ReleaseConfig, SlotName, describe, isRecord, isSlotName, otherSlot } from './config';
 import { RollbackResult, parseJsonObject } from './events';
 import { ObservedAlarm, ObservedRoutes, RollbackInvocation } from './ports';
 import { resolveRoutes } from './routes';
@@ -75,9 +75,27 @@ export function planBakeStart(params: BakeParameters, bake: BakeConfig, now: Dat
   };
 }
 
-/** The alarms watched while `slot` bakes: its own, then the shared ones (no duplicates). */
-export function bakeAlarmNames(bake: BakeConfig, slot: SlotName): string[] {
-  return [...new Set([...bake.alarms[slot], ...bake.sharedAlarms])];
+/** The alarms watched on `slot` (while it bakes, or takes a step of a traffic shift): its own, then the shared ones (no duplicates). */
+export function watchedAlarmNames(watch: AlarmWatch, slot: SlotName): string[] {
+  return [...new Set([...watch.alarms[slot], ...watch.sharedAlarms])];
+}
+
+/** What the watched alarms say: all quiet, one fired (named for people), or some do not exist. */
+export type AlarmJudgement =
+  | { readonly kind: 'quiet' }
+  | { readonly kind: 'fired'; readonly fired: string }
+  | { readonly kind: 'missing'; readonly names: readonly string[] };
+
+/**
+ * A firing alarm wins; an alarm that does not exist fails closed (nobody can vouch for a slot that
+ * could not be watched); `INSUFFICIENT_DATA` is quiet.
+ */
+export function judgeAlarms(watched: readonly string[], alarms: readonly ObservedAlarm[]): AlarmJudgement {
+  const byName = new Map(alarms.map((a) => [a.name, a]));
+  const firing = watched.map((name) => byName.get(name)).find((a) => a?.state === 'ALARM');
+  if (firing !== undefined) return { kind: 'fired', fired: firedAlarms(firing) };
+  const missing = watched.filter((name) => !byName.has(name));
+  return missing.length > 0 ? { kind: 'missing', names: missing } : { kind: 'quiet' };
 }
 
 // ---------------------------------------------------------------- one poll
@@ -124,16 +142,11 @@ export function decideBakePoll(input: BakePollInput): BakeProgress {
       reason: `production no longer forwards to slot ${token.slot} but to slot ${resolved.view.liveSlot} (rolled back during the bake), so the release did not bake and nothing more was changed`,
     };
   }
-  const watched = bakeAlarmNames(bake, token.slot);
-  const byName = new Map(alarms.map((a) => [a.name, a]));
-  const firing = watched.map((name) => byName.get(name)).find((a) => a?.state === 'ALARM');
-  if (firing !== undefined) {
-    const fired = firedAlarms(firing);
-    return { kind: 'rollback', fired, reason: `bake: ${fired} fired on slot ${token.slot}` };
-  }
-  const missing = watched.filter((name) => !byName.has(name));
-  if (missing.length > 0) {
-    return { kind: 'fail', reason: `the bake cannot watch alarm(s) ${listSome(missing, 5)} because they do not exist, so production stays on slot ${token.slot} unverified` };
+  const watched = watchedAlarmNames(bake, token.slot);
+  const judged = judgeAlarms(watched, alarms);
+  if (judged.kind === 'fired') return { kind: 'rollback', fired: judged.fired, reason: `bake: ${judged.fired} fired on slot ${token.slot}` };
+  if (judged.kind === 'missing') {
+    return { kind: 'fail', reason: `the bake cannot watch alarm(s) ${listSome(judged.names, 5)} because they do not exist, so production stays on slot ${token.slot} unverified` };
   }
   if (windowOver(token, now)) {
     return {

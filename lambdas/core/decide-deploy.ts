@@ -70,7 +70,16 @@ export type DeployOutputs = {
   readonly IMAGE_DIGEST: string;
   readonly TEST_URL: string;
   readonly COMMIT: string;
+  /** The header line a request to TEST_URL needs to reach the green slot (`X-Release-Test: green`); empty with a test port. */
+  readonly TEST_HEADER: string;
+  /** One line that reaches the green slot, for the approval message: `curl -H 'X-Release-Test: green' https://…`. */
+  readonly TEST_COMMAND: string;
 };
+
+/** How to reach the green slot, as one shell line (the header quoted for a POSIX shell). */
+export function testCommand(config: Pick<ReleaseConfig, 'testUrl' | 'testHeader'>): string {
+  return config.testHeader === undefined ? `curl ${config.testUrl}` : `curl -H '${config.testHeader.replace(/'/g, `'\\''`)}' ${config.testUrl}`;
+}
 
 /**
  * What a failed release leaves to undo on its slot, so that its tag names what its tasks run again
@@ -120,8 +129,8 @@ export function decideDeployProgress(config: ReleaseConfig, token: DeployRollTok
   if (notReady === null) {
     return {
       kind: 'succeed',
-      outputs: { GREEN_SLOT: slot, IMAGE_DIGEST: token.digest, TEST_URL: config.testUrl, COMMIT: token.commit },
-      summary: `Slot ${slot} runs ${token.digest} on ${service.desiredCount} healthy task(s); try it at ${config.testUrl}`,
+      outputs: { GREEN_SLOT: slot, IMAGE_DIGEST: token.digest, TEST_URL: config.testUrl, COMMIT: token.commit, TEST_HEADER: config.testHeader ?? '', TEST_COMMAND: testCommand(config) },
+      summary: `Slot ${slot} runs ${token.digest} on ${service.desiredCount} healthy task(s); try it: ${testCommand(config)}`,
     };
   }
   if (pastDeadline(token, now)) {

@@ -54,7 +54,8 @@ export function decideRollback(input: RollbackInput): RollbackDecision {
     return { kind: 'refused', reason: `release ${request.forRelease} no longer holds the slots (its bake has ended), so its automatic rollback changes nothing` };
   }
   // A release that has not swapped yet is deploying onto the very slot a rollback would go to.
-  if (holder !== null && holder.running && !hasExecution(state, holder.executionId)) {
+  // (A release whose shift an operator promoted is live under the promote's id: its release id says it swapped.)
+  if (holder !== null && holder.running && !hasExecution(state, holder.executionId) && state?.liveReleaseId !== holder.executionId) {
     return {
       kind: 'refused',
       reason: `release ${holder.executionId} holds the slots and is deploying to slot ${otherSlot(liveSlot)}, the rollback target; reject or stop it first`,

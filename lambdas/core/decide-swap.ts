@@ -43,11 +43,16 @@ export interface TagRepair {
 }
 
 export interface ReleasePlan {
-  readonly kind: 'swap' | 'already-swapped' | 'rollback';
+  readonly kind: 'swap' | 'already-swapped' | 'rollback' | 'promote' | 'abort';
   readonly fromSlot: SlotName;
   readonly toSlot: SlotName;
   /** The new live slot's tag must name the digest it runs (the slot-tag rule); set when it does not. */
   readonly repairTag: TagRepair | null;
+  /**
+   * Written before the route writes when production leaves a traffic shift: the shift's last step
+   * (all on the candidate, or all back), so the record knows both weights production may be at.
+   */
+  readonly intent?: StateRecord;
   /** In order; production first (the commit point). Empty on the idempotent path when both rules are in place. */
   readonly writes: readonly RouteWrite[];
   /** Puts production back on `fromSlot` if a later write fails. */

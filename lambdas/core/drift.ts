@@ -3,25 +3,31 @@
 import { ReleaseConfig, SlotName, otherSlot } from './config';
 import { TAG_LIVE_SLOT, labelDrift } from './labels';
 import { ObservedRoutes, ResourceTags } from './ports';
-import { ruleSlot } from './routes';
+import { ShiftView, resolveRoutes, ruleSlot, trafficText, viewTraffic } from './routes';
 import { StateRecord } from './state';
 
-/** Which slot each route forwards to; null (with the reason in `problems`) when it forwards to no single slot. */
+/**
+ * Which slot each route forwards to; null (with the reason in `problems`) when it forwards to no
+ * single slot. During a traffic shift `production` is the slot the shift moves away from, and
+ * `shift` says where the rest goes.
+ */
 export interface RouteSlots {
   readonly production: SlotName | null;
   readonly test: SlotName | null;
+  readonly shift: ShiftView | null;
   readonly problems: readonly string[];
 }
 
-/** A route names a slot only when it forwards to exactly that slot's target group. */
+/** A route names a slot only when it forwards to exactly that slot's target group, or production splits between the two. */
 export function routeSlots(config: ReleaseConfig, routes: ObservedRoutes): RouteSlots {
-  const production = ruleSlot(config, routes.production, 'production');
   const test = ruleSlot(config, routes.test, 'test');
-  return {
-    production: 'slot' in production ? production.slot : null,
-    test: 'slot' in test ? test.slot : null,
-    problems: [production, test].flatMap((r) => ('reason' in r ? [r.reason] : [])),
-  };
+  const testSlot = 'slot' in test ? test.slot : null;
+  const testProblems = 'reason' in test ? [test.reason] : [];
+  const resolved = resolveRoutes(config, routes, { shifting: true });
+  if (resolved.ok) return { production: resolved.view.liveSlot, test: testSlot, shift: resolved.view.shift, problems: testProblems };
+  // Production forwards to no single slot and is no split the test rule can explain.
+  const production = ruleSlot(config, routes.production, 'production') as { reason: string };
+  return { production: null, test: testSlot, shift: null, problems: [production.reason, ...testProblems] };
 }
 
 export interface DriftInput {
@@ -52,13 +58,31 @@ export function findDrift({ config, routes, state, labels, liveDigest }: DriftIn
   }
   const released = state !== null || Object.values(labels).some((tags) => tags[TAG_LIVE_SLOT] !== undefined);
   if (!released || live === null) return drift;
+  const traffic = viewTraffic({ liveSlot: live, idleSlot: otherSlot(live), testSlot: routes.test, testRouteStale: false, shift: routes.shift });
   if (state && state.liveSlot !== live) {
     drift.push(`the state record says slot ${state.liveSlot} is live, but production forwards to slot ${live}`);
   }
-  drift.push(...labelDrift(config, live, labels));
+  drift.push(...shiftDrift(state, routes.shift, traffic));
+  drift.push(...labelDrift(config, live, labels, traffic));
   const recorded = state?.liveSlot === live ? state.liveDigest : null;
   if (recorded && liveDigest !== null && liveDigest !== recorded) {
     drift.push(`live slot ${live} runs ${shortDigest(liveDigest)}, but the state record says ${shortDigest(recorded)}`);
   }
   return drift;
+}
+
+/**
+ * A split the record does not know, or a recorded shift step the routes are not at (neither the
+ * step's weights nor the ones before it: the record is written before each step's route write).
+ */
+function shiftDrift(state: StateRecord | null, shift: ShiftView | null, traffic: Record<SlotName, number>): string[] {
+  const recorded = state?.shift;
+  if (recorded === undefined) {
+    return shift === null ? [] : [`production splits traffic (${trafficText(traffic)}) but the state record knows of no traffic shift`];
+  }
+  const share = traffic[recorded.toSlot];
+  if (share === recorded.percent) return [];
+  const step = `step ${recorded.step} of ${recorded.steps} of the traffic shift to slot ${recorded.toSlot}`;
+  if (share === recorded.fromPercent) return [`${step} (${recorded.fromPercent}% → ${recorded.percent}%) is recorded but has not landed: production sends ${trafficText(traffic)}`];
+  return [`the state record says ${step} puts ${recorded.percent}% on slot ${recorded.toSlot}, but production sends ${trafficText(traffic)}`];
 }

@@ -178,18 +178,22 @@ export interface RollbackRequest {
   readonly forRelease: string | null;
 }
 
-export function isRollbackEvent(event: unknown): boolean {
-  return isRecord(event) && event.action === 'rollback';
+/** What an operator (or Bake, or a shift) asks the swap function directly. */
+export type OperatorAction = 'rollback' | 'promote' | 'abort';
+const OPERATOR_ACTIONS: readonly OperatorAction[] = ['rollback', 'promote', 'abort'];
+
+export interface OperatorRequest extends RollbackRequest {
+  readonly action: OperatorAction;
 }
 
 /**
- * Parses `{"action":"rollback","reason":"…","actor":"…","requestId":"…","expectedLiveSlot":"a"}`.
+ * Parses `{"action":"rollback"|"promote"|"abort","reason":"…","actor":"…","requestId":"…","expectedLiveSlot":"a"}`.
  * `fallbackRequestId` (the Lambda request id) keeps Lambda's own retries of one invoke idempotent.
  */
-export function parseRollbackEvent(event: unknown, fallbackRequestId: string): RollbackRequest {
-  if (!isRecord(event)) throw new InputError(`The rollback event must be a JSON object (got ${describe(event)}).`);
+export function parseOperatorEvent(event: unknown, fallbackRequestId: string): OperatorRequest {
+  if (!isRecord(event)) throw new InputError(`The event must be a JSON object (got ${describe(event)}).`);
   const p = new FieldProblems(event);
-  if (event.action !== 'rollback') p.add(`action must be "rollback" (got ${describe(event.action)})`);
+  if (!OPERATOR_ACTIONS.includes(event.action as OperatorAction)) p.add(`action must be one of ${OPERATOR_ACTIONS.map((a) => `"${a}"`).join(', ')} (got ${describe(event.action)})`);
   const reason = p.string('reason');
   const actor = p.optionalString('actor') ?? null;
   const requestId = p.optionalString('requestId', /^[A-Za-z0-9._:-]{1,128}$/, 'letters, digits, ".", "_", ":" or "-" (at most 128)') ?? fallbackRequestId;
@@ -198,8 +202,8 @@ export function parseRollbackEvent(event: unknown, fallbackRequestId: string): R
     p.add(`expectedLiveSlot must be "a" or "b" (got ${describe(expected)})`);
   }
   const forRelease = p.optionalString('forRelease', /^[A-Za-z0-9._:-]{1,128}$/, 'a pipeline execution id') ?? null;
-  p.throwIfAny('The rollback event');
-  return { reason, actor, requestId, expectedLiveSlot: isSlotName(expected) ? expected : null, forRelease };
+  p.throwIfAny(`The ${OPERATOR_ACTIONS.includes(event.action as OperatorAction) ? String(event.action) : 'operator'} event`);
+  return { action: event.action as OperatorAction, reason, actor, requestId, expectedLiveSlot: isSlotName(expected) ? expected : null, forRelease };
 }
 
 // ---------------------------------------------------------------- CloudFormation custom resources
@@ -299,21 +303,63 @@ export const ROUTE_RULE_TAG = {
 export const SLOT_SERVICE_RESOURCE_TYPE = 'Custom::BlueGreenSlotService';
 export const DEFAULT_SECURITY_GROUP_RESOURCE_TYPE = 'Custom::BlueGreenDefaultSecurityGroup';
 
+/**
+ * The test route: a rule on the test listener (priority 1, every path), or, with a header, a rule
+ * on the production listener at a higher priority than the production rule that forwards only
+ * requests carrying the header (and, optionally, coming from the given CIDRs).
+ */
+export interface TestHeaderRoute {
+  readonly name: string;
+  /** The header value to match; `*` (any value) when none is given. */
+  readonly value: string;
+  /** Source CIDRs the request must come from; empty: any. */
+  readonly sourceCidrs: readonly string[];
+}
+
 export interface RoutesProperties {
   readonly productionListenerArn: string;
-  readonly testListenerArn: string;
+  /** The test listener; null when the test route is a header rule on the production listener. */
+  readonly testListenerArn: string | null;
+  readonly testHeader: TestHeaderRoute | null;
   readonly slotATargetGroupArn: string;
   readonly slotBTargetGroupArn: string;
 }
 
 const LISTENER_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener\//;
 const TARGET_GROUP_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\//;
+/** An HTTP header condition's name: 1-40 RFC 7230 token characters, not Host (API reference, HttpHeaderConditionConfig). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,40}$/;
+/** A value of at most 128 printable characters (`*` and `?` are wildcards). */
+const HEADER_VALUE = /^[\x20-\x7e]{1,128}$/;
+const CIDR = /^(?:\d{1,3}(?:\.\d{1,3}){3}\/\d{1,2}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*\/\d{1,3})$/;
+/**
+ * "Condition values per rule: 5" (Quotas for your Application Load Balancers): the header value
+ * takes one, so at most four source CIDRs.
+ */
+export const MAX_TEST_SOURCE_CIDRS = 4;
 
 export function parseRoutesProperties(props: Record<string, unknown>, what = 'Custom::BlueGreenRoutes properties'): RoutesProperties {
   const p = new FieldProblems(props);
+  const productionListenerArn = p.string('ProductionListenerArn', LISTENER_ARN, 'a listener ARN');
+  const headerName = props.TestHeaderName;
+  let testHeader: TestHeaderRoute | null = null;
+  let testListenerArn: string | null = null;
+  if (headerName === undefined) {
+    testListenerArn = p.string('TestListenerArn', LISTENER_ARN, 'a listener ARN');
+  } else {
+    if (props.TestListenerArn !== undefined) p.add('TestListenerArn and TestHeaderName exclude each other: the header route is on the production listener');
+    const name = p.string('TestHeaderName', HEADER_NAME, '1-40 letters, digits or !#$%&\'*+.^_`|~- (an HTTP header name)');
+    if (name.toLowerCase() === 'host') p.add('TestHeaderName cannot be Host: ALB matches the host header with a host condition');
+    const value = p.optionalString('TestHeaderValue', HEADER_VALUE, 'at most 128 printable characters') ?? '*';
+    const cidrs = props.TestSourceCidrs ?? [];
+    if (!Array.isArray(cidrs) || !cidrs.every((c) => typeof c === 'string' && CIDR.test(c))) p.add(`TestSourceCidrs must be a list of CIDR blocks (got ${describe(cidrs)})`);
+    else if (cidrs.length > MAX_TEST_SOURCE_CIDRS) p.add(`TestSourceCidrs can name at most ${MAX_TEST_SOURCE_CIDRS} CIDR blocks: a rule has 5 condition values and the header takes one (got ${cidrs.length})`);
+    testHeader = { name, value, sourceCidrs: Array.isArray(cidrs) ? (cidrs as string[]) : [] };
+  }
   const parsed = {
-    productionListenerArn: p.string('ProductionListenerArn', LISTENER_ARN, 'a listener ARN'),
-    testListenerArn: p.string('TestListenerArn', LISTENER_ARN, 'a listener ARN'),
+    productionListenerArn,
+    testListenerArn,
+    testHeader,
     slotATargetGroupArn: p.string('SlotATargetGroupArn', TARGET_GROUP_ARN, 'a target group ARN'),
     slotBTargetGroupArn: p.string('SlotBTargetGroupArn', TARGET_GROUP_ARN, 'a target group ARN'),
   };
@@ -400,10 +446,10 @@ export function parseSlotServiceProperties(props: Record<string, unknown>, what 
   return parsed;
 }
 
-/** What a direct rollback invoke returns. Expected refusals are results, never exceptions. */
-export interface RollbackResult {
+/** What a direct invoke (rollback, promote, abort) returns. Expected refusals are results, never exceptions. */
+export interface OperatorResult {
   /** 'busy': another operation holds the slots (the release lease); nothing changed, ask again. */
-  readonly outcome: 'rolled-back' | 'already-done' | 'refused' | 'busy' | 'failed';
+  readonly outcome: 'rolled-back' | 'promoted' | 'aborted' | 'already-done' | 'refused' | 'busy' | 'failed';
   /** One sentence. */
   readonly message: string;
   /** null only when the routes could not be read or are unrecognisable. */
@@ -412,6 +458,13 @@ export interface RollbackResult {
   readonly previousDigest: string | null;
   /** Which state the system is in ('failed': the one it ended in). */
   readonly state: 'old' | 'new';
+  /** Each slot's share of production as the function left it, when it could read the routes (`a=100`, `a=90 b=10`). */
+  readonly traffic?: string;
+}
+
+/** What a rollback invoke returns (Bake reads it). */
+export interface RollbackResult extends OperatorResult {
+  readonly outcome: 'rolled-back' | 'already-done' | 'refused' | 'busy' | 'failed';
 }
 
 /** The part of the Lambda context the handlers use; optional so tests can call handler(event). */

@@ -4,7 +4,7 @@
 // again — a retried job, a duplicated event — changes nothing. Pure: no SDK, no I/O.
 import { FieldProblems, InputError, SlotName, isRecord } from './config';
 export type { EvidenceConfig } from './config';
-import { HistoryEntry } from './state';
+import { HistoryEntry, Operation } from './state';
 import { clip } from './text';
 
 export const EVIDENCE_SCHEMA = 1;
@@ -66,8 +66,9 @@ export interface ActionEntry extends EntryBase {
 
 export interface TrafficEntry extends EntryBase {
   readonly kind: 'traffic';
-  readonly operation: 'swap' | 'rollback';
-  /** For a rollback: whether production left this release ('away') or came back to it ('back'). */
+  /** swap and promote move production to a release; rollback and abort move it back. */
+  readonly operation: Operation;
+  /** For a rollback or abort: whether production left this release ('away') or came back to it ('back'). */
   readonly direction: 'to' | 'away' | 'back';
   readonly fromSlot: SlotName;
   readonly toSlot: SlotName;
@@ -223,7 +224,8 @@ export function trafficEntry(change: HistoryEntry, id: string, direction: Traffi
 
 /** The entry id of the production swap an execution makes (one per execution: Swap is idempotent per execution id). */
 export const SWAP_ENTRY_ID = 'traffic:swap';
-export const rollbackEntryId = (requestId: string) => `traffic:rollback:${requestId}`;
+/** The entry id of an operator's rollback, promote or abort (one per request). */
+export const operatorEntryId = (operation: Operation, requestId: string) => `traffic:${operation}:${requestId}`;
 
 // ---------------------------------------------------------------- the document
 
@@ -318,14 +320,18 @@ export function summariseRelease(doc: EvidenceDocument): ReleaseSummary {
   const build = of<BuildEntry>('build')[0];
   const approval = of<ActionEntry>('approval').pop();
   const traffic = of<TrafficEntry>('traffic');
-  const swapped = traffic.some((t) => t.operation === 'swap' && t.direction === 'to');
+  const swapped = traffic.some((t) => t.direction === 'to');
   const rolledAway = traffic.filter((t) => t.direction === 'away').length;
+  // Production left a release it never fully served: a traffic shift aborted (or rolled back) part way.
+  const aborted = !swapped && rolledAway > 0;
   const bake = of<BakeEntry>('bake').pop();
   const deploy = of<DeployEntry>('deploy').pop();
   const end = of<EndEntry>('end').pop();
   const outcome = swapped
     ? [`released`, bake ? `bake ${bake.outcome}` : null, rolledAway > 0 ? `rolled back ${rolledAway === 1 ? 'once' : `${rolledAway} times`}` : null].filter(Boolean).join(', ')
-    : approval?.status === 'Failed'
+    : aborted
+      ? 'not released: the traffic shift was aborted'
+      : approval?.status === 'Failed'
       ? 'not released: approval not given'
       : deploy?.outcome === 'failed'
         ? 'not released: deploy failed'

@@ -20,10 +20,12 @@ export interface LeaseRelease {
   readonly since: string;
 }
 
-export type OperationKind = 'swap' | 'rollback';
+/** A swap (its traffic shift steps included), a rollback, or an operator ending a shift early. */
+export type OperationKind = 'swap' | 'rollback' | 'promote' | 'abort';
+const OPERATION_KINDS: readonly OperationKind[] = ['swap', 'rollback', 'promote', 'abort'];
 
 export interface LeaseOperation {
-  /** `swap:<executionId>` or `rollback:<requestId>`. */
+  /** `swap:<executionId>`, or `<kind>:<requestId>` for an operator's rollback, promote or abort. */
   readonly id: string;
   readonly kind: OperationKind;
   /** ISO-8601: after this the holder's invocation is certainly over (its function timeout has passed). */
@@ -76,7 +78,7 @@ export function parseLease(raw: string, generation: number): LeaseRecord {
   let operation: LeaseOperation | null = null;
   if (doc.operation !== null) {
     const kind = at(doc, 'operation.kind');
-    if (kind !== 'swap' && kind !== 'rollback') p.add(`operation.kind must be "swap" or "rollback" (got ${describe(kind)})`);
+    if (!OPERATION_KINDS.includes(kind as OperationKind)) p.add(`operation.kind must be one of ${OPERATION_KINDS.join(', ')} (got ${describe(kind)})`);
     operation = { id: p.string('operation.id'), kind: kind as OperationKind, until: p.string('operation.until') };
     if (operation.until !== '' && Number.isNaN(Date.parse(operation.until))) p.add('operation.until must be an ISO-8601 time');
   }
@@ -93,7 +95,7 @@ export function activeOperation(lease: LeaseRecord, now: Date): LeaseOperation |
 /** One phrase for messages: who holds the slots. */
 export function describeHolder(lease: LeaseRecord, now: Date): string {
   const op = activeOperation(lease, now);
-  if (op) return `${op.kind === 'swap' ? 'a swap' : 'a rollback'} (${op.id}) until ${op.until}`;
+  if (op) return `${op.kind === 'abort' ? 'an abort' : `a ${op.kind}`} (${op.id}) until ${op.until}`;
   if (lease.release) return `release ${lease.release.executionId} (since ${lease.release.since})`;
   return 'nobody';
 }

@@ -13,6 +13,15 @@ export interface ObservedRule {
   readonly ruleArn: string;
   /** Target groups with weight > 0 (a plain forward has exactly one). Empty when the rule does not forward. */
   readonly forwardTargetGroupArns: readonly string[];
+  /** The weight of each of `forwardTargetGroupArns`, in the same order (absent: not read). */
+  readonly weights?: readonly number[];
+}
+
+/** One target group of a weighted forward action. */
+export interface WeightedTargetGroup {
+  readonly targetGroupArn: string;
+  /** 0..999 (Elastic Load Balancing API reference, TargetGroupTuple). */
+  readonly weight: number;
 }
 
 export interface ObservedRoutes {
@@ -83,6 +92,8 @@ export interface RoutesPort {
   read(): Promise<ObservedRoutes>;
   /** Makes `ruleArn` forward to exactly `targetGroupArn`. */
   forward(ruleArn: string, targetGroupArn: string): Promise<void>;
+  /** Makes `ruleArn` split its traffic by weight, in one write; `stickinessSeconds` 0 = no target-group stickiness. */
+  forwardWeighted(ruleArn: string, targetGroups: readonly WeightedTargetGroup[], stickinessSeconds: number): Promise<void>;
 }
 
 export interface SlotsPort {
@@ -187,6 +198,8 @@ export interface SwapPorts {
   /** null when no notification topic is configured. */
   readonly notifier: Notifier | null;
   readonly approvals: ApprovalLookup;
+  /** The candidate's alarms, watched during each step of a traffic shift. */
+  readonly alarms: AlarmsPort;
 }
 
 /** Structured logger: one JSON object per line. */

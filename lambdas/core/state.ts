@@ -2,7 +2,34 @@
 // account of the last change. The routes stay the source of truth.
 import { FieldProblems, InputError, SlotName, describe, isRecord, isSlotName } from './config';
 
-export type Operation = 'swap' | 'rollback';
+/** `promote` and `abort` end a traffic shift early: all on the candidate now, or all back on the live slot. */
+export type Operation = 'swap' | 'rollback' | 'promote' | 'abort';
+const OPERATIONS: readonly Operation[] = ['swap', 'rollback', 'promote', 'abort'];
+
+/**
+ * A traffic shift under way, written before each of its route writes: the ALB is at `percent`, or
+ * still at `fromPercent` when the step's write has not landed. So at every moment the record
+ * knows the weights production may have, and which slot is live (the record's `liveSlot`, which
+ * the shift moves traffic away from).
+ */
+export interface ShiftRecord {
+  /** The pipeline execution whose approved Swap shifts production. */
+  readonly executionId: string;
+  readonly toSlot: SlotName;
+  /** The approved digest the candidate runs. */
+  readonly digest: string;
+  readonly commit: string | null;
+  /** The candidate's share of production after this step: 0 (back on the live slot) to 100 (all on the candidate). */
+  readonly percent: number;
+  /** Its share before this step. */
+  readonly fromPercent: number;
+  /** This step and the number of steps (the last one goes to 100%). */
+  readonly step: number;
+  readonly steps: number;
+  /** When the shift began, and when this step was written. */
+  readonly since: string;
+  readonly at: string;
+}
 
 export interface HistoryEntry {
   readonly operation: Operation;
@@ -38,6 +65,8 @@ export interface StateRecord {
   readonly changedBy: string;
   /** Newest first, at most MAX_HISTORY. */
   readonly history: readonly HistoryEntry[];
+  /** Set while a traffic shift is under way (absent otherwise). */
+  readonly shift?: ShiftRecord;
 }
 
 export const STATE_SCHEMA = 2;
@@ -87,6 +116,7 @@ export function parseStateRecord(raw: string | null | undefined): StateRecord | 
     changedAt: p.string('changedAt'),
     changedBy: p.string('changedBy'),
     history: historyField(p, doc.history),
+    ...(doc.shift === undefined || doc.shift === null ? {} : { shift: shiftField(p, doc.shift) }),
   };
   p.throwIfAny('The state record');
   return record;
@@ -139,11 +169,50 @@ function nullableString(p: FieldProblems, doc: Record<string, unknown>, key: str
 
 function operationField(p: FieldProblems, doc: Record<string, unknown>, key: string): Operation {
   const value = doc[key];
-  if (value !== 'swap' && value !== 'rollback') {
-    p.add(`${key} must be "swap" or "rollback" (got ${describe(value)})`);
+  if (!OPERATIONS.includes(value as Operation)) {
+    p.add(`${key} must be one of ${OPERATIONS.map((o) => `"${o}"`).join(', ')} (got ${describe(value)})`);
     return 'swap';
   }
+  return value as Operation;
+}
+
+function percentField(p: FieldProblems, doc: Record<string, unknown>, key: string): number {
+  const value = doc[key];
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 100) {
+    p.add(`shift.${key} must be a whole percent from 0 to 100 (got ${describe(value)})`);
+    return 0;
+  }
   return value;
+}
+
+function shiftField(p: FieldProblems, value: unknown): ShiftRecord {
+  if (!isRecord(value)) {
+    p.add(`shift must be an object or null (got ${describe(value)})`);
+    return { executionId: '', toSlot: 'a', digest: '', commit: null, percent: 0, fromPercent: 0, step: 0, steps: 0, since: '', at: '' };
+  }
+  const sp = new FieldProblems({ shift: value });
+  const digest = value.digest;
+  if (typeof digest !== 'string' || !DIGEST_PATTERN.test(digest)) sp.add(`shift.digest must be a sha256 digest (got ${describe(digest)})`);
+  if (!isSlotName(value.toSlot)) sp.add(`shift.toSlot must be "a" or "b" (got ${describe(value.toSlot)})`);
+  const step = sp.integer('shift.step', 1, 100);
+  const shift: ShiftRecord = {
+    executionId: sp.string('shift.executionId'),
+    toSlot: isSlotName(value.toSlot) ? value.toSlot : 'a',
+    digest: typeof digest === 'string' ? digest : '',
+    commit: typeof value.commit === 'string' ? value.commit : null,
+    percent: percentField(sp, value, 'percent'),
+    fromPercent: percentField(sp, value, 'fromPercent'),
+    step,
+    steps: sp.integer('shift.steps', step, 100),
+    since: sp.string('shift.since'),
+    at: sp.string('shift.at'),
+  };
+  try {
+    sp.throwIfAny('shift');
+  } catch (err) {
+    p.add((err as Error).message.replace(/^shift is invalid: /, '').replace(/\.$/, ''));
+  }
+  return shift;
 }
 
 function historyField(p: FieldProblems, value: unknown): HistoryEntry[] {

@@ -4,11 +4,28 @@
 // generation (the RequestId of the Create that made the resource), so the rules are found by
 // what they are: a retried CreateRule that already took effect (there is no idempotency token)
 // is recognised, and no operation depends on the listener a rule was first made on.
+//
+// The test route is a rule on the test listener (every path), or a header rule on the production
+// listener, ahead of the production rule (priority 1, production at 2), that takes only requests
+// carrying the header (and coming from the given CIDRs, when any).
+import type { RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ResourceTags } from '../core/ports';
-import { CustomResourceEvent, ROUTE_RULE_TAG, RoutesProperties, parseRoutesProperties } from '../core/events';
+import { CustomResourceEvent, ROUTE_RULE_TAG, RoutesProperties, TestHeaderRoute, parseRoutesProperties } from '../core/events';
 import { SlotName, otherSlot } from '../core/config';
 import { Clients, errorName } from '../adapters/clients';
-import { RuleTags, createRouteRule, deleteRule, describeTags, forwardRule, listListenerRules, readTargetHealth } from '../adapters/elb';
+import {
+  ListenerRule,
+  RuleSpec,
+  RuleTags,
+  createRouteRule,
+  deleteRule,
+  describeTags,
+  forwardRule,
+  listListenerRules,
+  readTargetHealth,
+  setRuleConditions,
+  setRulePriority,
+} from '../adapters/elb';
 
 export interface ResourceResult {
   readonly physicalResourceId: string;
@@ -27,8 +44,47 @@ const PHYSICAL_PREFIX = 'bluegreen-routes:';
 
 const RULE_TAG = ROUTE_RULE_TAG;
 
-const listenerOf = (p: RoutesProperties, route: Route) => (route === 'production' ? p.productionListenerArn : p.testListenerArn);
+const listenerOf = (p: RoutesProperties, route: Route) => (route === 'production' ? p.productionListenerArn : p.testListenerArn ?? p.productionListenerArn);
 const targetGroupOf = (p: RoutesProperties, slot: SlotName) => (slot === 'a' ? p.slotATargetGroupArn : p.slotBTargetGroupArn);
+/** The listeners the properties name (one when the test route is a header rule). */
+const listenersOf = (p: RoutesProperties) => [...new Set(ROUTES.map((r) => listenerOf(p, r)))];
+
+const EVERY_PATH: RuleCondition[] = [{ Field: 'path-pattern', PathPatternConfig: { Values: ['*'] } }];
+/** A header rule goes first on the production listener; production sits behind it. */
+const HEADER_RULE_PRIORITY = 1;
+const PRODUCTION_BEHIND_HEADER_PRIORITY = 2;
+
+function headerConditions(h: TestHeaderRoute): RuleCondition[] {
+  return [
+    { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: h.name, Values: [h.value] } },
+    ...(h.sourceCidrs.length > 0 ? [{ Field: 'source-ip', SourceIpConfig: { Values: [...h.sourceCidrs] } }] : []),
+  ];
+}
+
+/** Where each route's rule sits and which requests it takes. */
+function specOf(p: RoutesProperties, route: Route): RuleSpec {
+  if (p.testHeader === null) return { priority: 1, conditions: EVERY_PATH };
+  return route === 'production' ? { priority: PRODUCTION_BEHIND_HEADER_PRIORITY, conditions: EVERY_PATH } : { priority: HEADER_RULE_PRIORITY, conditions: headerConditions(p.testHeader) };
+}
+
+/** A condition as a comparable string: header names are case-insensitive, value lists unordered. */
+function conditionKey(c: RuleCondition): string {
+  const sorted = (v: readonly string[] | undefined) => [...(v ?? [])].sort().join(',');
+  switch (c.Field) {
+    case 'http-header':
+      return `header ${(c.HttpHeaderConfig?.HttpHeaderName ?? '').toLowerCase()}=${sorted(c.HttpHeaderConfig?.Values ?? c.Values)}`;
+    case 'source-ip':
+      return `source-ip ${sorted(c.SourceIpConfig?.Values ?? c.Values)}`;
+    case 'path-pattern':
+      return `path ${sorted(c.PathPatternConfig?.Values ?? c.Values)}`;
+    default:
+      return `${c.Field} ${JSON.stringify(c)}`;
+  }
+}
+
+function sameConditions(a: readonly RuleCondition[], b: readonly RuleCondition[]): boolean {
+  return a.map(conditionKey).sort().join('|') === b.map(conditionKey).sort().join('|');
+}
 
 /** A RequestId as an ELB tag value (letters, digits, spaces and _.:/=+-@ only). */
 function generationOf(requestId: string): string {
@@ -55,20 +111,18 @@ function tagsFor(owner: Owner, route: Route): RuleTags {
 }
 
 /** A rule of this resource, found on a listener by its tags. */
-interface OwnRule {
-  readonly ruleArn: string;
+interface OwnRule extends ListenerRule {
   readonly listenerArn: string;
   readonly route: Route;
   readonly generation: string;
-  readonly targetGroupArns: readonly string[];
 }
 
 /** This resource's rules (of `generation`, or of any when null) on the given listeners; a missing listener has none. */
 async function findOwnRules(c: Elb, owner: Omit<Owner, 'generation'>, listenerArns: readonly string[], generation: string | null): Promise<OwnRule[]> {
-  const candidates: { ruleArn: string; listenerArn: string; targetGroupArns: readonly string[] }[] = [];
+  const candidates: (ListenerRule & { listenerArn: string })[] = [];
   for (const listenerArn of new Set(listenerArns)) {
     for (const r of (await listListenerRules(c, listenerArn)) ?? []) {
-      if (r.priority !== 'default') candidates.push({ ruleArn: r.ruleArn, listenerArn, targetGroupArns: r.targetGroupArns });
+      if (r.priority !== 'default') candidates.push({ ...r, listenerArn });
     }
   }
   if (candidates.length === 0) return [];
@@ -89,14 +143,14 @@ async function findOwnRules(c: Elb, owner: Omit<Owner, 'generation'>, listenerAr
  * CreateRule fails (PriorityInUse after a retried request, or a lost response), the rule may exist
  * all the same: it is looked up by its tags, and used if it is there.
  */
-async function ensureRule(c: Elb, owner: Owner, route: Route, listenerArn: string, targetGroupArn: string, lbOfTargetGroup: string | null): Promise<string> {
+async function ensureRule(c: Elb, owner: Owner, route: Route, listenerArn: string, targetGroupArn: string, lbOfTargetGroup: string | null, spec: RuleSpec): Promise<string> {
   try {
-    return await createRouteRule(c, listenerArn, targetGroupArn, tagsFor(owner, route));
+    return await createRouteRule(c, listenerArn, targetGroupArn, tagsFor(owner, route), spec);
   } catch (err) {
     const made = (await findOwnRules(c, owner, [listenerArn], owner.generation)).find((r) => r.route === route);
     if (made) return made.ruleArn;
     if (errorName(err) === 'PriorityInUseException') {
-      throw new Error(`priority 1 on listener ${listenerArn} is already used by another rule, and the ${route} route needs it`);
+      throw new Error(`priority ${spec.priority} on listener ${listenerArn} is already used by another rule, and the ${route} route needs it`);
     }
     if (errorName(err) === 'TargetGroupAssociationLimitException') {
       throw new Error(`target group ${targetGroupArn} serves load balancer ${lbOfTargetGroup ?? 'another one'}, and a target group can serve only one load balancer`);
@@ -128,13 +182,13 @@ export async function routesResource(c: Elb, event: CustomResourceEvent): Promis
 async function createRoutes(c: Elb, event: CustomResourceEvent, props: RoutesProperties): Promise<ResourceResult> {
   const owner = ownerOf(event, generationOf(event.requestId));
   try {
-    const production = await ensureRule(c, owner, 'production', props.productionListenerArn, props.slotATargetGroupArn, null);
-    const test = await ensureRule(c, owner, 'test', props.testListenerArn, props.slotBTargetGroupArn, null);
+    const production = await ensureRule(c, owner, 'production', props.productionListenerArn, props.slotATargetGroupArn, null, specOf(props, 'production'));
+    const test = await ensureRule(c, owner, 'test', listenerOf(props, 'test'), props.slotBTargetGroupArn, null, specOf(props, 'test'));
     return result(`${PHYSICAL_PREFIX}${event.logicalResourceId}:${owner.generation}`, production, test);
   } catch (err) {
     // Found by tags, so a rule whose CreateRule answer was lost goes too; the Delete of the failed
     // Create (NOT_CREATED_PREFIX + RequestId) sweeps again whatever this could not remove.
-    await removeRules(c, owner, [props.productionListenerArn, props.testListenerArn]).catch(() => undefined);
+    await removeRules(c, owner, listenersOf(props)).catch(() => undefined);
     throw err;
   }
 }
@@ -155,8 +209,7 @@ async function deleteRoutes(c: Elb, event: CustomResourceEvent): Promise<Resourc
     if (physicalResourceId.startsWith(NOT_CREATED_PREFIX)) return { physicalResourceId, data: {} };
     throw err;
   }
-  const listeners = [props.productionListenerArn, props.testListenerArn];
-  for (const r of await findOwnRules(c, event, listeners, generation)) await deleteRule(c, r.ruleArn);
+  for (const r of await findOwnRules(c, event, listenersOf(props), generation)) await deleteRule(c, r.ruleArn);
   return { physicalResourceId, data: {} };
 }
 
@@ -199,20 +252,33 @@ async function updateRoutes(c: Elb, event: CustomResourceEvent, old: RoutesPrope
   const plan = ROUTES.map((route) => {
     const rule = route === 'production' ? production : current(route);
     const slot = route === 'production' ? liveSlot : otherSlot(liveSlot);
-    return { route, rule, slot, targetGroupArn: targetGroupOf(props, slot), listenerArn: listenerOf(props, route) };
+    return { route, rule, slot, targetGroupArn: targetGroupOf(props, slot), listenerArn: listenerOf(props, route), spec: specOf(props, route) };
   });
   await refuseUnsafeMoves(c, plan.find((p) => p.route === 'production')!);
 
   const written: Record<Route, string> = { production: '', test: '' };
   try {
+    // A header rule goes ahead of production on its listener: production moves back a priority
+    // first (a priority is not a route: it still takes every request the header rule does not).
+    const header = plan.find((p) => p.route === 'test')!;
+    if (props.testHeader !== null && production.listenerArn === props.productionListenerArn && Number(production.priority) <= header.spec.priority) {
+      await setRulePriority(c, production.ruleArn, PRODUCTION_BEHIND_HEADER_PRIORITY);
+    }
     for (const step of plan) {
       if (step.rule !== null && step.rule.listenerArn === step.listenerArn) {
         if (step.rule.targetGroupArns[0] !== step.targetGroupArn) await forwardRule(c, step.rule.ruleArn, step.targetGroupArn);
+        if (!sameConditions(step.rule.conditions, step.spec.conditions)) await setRuleConditions(c, step.rule.ruleArn, step.spec.conditions);
         written[step.route] = step.rule.ruleArn;
       } else {
         const lb = step.rule === null ? null : loadBalancerOf(step.rule.listenerArn);
-        written[step.route] = await ensureRule(c, owner, step.route, step.listenerArn, step.targetGroupArn, lb);
+        written[step.route] = await ensureRule(c, owner, step.route, step.listenerArn, step.targetGroupArn, lb, step.spec);
       }
+    }
+    // A rule this resource no longer uses, on a listener it still uses (a header rule when the
+    // test route goes back to a port), goes; a listener it no longer uses goes with its rules.
+    const kept = Object.values(written);
+    for (const r of await findOwnRules(c, owner, listenersOf(props), generation)) {
+      if (!kept.includes(r.ruleArn)) await deleteRule(c, r.ruleArn);
     }
   } catch (err) {
     // Rules this Update made (found by tags, a lost CreateRule answer included) go; the ones it
@@ -229,6 +295,7 @@ interface RouteStep {
   readonly slot: SlotName;
   readonly targetGroupArn: string;
   readonly listenerArn: string;
+  readonly spec: RuleSpec;
 }
 
 /**

@@ -15,7 +15,10 @@ export { releaseDigests, unsteadyReason, uniformDigest } from '../../lambdas/cor
 export { otherSlot, parseReleaseConfig } from '../../lambdas/core/config';
 export type { ReleaseConfig, SlotName } from '../../lambdas/core/config';
 export type { RouteSlots as CoreRouteSlots } from '../../lambdas/core/drift';
-export type { RollbackResult } from '../../lambdas/core/events';
+export type { OperatorResult, RollbackResult } from '../../lambdas/core/events';
+export { decideAbort, decidePromote } from '../../lambdas/core/decide-shift';
+export { describeShare, trafficText, viewTraffic } from '../../lambdas/core/routes';
+export type { ShiftView } from '../../lambdas/core/routes';
 export type { ObservedRoutes, ResourceTags, SlotObservation } from '../../lambdas/core/ports';
 export type { HistoryEntry, StateRecord } from '../../lambdas/core/state';
 export { evidenceStoreFor } from '../../lambdas/adapters/evidence';

@@ -16,6 +16,8 @@ export interface ReleaseDetails {
   readonly digest?: string;
   readonly scanSummary?: string;
   readonly testUrl?: string;
+  /** One line that reaches green (`curl -H 'X-Release-Test: green' https://…` with a header test route). */
+  readonly testCommand?: string;
   readonly greenSlot?: string;
 }
 
@@ -101,6 +103,7 @@ export async function readReleaseDetails(aws: AwsClients, pipelineName: string, 
     digest: vars.IMAGE_DIGEST,
     scanSummary: vars.SCAN_SUMMARY,
     testUrl: vars.TEST_URL,
+    testCommand: vars.TEST_COMMAND,
     greenSlot: vars.GREEN_SLOT,
   };
 }

@@ -4,6 +4,7 @@ import { answerApproval } from './commands/approve';
 import { EVIDENCE_FORMATS, evidence } from './commands/evidence';
 import { history } from './commands/history';
 import { rollback } from './commands/rollback';
+import { abort, promote } from './commands/shift';
 import { status } from './commands/status';
 import { watch } from './commands/watch';
 import { Context, type GlobalOptions } from './context';
@@ -20,7 +21,7 @@ const positiveInt = (value: string): number => {
 const EXIT_CODES_HELP = `
 Exit codes:
   0  ok
-  1  refused or failed (no pending approval, rollback refused, AWS error, cancelled)
+  1  refused or failed (no pending approval, rollback/promote/abort refused, AWS error, cancelled)
   2  usage (bad arguments, or a confirmation needed without a terminal: rerun with --yes)`;
 
 /** Builds a fresh program for one run; `run` receives each command's exit code. */
@@ -78,6 +79,20 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--reason <text>', 'why, for the audit trail')
     .option('-y, --yes', 'do not ask for confirmation')
     .action(action(rollback));
+
+  withGlobals(program.command('promote'))
+    .description('during a traffic shift: all of production on the candidate now, skipping the remaining steps (after the same checks)')
+    .addOption(pipelineOption())
+    .option('--reason <text>', 'why, for the audit trail')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(action(promote));
+
+  withGlobals(program.command('abort'))
+    .description('during a traffic shift: all of production back on the live slot now, in one route write')
+    .addOption(pipelineOption())
+    .option('--reason <text>', 'why, for the audit trail')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(action(abort));
 
   withGlobals(program.command('history'))
     .description('recent releases, swaps and rollbacks')

@@ -134,7 +134,7 @@ class FakeCloudFormation {
 
 // The variables each stage emits. `satisfies` makes the type-check fail when a handler's outputs
 // change without this list (and so without the construct's references being re-checked).
-const DEPLOY_OUTPUTS = { GREEN_SLOT: 'b', IMAGE_DIGEST: `sha256:${hex('d', 64)}`, TEST_URL: 'http://alb:8080', COMMIT: hex('c', 40) } satisfies Record<keyof DeployOutputs, string>;
+const DEPLOY_OUTPUTS = { GREEN_SLOT: 'b', IMAGE_DIGEST: `sha256:${hex('d', 64)}`, TEST_URL: 'http://alb:8080', COMMIT: hex('c', 40), TEST_HEADER: '', TEST_COMMAND: 'curl http://alb:8080' } satisfies Record<keyof DeployOutputs, string>;
 const SWAP_OUTPUTS = { LIVE_SLOT: 'b', LIVE_DIGEST: DEPLOY_OUTPUTS.IMAGE_DIGEST, PREVIOUS_DIGEST: '' } satisfies Record<keyof SwapOutputs, string>;
 const BAKE_OUTPUTS = { BAKED_SLOT: SWAP_OUTPUTS.LIVE_SLOT } satisfies Record<keyof BakeOutputs, string>;
 const buildspec = parseYaml(readFileSync(join(__dirname, '..', '..', 'buildspecs', 'buildspec.yml'), 'utf8'));

@@ -230,6 +230,43 @@ describe('AwsWorld', () => {
     expect(releaseSnapshot(world)).toEqual(before);
   });
 
+  test('during a split every slot with a weight counts: its digests approved, its targets healthy, weights the record knows', () => {
+    const digest = stack.build('v1').digest;
+    world.ecs.runNow(stack.config.slots.a.serviceArn, digest, 2);
+    const { a, b } = stack.config.slots;
+    world.elbv2.commands.ModifyRule({ RuleArn: stack.config.productionRuleArn, Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: a.targetGroupArn, Weight: 90 }, { TargetGroupArn: b.targetGroupArn, Weight: 10 }] } }] });
+    expect(stack.traffic()).toEqual({ a: 90, b: 10 });
+    const split = 'Invariant 5: production splits traffic a=90 b=10 but the state record knows of no traffic shift.';
+    expect(invariantViolations(world, [digest], { released: true })).toEqual([expect.stringMatching(/^Invariant 2: production rule forwards to .*app-slot-b.* \(10%\) with no healthy target\.$/), split]);
+    world.ecs.runNow(b.serviceArn, stack.build('v2').digest, 2);
+    expect(invariantViolations(world, [digest], { released: true })).toEqual([expect.stringMatching(/^Invariant 1: production slot b \(10%\) serves unapproved digest\(s\) sha256:/), split]);
+    // A zero weight sends no traffic: the slot is not production's.
+    world.elbv2.commands.ModifyRule({ RuleArn: stack.config.productionRuleArn, Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: a.targetGroupArn, Weight: 100 }, { TargetGroupArn: b.targetGroupArn, Weight: 0 }] } }] });
+    expect(invariantViolations(world, [digest], { released: true })).toEqual([]);
+  });
+
+  test('weighted forwards as the API takes them: weights 0-999, at most 5 groups, stickiness 1 s to 7 days when on', () => {
+    const { a, b } = stack.config.slots;
+    const modify = (groups: { TargetGroupArn: string; Weight?: number }[], sticky?: { Enabled: boolean; DurationSeconds?: number }) => () =>
+      world.elbv2.commands.ModifyRule({ RuleArn: stack.config.productionRuleArn, Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: groups, ...(sticky ? { TargetGroupStickinessConfig: sticky } : {}) } }] });
+    expect(modify([{ TargetGroupArn: a.targetGroupArn, Weight: 1000 }, { TargetGroupArn: b.targetGroupArn, Weight: 1 }])).toThrow(expect.objectContaining({ name: 'ValidationError' }));
+    expect(modify([{ TargetGroupArn: a.targetGroupArn, Weight: 1 }, { TargetGroupArn: a.targetGroupArn, Weight: 1 }])).toThrow(expect.objectContaining({ name: 'ValidationError' }));
+    expect(modify([{ TargetGroupArn: a.targetGroupArn, Weight: 50 }, { TargetGroupArn: b.targetGroupArn, Weight: 50 }], { Enabled: true })).toThrow(/stickiness duration must be between 1 and 604800 seconds/);
+    expect(modify([{ TargetGroupArn: a.targetGroupArn, Weight: 50 }, { TargetGroupArn: b.targetGroupArn, Weight: 50 }], { Enabled: true, DurationSeconds: 604_801 })).toThrow(/stickiness duration/);
+    modify([{ TargetGroupArn: a.targetGroupArn, Weight: 50 }, { TargetGroupArn: b.targetGroupArn, Weight: 50 }], { Enabled: true, DurationSeconds: 3600 })();
+    expect(world.elbv2.stickinessOf(stack.config.productionRuleArn)).toBe(3600);
+    expect(world.elbv2.forwardWeights(stack.config.productionRuleArn)).toEqual({ [a.targetGroupArn]: 50, [b.targetGroupArn]: 50 });
+    const sixth = Array.from({ length: 6 }, (_, i) => ({ TargetGroupArn: world.elbv2.addTargetGroup({ name: `extra-${i}` }), Weight: 1 }));
+    expect(modify(sixth)).toThrow(/at most 5 target groups/);
+  });
+
+  test('SetRulePriorities moves a rule on its listener, never onto a priority another rule holds', () => {
+    expect(() => world.elbv2.commands.SetRulePriorities({ RulePriorities: [{ RuleArn: stack.config.productionRuleArn, Priority: 2 }] })).not.toThrow();
+    expect(world.elbv2.rules.get(stack.config.productionRuleArn)!.priority).toBe(2);
+    world.elbv2.commands.CreateRule({ ListenerArn: stack.ids.productionListenerArn, Priority: 1, Conditions: [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-T', Values: ['1'] } }], Actions: [{ Type: 'forward', TargetGroupArn: stack.config.slots.b.targetGroupArn }] });
+    expect(() => world.elbv2.commands.SetRulePriorities({ RulePriorities: [{ RuleArn: stack.config.productionRuleArn, Priority: 1 }] })).toThrow(expect.objectContaining({ name: 'PriorityInUseException' }));
+  });
+
   test('service lifecycle for the infrastructure owner: create is not idempotent, delete needs force above 0', async () => {
     const base = { cluster: stack.config.clusterArn, serviceName: 'app-slot-c', taskDefinition: 'app-slot-a' };
     const { service } = await ecs.send(new CreateServiceCommand({ ...base, desiredCount: 0, loadBalancers: [{ targetGroupArn: stack.config.slots.a.targetGroupArn, containerName: 'app', containerPort: 8080 }] }));

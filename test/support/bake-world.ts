@@ -63,11 +63,16 @@ export const SHARED_ALARMS = ['app-errors'];
 export function addAlarms(alarms: AlarmModel, pipelineName: string): { a: string[]; b: string[]; shared: string[] } {
   for (const name of [...slotAlarmNames('a'), ...slotAlarmNames('b'), ...SHARED_ALARMS]) alarms.addMetric(name);
   const anyOf = (names: string[]) => `(${names.map((n) => `ALARM("${alarms.arnOf(n)}")`).join(' OR ')})`;
-  const watched = { a: watchAlarmName(pipelineName, 'slot-a'), b: watchAlarmName(pipelineName, 'slot-b'), shared: watchAlarmName(pipelineName, 'shared') };
-  alarms.addComposite(watched.a, anyOf(slotAlarmNames('a')));
-  alarms.addComposite(watched.b, anyOf(slotAlarmNames('b')));
-  alarms.addComposite(watched.shared, anyOf(SHARED_ALARMS));
-  return { a: [watched.a], b: [watched.b], shared: [watched.shared] };
+  const watched = watchedNames(pipelineName);
+  alarms.addComposite(watched.a[0], anyOf(slotAlarmNames('a')));
+  alarms.addComposite(watched.b[0], anyOf(slotAlarmNames('b')));
+  alarms.addComposite(watched.shared[0], anyOf(SHARED_ALARMS));
+  return watched;
+}
+
+/** The composite alarms' names, as the construct gives them. */
+export function watchedNames(pipelineName: string): { a: string[]; b: string[]; shared: string[] } {
+  return { a: [watchAlarmName(pipelineName, 'slot-a')], b: [watchAlarmName(pipelineName, 'slot-b')], shared: [watchAlarmName(pipelineName, 'shared')] };
 }
 
 /** Routes the world's CloudWatch DescribeAlarms to `alarms` (calls logged and faultable like the rest). */
@@ -83,9 +88,11 @@ export function serveAlarms(world: AwsWorld, alarms: AlarmModel): void {
  */
 export function addBake(h: ReleaseHarness, opts: { windowSeconds?: number; grant?: readonly string[] } = {}): BakeWorld {
   const { world, stack } = h;
-  const alarms = new AlarmModel({ region: world.region, account: world.account, now: () => world.now() });
+  // A traffic shift's harness already serves the construct's alarms: Bake watches the same ones.
+  const alarms = h.alarms ?? new AlarmModel({ region: world.region, account: world.account, now: () => world.now() });
   alarms.grant = opts.grant ?? ['*'];
-  const watched = addAlarms(alarms, stack.pipelineName);
+  const watched = h.alarms ? watchedNames(stack.pipelineName) : addAlarms(alarms, stack.pipelineName);
+  h.alarms = alarms;
   const bake: BakeConfig = { alarms: { a: watched.a, b: watched.b }, sharedAlarms: watched.shared, swapFunctionName: stack.ids.swapFunctionName, windowSeconds: opts.windowSeconds ?? 120 };
   const config: ReleaseConfig = { ...stack.config, bakeAfterSwap: true, bake };
   serveAlarms(world, alarms);
@@ -100,7 +107,7 @@ export function addBake(h: ReleaseHarness, opts: { windowSeconds?: number; grant
   process.env.BLUEGREEN_CONFIG = JSON.stringify({ ...stack.config, bakeAfterSwap: true });
   const logSink = (line: string) => void h.logs.push(line);
   // Only Bake's copy of the configuration carries the bake section, as the construct does it.
-  const handler = createBakeHandler({ loadConfig: () => config, logSink, ports: (c) => ({ ...bakePorts(c), evidence: evidenceStoreFor(c, worldS3Send(world)) }) });
+  const handler = createBakeHandler({ loadConfig: () => config, logSink, now: () => new Date(world.now()), ports: (c) => ({ ...bakePorts(c), evidence: evidenceStoreFor(c, worldS3Send(world)) }) });
   world.lambda.register(functionName, handler);
   h.driver.registerHandler(functionName, handler);
 

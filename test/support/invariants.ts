@@ -17,21 +17,35 @@ export function anythingReleased(stack: ReleaseStack): boolean {
   return stack.state() !== undefined || stack.liveSlot() !== 'a';
 }
 
-/** 1. Production tasks run only approved digests. */
-export function checkApprovedInProduction(world: AwsWorld, approvedDigests: Iterable<string>, stack = releaseStackOf(world)): string[] {
-  const approved = new Set(approvedDigests);
-  const live = stack.liveSlot();
-  if (!live) return [];
-  const bad = stack.servingDigests(live).filter((d) => d === null || !approved.has(d));
-  return bad.length ? [`Invariant 1: production slot ${live} serves unapproved digest(s) ${[...new Set(bad)].join(', ')}.`] : [];
+/** The slots production sends traffic to (weight > 0): one, or both during a traffic shift. */
+function productionSlots(world: AwsWorld, stack: ReleaseStack): SlotName[] {
+  return world.elbv2
+    .forwardTargets(stack.config.productionRuleArn)
+    .map((tg) => stack.slotOfTargetGroup(tg))
+    .filter((s): s is SlotName => s !== undefined);
 }
 
-/** 2. Once anything was released, the production target group has healthy targets. */
+/** 1. Production tasks run only approved digests: every slot with a weight above zero. */
+export function checkApprovedInProduction(world: AwsWorld, approvedDigests: Iterable<string>, stack = releaseStackOf(world)): string[] {
+  const approved = new Set(approvedDigests);
+  const out: string[] = [];
+  const slots = productionSlots(world, stack);
+  for (const slot of slots) {
+    const bad = stack.servingDigests(slot).filter((d) => d === null || !approved.has(d));
+    const share = slots.length > 1 ? ` (${stack.traffic()[slot]}%)` : '';
+    if (bad.length) out.push(`Invariant 1: production slot ${slot}${share} serves unapproved digest(s) ${[...new Set(bad)].join(', ')}.`);
+  }
+  return out;
+}
+
+/** 2. Once anything was released, every target group production sends traffic to has healthy targets. */
 export function checkProductionHealthy(world: AwsWorld, released: boolean, stack = releaseStackOf(world)): string[] {
   if (!released) return [];
   const targets = world.elbv2.forwardTargets(stack.config.productionRuleArn);
-  const healthy = targets.flatMap((tg) => world.ecs.targetsOf(tg)).filter((t) => t.health === 'healthy');
-  return healthy.length ? [] : [`Invariant 2: production rule forwards to ${targets.join(', ') || 'nothing'} with no healthy target.`];
+  if (targets.length === 0) return ['Invariant 2: production rule forwards to nothing.'];
+  return targets
+    .filter((tg) => !world.ecs.targetsOf(tg).some((t) => t.health === 'healthy'))
+    .map((tg) => `Invariant 2: production rule forwards to ${tg}${targets.length > 1 ? ` (${stack.traffic()[stack.slotOfTargetGroup(tg)!]}%)` : ''} with no healthy target.`);
 }
 
 /** 3. Every delivered job has exactly one result; failures say why in one sentence. */
@@ -76,14 +90,37 @@ export function isOneSentence(message: string | undefined): boolean {
   return !/[\r\n]/.test(message) && message.length <= 400 && !/\bat .+\(.+:\d+:\d+\)/.test(message);
 }
 
-/** 5. Routes are fully old or fully new: production and test forward to one slot each, different. */
+/**
+ * 5. Routes are fully old or fully new: production and test forward to one slot each, different;
+ * or, during a traffic shift, production splits between the two slots at weights the state record
+ * knows (the step's, or the ones before it), at one of the plan's steps, with the test rule on
+ * the candidate.
+ */
 export function checkRoutes(world: AwsWorld, stack = releaseStackOf(world)): string[] {
   const prod = world.elbv2.forwardTargets(stack.config.productionRuleArn);
   const test = world.elbv2.forwardTargets(stack.config.testRuleArn);
   const out: string[] = [];
-  if (prod.length !== 1 || !stack.slotOfTargetGroup(prod[0])) out.push(`Invariant 5: production rule forwards to [${prod.join(', ')}], not exactly one slot.`);
+  const slots = prod.map((tg) => stack.slotOfTargetGroup(tg));
+  const split = prod.length === 2 && slots.includes('a') && slots.includes('b');
+  if (!split && (prod.length !== 1 || !slots[0])) out.push(`Invariant 5: production rule forwards to [${prod.join(', ')}], not exactly one slot.`);
   if (test.length !== 1 || !stack.slotOfTargetGroup(test[0])) out.push(`Invariant 5: test rule forwards to [${test.join(', ')}], not exactly one slot.`);
-  if (!out.length && prod[0] === test[0]) out.push(`Invariant 5: production and test rules both forward to slot ${stack.slotOfTargetGroup(prod[0])}.`);
+  if (out.length) return out;
+  const testSlot = stack.slotOfTargetGroup(test[0])!;
+  if (!split && prod[0] === test[0]) out.push(`Invariant 5: production and test rules both forward to slot ${testSlot}.`);
+  const record = stack.state()?.shift;
+  const traffic = stack.traffic();
+  if (split) {
+    if (!record) return [...out, `Invariant 5: production splits traffic a=${traffic.a} b=${traffic.b} but the state record knows of no traffic shift.`];
+    if (testSlot !== record.toSlot) out.push(`Invariant 5: during the shift to slot ${record.toSlot} the test rule forwards to slot ${testSlot}.`);
+  }
+  if (record) {
+    const share = traffic[record.toSlot];
+    if (share !== record.percent && share !== record.fromPercent) {
+      out.push(`Invariant 5: slot ${record.toSlot} takes ${share}% of production, but the state record says ${record.fromPercent}% or ${record.percent}% (step ${record.step} of ${record.steps}).`);
+    }
+    const plan = stack.config.trafficShift?.percents;
+    if (plan && ![0, ...plan, 100].includes(share)) out.push(`Invariant 5: slot ${record.toSlot} takes ${share}% of production, not a step of the plan ${plan.join(', ')}.`);
+  }
   return out;
 }
 

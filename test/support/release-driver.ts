@@ -5,10 +5,10 @@
 import type { AwsWorld } from './aws-model';
 import type { CodePipelineJobEvent, ExecutionState, JobState } from './model/codepipeline';
 import type { LambdaHandler } from './model/small-services';
-import type { RollbackResult } from '../../lambdas/core/events';
+import type { OperatorResult, RollbackResult } from '../../lambdas/core/events';
 import { stageOfAction, type BuiltImage, type ReleaseStack, type SlotName } from './release-stack';
 
-export type { RollbackResult };
+export type { OperatorResult, RollbackResult };
 
 export interface ReleaseHandlers {
   deployGreen: LambdaHandler;
@@ -35,10 +35,11 @@ export interface DriverOptions {
 
 export type Delivery =
   | { kind: 'job'; functionName: string; jobId: string; event: CodePipelineJobEvent; thrown?: unknown }
-  | { kind: 'rollback'; functionName: string; event: RollbackEvent; result?: RollbackResult; thrown?: unknown };
+  | { kind: 'rollback'; functionName: string; event: RollbackEvent; result?: OperatorResult; thrown?: unknown };
 
+/** A direct invoke of the swap function: a rollback, or an operator's promote or abort of a traffic shift. */
 export interface RollbackEvent {
-  action: 'rollback';
+  action: 'rollback' | 'promote' | 'abort';
   reason: string;
   actor?: string;
   requestId?: string;
@@ -172,9 +173,23 @@ export class ReleaseDriver {
 
   /** Invokes the swap function with a rollback event, as the CLI or an operator would. */
   async rollback(event: Partial<Omit<RollbackEvent, 'action'>> = {}): Promise<RollbackResult | undefined> {
+    return (await this.operator('rollback', event)) as RollbackResult | undefined;
+  }
+
+  /** `bluegreen promote`: all of production on the shift's candidate now. */
+  promote(event: Partial<Omit<RollbackEvent, 'action'>> = {}): Promise<OperatorResult | undefined> {
+    return this.operator('promote', { reason: 'looks good', ...event });
+  }
+
+  /** `bluegreen abort`: all of production back on the live slot now. */
+  abort(event: Partial<Omit<RollbackEvent, 'action'>> = {}): Promise<OperatorResult | undefined> {
+    return this.operator('abort', { reason: 'latency up', ...event });
+  }
+
+  private async operator(action: RollbackEvent['action'], event: Partial<Omit<RollbackEvent, 'action'>>): Promise<OperatorResult | undefined> {
     this.rollbackSeq += 1;
     const full: RollbackEvent = {
-      action: 'rollback',
+      action,
       reason: event.reason ?? 'error rate too high',
       actor: event.actor ?? 'arn:aws:sts::111122223333:assumed-role/OnCall/bob',
       requestId: event.requestId ?? `0e0e0e0e-0000-4000-8000-${this.rollbackSeq.toString(16).padStart(12, '0')}`,
@@ -184,7 +199,7 @@ export class ReleaseDriver {
   }
 
   /** Delivers an earlier event again, unchanged (same job id / same rollback request id). */
-  async redeliver(delivery: Delivery | undefined = this.lastDelivery): Promise<JobOutcome | RollbackResult | undefined> {
+  async redeliver(delivery: Delivery | undefined = this.lastDelivery): Promise<JobOutcome | OperatorResult | undefined> {
     if (!delivery) throw new Error('ReleaseDriver: nothing delivered yet');
     if (delivery.kind === 'rollback') return this.deliverRollback(delivery.event);
     const handler =
@@ -255,12 +270,12 @@ export class ReleaseDriver {
     return { thrown };
   }
 
-  private async deliverRollback(event: RollbackEvent): Promise<RollbackResult | undefined> {
+  private async deliverRollback(event: RollbackEvent): Promise<OperatorResult | undefined> {
     const delivery: Delivery = { kind: 'rollback', functionName: this.stack.ids.swapFunctionName, event };
     this.deliveries.push(delivery);
     this.inFlight += 1;
     try {
-      delivery.result = (await this.handlers.swap(event, this.context(delivery.functionName))) as RollbackResult;
+      delivery.result = (await this.handlers.swap(event, this.context(delivery.functionName))) as OperatorResult;
     } catch (e) {
       delivery.thrown = e;
     } finally {

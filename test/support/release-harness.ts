@@ -8,6 +8,8 @@ import { evidenceStoreFor } from '../../lambdas/adapters/evidence';
 import { worldS3Send } from './model/s3';
 import type { LeaseStore } from '../../lambdas/core/ports';
 import { AwsWorld } from './aws-model';
+import { addAlarms, serveAlarms } from './bake-world';
+import { AlarmModel } from './cloudwatch-model';
 import { PreviousSlotGuard, assertInvariants, invariantViolations } from './invariants';
 import { Delivery, DriverOptions, ReleaseDriver } from './release-driver';
 import { ReleaseStack, SeedOptions, seedReleaseStack } from './release-stack';
@@ -18,6 +20,12 @@ export interface ReleaseHarness {
   readonly driver: ReleaseDriver;
   /** The handlers' log lines (one JSON object each). */
   readonly logs: string[];
+  /**
+   * The construct's alarms (per-slot and shared composites over `app-slot-<x>-5xx`, `-unhealthy`,
+   * `app-errors`), served to CloudWatch clients: set up for a traffic shift (which watches them),
+   * or by `addBake`.
+   */
+  alarms: AlarmModel | null;
   /** Violations of invariants 1, 2, 3, 5 and 8 found after any handler returned. */
   readonly violations: string[];
   /** Throws unless invariants 1, 2, 3 and 5 hold now and they and 8 held after every handler returned. */
@@ -46,11 +54,13 @@ export function createReleaseHarness(opts: HarnessOptions = {}): ReleaseHarness 
   const logs: string[] = [];
   const logSink = (line: string) => void logs.push(line);
   const lease = opts.withoutLease ? { lease: unguardedLease } : {};
-  // With `evidence`, the handlers write it to the world's S3 through the S3 seam (no S3 client package here).
-  const evidence = (config: ReleaseConfig) => ({ evidence: evidenceStoreFor(config, worldS3Send(world)) });
+  // The handlers read world time (as `Date` does under a jest world clock), so a harness without one (the bench) still bakes and shifts.
+  const now = () => new Date(world.now());
+  // With `evidence`, the handlers write it to the world's S3 through the S3 seam.
+  const evidence = (config: ReleaseConfig) => ({ evidence: evidenceStoreFor(config, worldS3Send(world), now) });
   const handlers = {
-    deployGreen: createDeployGreenHandler({ logSink, ports: (config) => ({ ...deployPorts(config), ...lease, ...evidence(config) }) }),
-    swap: createSwapHandler({ logSink, ports: (config) => ({ ...swapPorts(config), ...lease, ...evidence(config) }) }),
+    deployGreen: createDeployGreenHandler({ logSink, now, ports: (config) => ({ ...deployPorts(config), ...lease, ...evidence(config) }) }),
+    swap: createSwapHandler({ logSink, now, ports: (config) => ({ ...swapPorts(config), ...lease, ...evidence(config) }) }),
   };
   const stack = seedReleaseStack(world, { ...opts, handlers });
   const violations: string[] = [];
@@ -63,11 +73,19 @@ export function createReleaseHarness(opts: HarnessOptions = {}): ReleaseHarness 
     }
   };
   const driver = new ReleaseDriver(world, stack, handlers, { ...opts, afterInvocation });
+  let alarms: AlarmModel | null = null;
+  if (opts.trafficShift) {
+    alarms = new AlarmModel({ region: world.region, account: world.account, now: () => world.now() });
+    alarms.grant = ['*'];
+    addAlarms(alarms, stack.pipelineName);
+    serveAlarms(world, alarms);
+  }
   return {
     world,
     stack,
     driver,
     logs,
+    alarms,
     violations,
     check: (o = {}) => {
       violations.push(...previousSlot.check().map((v) => `at check: ${v}`));

@@ -7,7 +7,8 @@ import type { AwsWorld } from './aws-model';
 import type { ActionDefinition } from './model/codepipeline';
 import { forward, pathPatternAll } from './model/elbv2';
 import type { LambdaHandler } from './model/small-services';
-import { otherSlot, type ReleaseConfig, type SlotName } from '../../lambdas/core/config';
+import { otherSlot, type ReleaseConfig, type SlotName, type TrafficShiftConfig } from '../../lambdas/core/config';
+import { watchAlarmName } from '../../lib/private/bake-alarms';
 import type { StateRecord } from '../../lambdas/core/state';
 import { serveS3 } from './model/s3';
 
@@ -41,6 +42,16 @@ export interface SeedOptions {
   layout?: PipelineLayout;
   /** Keep release evidence in an artifact bucket of the world's S3 (test/support/model/s3.ts). */
   evidence?: boolean;
+  /**
+   * Swap in weighted steps: the config's `trafficShift`, watching the construct's composite alarms
+   * (`<pipeline>-bake-slot-a`, `-slot-b`, `-shared`; the harness serves them).
+   */
+  trafficShift?: Pick<TrafficShiftConfig, 'percents' | 'holdSeconds'> & { stickinessSeconds?: number };
+  /**
+   * The test route as a header rule on the production listener (priority 1, production behind it
+   * at 2), as `Custom::BlueGreenRoutes` makes it for `TestRoute.header(…)`; no test listener.
+   */
+  testHeader?: { name: string; value: string };
 }
 
 /** The artifact bucket and its KMS key, when the stack keeps evidence. */
@@ -91,6 +102,14 @@ export class ReleaseStack {
 
   slotOfTargetGroup(arn: string | undefined): SlotName | undefined {
     return arn === undefined ? undefined : (['a', 'b'] as const).find((s) => this.config.slots[s].targetGroupArn === arn);
+  }
+
+  /** Each slot's share of production in percent (from the rule's weights), and of test. */
+  traffic(): Record<SlotName, number> {
+    const weights = this.world.elbv2.forwardWeights(this.config.productionRuleArn);
+    const total = Object.values(weights).reduce((x, y) => x + y, 0);
+    const share = (s: SlotName) => (total === 0 ? 0 : Math.round((100 * (weights[this.config.slots[s].targetGroupArn] ?? 0)) / total));
+    return { a: share('a'), b: share('b') };
   }
 
   /** The slot the production rule forwards to, if it forwards to exactly one slot. */
@@ -162,20 +181,24 @@ export function seedReleaseStack(world: AwsWorld, opts: SeedOptions = {}): Relea
 
   const loadBalancerArn = world.elbv2.addLoadBalancer('app-alb');
   const productionListenerArn = world.elbv2.addListener({ loadBalancerArn, port: 80 });
-  const testListenerArn = world.elbv2.addListener({ loadBalancerArn, port: 8080 });
+  // With a header route the test rule is on the production listener.
+  const testListenerArn = opts.testHeader ? productionListenerArn : world.elbv2.addListener({ loadBalancerArn, port: 8080 });
 
   const targetGroupArns = {} as Record<SlotName, string>;
   for (const s of SLOTS) targetGroupArns[s] = world.elbv2.addTargetGroup({ name: `app-slot-${s}`, port: 8080 });
   // The rules come first: ECS registers a service only with a target group a load balancer uses.
-  const rule = (listenerArn: string, slot: SlotName) =>
+  const rule = (listenerArn: string, slot: SlotName, priority: number, conditions = pathPatternAll()) =>
     (world.elbv2.commands.CreateRule({
       ListenerArn: listenerArn,
-      Priority: 1,
-      Conditions: pathPatternAll(),
+      Priority: priority,
+      Conditions: conditions,
       Actions: [forward(targetGroupArns[slot])],
     }) as { Rules: { RuleArn: string }[] }).Rules[0].RuleArn;
-  const productionRuleArn = rule(productionListenerArn, 'a');
-  const testRuleArn = rule(testListenerArn, 'b');
+  const header = opts.testHeader;
+  const productionRuleArn = rule(productionListenerArn, 'a', header ? 2 : 1);
+  const testRuleArn = header
+    ? rule(testListenerArn, 'b', 1, [{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: header.name, Values: [header.value] } }])
+    : rule(testListenerArn, 'b', 1);
 
   const slots = {} as Record<SlotName, { serviceArn: string; targetGroupArn: string; imageTag: string }>;
   for (const s of SLOTS) {
@@ -213,7 +236,8 @@ export function seedReleaseStack(world: AwsWorld, opts: SeedOptions = {}): Relea
     slots,
     productionRuleArn,
     testRuleArn,
-    testUrl: `http://app-alb-1234567890.${region}.elb.amazonaws.com:8080`,
+    testUrl: header ? `http://app-alb-1234567890.${region}.elb.amazonaws.com` : `http://app-alb-1234567890.${region}.elb.amazonaws.com:8080`,
+    ...(header ? { testHeader: `${header.name}: ${header.value}` } : {}),
     stateParameterName: `/bluegreen/${pipelineName}/state`,
     leaseParameterPath: `/bluegreen/${pipelineName}/lease`,
     stateKeyArn: STATE_KEY_ARN,
@@ -223,6 +247,17 @@ export function seedReleaseStack(world: AwsWorld, opts: SeedOptions = {}): Relea
     bakeAfterSwap: false,
     ...(opts.withoutNotifications ? {} : { notificationTopicArn }),
     ...(opts.evidence ? { evidence: { bucket: ARTIFACT_BUCKET, prefix: `bluegreen-evidence/${pipelineName}` } } : {}),
+    ...(opts.trafficShift
+      ? {
+          trafficShift: {
+            percents: opts.trafficShift.percents,
+            holdSeconds: opts.trafficShift.holdSeconds,
+            stickinessSeconds: opts.trafficShift.stickinessSeconds ?? 0,
+            alarms: { a: [watchAlarmName(pipelineName, 'slot-a')], b: [watchAlarmName(pipelineName, 'slot-b')] },
+            sharedAlarms: [watchAlarmName(pipelineName, 'shared')],
+          },
+        }
+      : {}),
   };
   if (opts.evidence) serveS3(world).createBucket(ARTIFACT_BUCKET, ARTIFACTS_KEY_ARN);
 

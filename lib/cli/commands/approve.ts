@@ -35,6 +35,7 @@ export async function answerApproval(ctx: Context, opts: ApproveOptions, answer:
         ['digest', r.digest ?? '(unknown)'],
         ['scan', r.scanSummary ?? '(no summary)'],
         ['test URL', r.testUrl ?? '(unknown)'],
+        ...(r.testCommand && r.testCommand !== `curl ${r.testUrl}` ? [['try it', r.testCommand] as [string, string]] : []),
         ...(r.greenSlot ? [['green slot', `${r.greenSlot} (becomes live when the swap runs)`] as [string, string]] : []),
       ]),
   );

@@ -8,9 +8,9 @@ import { listExecutions } from '../pipeline';
 
 export interface HistoryRow {
   readonly at: string | null;
-  readonly kind: 'release' | 'swap' | 'rollback';
+  readonly kind: 'release' | HistoryEntry['operation'];
   readonly executionId: string;
-  /** Pipeline execution status; `done` for a change recorded without one (a rollback). */
+  /** Pipeline execution status; `done` for a change recorded without one (a rollback, promote or abort). */
   readonly status: string;
   readonly fromSlot: string | null;
   readonly toSlot: string | null;
@@ -21,7 +21,7 @@ export interface HistoryRow {
 }
 
 /**
- * Pure: one timeline from the state record (swaps and rollbacks, who and why) and the pipeline's
+ * Pure: one timeline from the state record (swaps, rollbacks, promotes and aborts: who and why) and the pipeline's
  * executions (every release attempt, including the ones that never swapped). A swap is shown on
  * the row of the execution that made it.
  */
@@ -45,7 +45,7 @@ export function mergeHistory(entries: readonly HistoryEntry[], executions: reado
       reason: null,
     };
   });
-  const recorded = entries.filter((e) => e.operation === 'rollback' || swapsByExecution.has(e.executionId));
+  const recorded = entries.filter((e) => e.operation !== 'swap' || swapsByExecution.has(e.executionId));
   for (const e of recorded) {
     rows.push({
       at: e.at, kind: e.operation, executionId: e.executionId, status: 'done', fromSlot: e.fromSlot, toSlot: e.toSlot,

@@ -1,5 +1,5 @@
 import type { Context } from '../context';
-import { describeHolder, otherSlot, readLease } from '../control-plane';
+import { describeHolder, otherSlot, readLease, trafficText, viewTraffic } from '../control-plane';
 import { discoverPipeline } from '../discovery';
 import { EXIT_OK } from '../errors';
 import { describeDigests, describeHealth, fields, shortCommit, shortDigest, when } from '../format';
@@ -37,6 +37,9 @@ export async function status(ctx: Context, opts: { pipeline: string }): Promise<
   // The record speaks for the live slot only when it names the same slot as the routes.
   const recorded = state !== null && state.liveSlot === live ? state : null;
   const liveCommit = recorded?.commit ?? null;
+  const shift = obs.routes.shift;
+  const traffic = live === null ? null : viewTraffic({ liveSlot: live, idleSlot: otherSlot(live), testSlot: obs.routes.test, testRouteStale: false, shift });
+  const recordedShift = shift !== null && state?.shift?.toSlot === shift.toSlot ? state.shift : null;
   const lastExecution = last[0]
     ? { executionId: last[0].pipelineExecutionId, status: last[0].status, startTime: last[0].startTime?.toISOString() }
     : null;
@@ -48,6 +51,8 @@ export async function status(ctx: Context, opts: { pipeline: string }): Promise<
     live: live === null ? null : { ...slotJson(obs.slots[live]), commit: liveCommit, recordedDigest: recorded?.liveDigest ?? null },
     green: green === null ? null : { ...slotJson(obs.slots[green]), testUrl: config.testUrl },
     routes: { production: obs.routes.production, test: obs.routes.test },
+    traffic,
+    shift: shift && { toSlot: shift.toSlot, percent: shift.percent, ...(recordedShift ? { step: recordedShift.step, steps: recordedShift.steps, since: recordedShift.since, stepAt: recordedShift.at, executionId: recordedShift.executionId } : {}) },
     labelsAgree: obs.drift.length === 0,
     drift: obs.drift,
     executions,
@@ -71,10 +76,15 @@ export async function status(ctx: Context, opts: { pipeline: string }): Promise<
     const what = state === null && l.digests.length === 0
       ? 'nothing released yet (production answers 503 until the first release)'
       : `${describeDigests(l.digests)}  commit ${shortCommit(liveCommit)}`;
-    rows.push(['live (blue)', `slot ${live}  ${what}  ${describeHealth(l)}`]);
+    const share = shift === null ? '' : `  ${100 - shift.percent}%`;
+    rows.push(['live (blue)', `slot ${live}  ${what}${share}  ${describeHealth(l)}`]);
     const g = obs.slots[green!];
-    rows.push(['green', `slot ${green}  ${describeDigests(g.digests)}  ${describeHealth(g)}`]);
-    rows.push(['test URL', config.testUrl]);
+    rows.push([shift === null ? 'green' : 'candidate', `slot ${green}  ${describeDigests(g.digests)}${shift === null ? '' : `  ${shift.percent}%`}  ${describeHealth(g)}`]);
+    if (shift !== null) {
+      const step = recordedShift ? `step ${recordedShift.step} of ${recordedShift.steps} since ${when(recordedShift.at)}, ` : '';
+      rows.push(['shifting', s.loud(`${trafficText(traffic!)}: ${step}to slot ${shift.toSlot}; bluegreen promote|abort --pipeline ${pipeline.name} ends it now`)]);
+    }
+    rows.push(['test URL', config.testHeader ? `${config.testUrl} with header ${config.testHeader}` : config.testUrl]);
   }
   if (obs.drift.length === 0) {
     rows.push(['labels', s.good('agree with the routes')]);
@@ -96,7 +106,7 @@ export async function status(ctx: Context, opts: { pipeline: string }): Promise<
     rows.push(['approval', `pending since ${when(approval.since)} for execution ${approval.executionId}`]);
     rows.push(['', `commit ${shortCommit(r.commit)}  digest ${shortDigest(r.digest)}`]);
     if (r.scanSummary) rows.push(['', `scan: ${r.scanSummary}`]);
-    if (r.testUrl) rows.push(['', `try it: ${r.testUrl}`]);
+    if (r.testCommand || r.testUrl) rows.push(['', `try it: ${r.testCommand && r.testCommand !== `curl ${r.testUrl}` ? r.testCommand : r.testUrl}`]);
     rows.push(['', `answer with: bluegreen approve|reject --pipeline ${pipeline.name}`]);
     if (queued.some((q) => q.stage === RELEASE_STAGE)) {
       // The hotfix path: one release at a time, so the queue waits for this answer.

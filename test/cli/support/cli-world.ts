@@ -8,8 +8,10 @@ import { PipelineEventFeed } from '../../support/evidence-world';
 import { worldS3Send } from '../../support/model/s3';
 import { main } from '../../../lib/cli/main';
 import { AwsWorld } from '../../support/aws-model';
+import { addAlarms, serveAlarms } from '../../support/bake-world';
+import { AlarmModel } from '../../support/cloudwatch-model';
 import { ReleaseDriver } from '../../support/release-driver';
-import { seedReleaseStack, type ReleaseStack } from '../../support/release-stack';
+import { seedReleaseStack, type ReleaseStack, type SeedOptions } from '../../support/release-stack';
 
 export interface CliRun {
   readonly code: number;
@@ -39,21 +41,29 @@ export class CliWorld {
   readonly driver: ReleaseDriver;
   /** The handlers' structured log lines (kept off the test output). */
   readonly handlerLog: string[] = [];
+  /** The construct's alarms, when the pipeline shifts traffic (the shift watches them). */
+  readonly alarms: AlarmModel | null = null;
 
   /** With `evidence`: CodePipeline's events for the evidence recorder (deliver them after a step). */
   readonly events: PipelineEventFeed | undefined;
 
-  constructor(opts: { evidence?: boolean } = {}) {
+  constructor(opts: Pick<SeedOptions, 'trafficShift' | 'testHeader'> & { evidence?: boolean } = {}) {
     const logSink = (line: string) => void this.handlerLog.push(line);
     // The handlers stamp the record with world time, so it lines up with the pipeline's executions.
     const now = () => new Date(this.world.now());
     const evidence = (config: ReleaseConfig) => ({ evidence: evidenceStoreFor(config, worldS3Send(this.world), now) });
     const deployGreen = createDeployGreenHandler({ logSink, now, ports: (config) => ({ ...deployPorts(config), ...evidence(config) }) });
     const swap = createSwapHandler({ logSink, now, ports: (config) => ({ ...swapPorts(config), ...evidence(config) }) });
-    this.stack = seedReleaseStack(this.world, { handlers: { deployGreen, swap }, evidence: opts.evidence });
+    this.stack = seedReleaseStack(this.world, { handlers: { deployGreen, swap }, evidence: opts.evidence, trafficShift: opts.trafficShift, testHeader: opts.testHeader });
     this.events = opts.evidence ? new PipelineEventFeed(this.world, this.stack, logSink) : undefined;
     this.world.sts.callerArn = ONCALL_ARN;
     this.world.install();
+    if (opts.trafficShift) {
+      this.alarms = new AlarmModel({ region: this.world.region, account: this.world.account, now: () => this.world.now() });
+      this.alarms.grant = ['*'];
+      addAlarms(this.alarms, this.stack.pipelineName);
+      serveAlarms(this.world, this.alarms);
+    }
     this.driver = new ReleaseDriver(this.world, this.stack, { deployGreen, swap });
   }
 

@@ -18,7 +18,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { findApprover, jobReporter, listActionExecutions } from '../../../lambdas/adapters/codepipeline';
 import { MANIFEST_MEDIA_TYPES, tagImage } from '../../../lambdas/adapters/ecr';
 import { createSlotService, deleteSlotService, observeSlot, rollSlot, updateSlotService } from '../../../lambdas/adapters/ecs';
-import { createRouteRule, deleteRule, forwardRule, listListenerRules, readRoutes } from '../../../lambdas/adapters/elb';
+import { createRouteRule, deleteRule, elbRoutes, forwardRule, listListenerRules, readRoutes } from '../../../lambdas/adapters/elb';
 import { snsNotifier, snsSubject } from '../../../lambdas/adapters/sns';
 import { readState, ssmLeaseStore, writeState } from '../../../lambdas/adapters/ssm';
 import { freeLease, nextLease } from '../../../lambdas/core/lease';
@@ -59,11 +59,38 @@ describe('ELBv2 adapter', () => {
       ],
     });
     expect(await readRoutes(c, config)).toEqual({
-      production: { ruleArn: config.productionRuleArn, forwardTargetGroupArns: [tg('a')] },
-      test: { ruleArn: config.testRuleArn, forwardTargetGroupArns: [tg('b')] },
+      production: { ruleArn: config.productionRuleArn, forwardTargetGroupArns: [tg('a')], weights: [1] },
+      test: { ruleArn: config.testRuleArn, forwardTargetGroupArns: [tg('b')], weights: [1] },
     });
     expect(elbv2.commandCalls(DescribeRulesCommand)).toHaveLength(1);
     expect(elbv2.commandCalls(DescribeRulesCommand)[0].args[0].input).toEqual({ RuleArns: [config.productionRuleArn, config.testRuleArn] });
+  });
+
+  test('a split production rule is read with each target group\'s weight', async () => {
+    elbv2.on(DescribeRulesCommand).resolves({
+      Rules: [
+        { RuleArn: config.productionRuleArn, Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: tg('a'), Weight: 90 }, { TargetGroupArn: tg('b'), Weight: 10 }] } }] },
+        { RuleArn: config.testRuleArn, Actions: [{ Type: 'forward', TargetGroupArn: tg('b') }] },
+      ],
+    });
+    expect((await readRoutes(c, config)).production).toEqual({ ruleArn: config.productionRuleArn, forwardTargetGroupArns: [tg('a'), tg('b')], weights: [90, 10] });
+  });
+
+  test('forwardWeighted writes both weights in one ModifyRule, with target-group stickiness when asked', async () => {
+    elbv2.on(ModifyRuleCommand).resolves({});
+    const routesPort = elbRoutes(c, config);
+    await routesPort.forwardWeighted(config.productionRuleArn, [{ targetGroupArn: tg('a'), weight: 80 }, { targetGroupArn: tg('b'), weight: 20 }], 3600);
+    await routesPort.forwardWeighted(config.productionRuleArn, [{ targetGroupArn: tg('a'), weight: 60 }, { targetGroupArn: tg('b'), weight: 40 }], 0);
+    expect(elbv2.commandCalls(ModifyRuleCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        RuleArn: config.productionRuleArn,
+        Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: tg('a'), Weight: 80 }, { TargetGroupArn: tg('b'), Weight: 20 }], TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 3600 } } }],
+      },
+      {
+        RuleArn: config.productionRuleArn,
+        Actions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: tg('a'), Weight: 60 }, { TargetGroupArn: tg('b'), Weight: 40 }], TargetGroupStickinessConfig: { Enabled: false } } }],
+      },
+    ]);
   });
 
   test('forwardRule replaces the action with one forward', async () => {
@@ -77,16 +104,16 @@ describe('ELBv2 adapter', () => {
     elbv2.on(DescribeRulesCommand, { ListenerArn: 'L1', Marker: 'm' }).resolves({ Rules: [{ RuleArn: 'r2', Priority: 'default', Actions: [{ Type: 'fixed-response' }] }] });
     elbv2.on(DescribeRulesCommand, { ListenerArn: 'L2' }).rejects(new ListenerNotFoundException({ message: 'gone', ...meta }));
     expect(await listListenerRules(c, 'L1')).toEqual([
-      { ruleArn: 'r1', priority: '1', targetGroupArns: [tg('a')] },
-      { ruleArn: 'r2', priority: 'default', targetGroupArns: [] },
+      { ruleArn: 'r1', priority: '1', targetGroupArns: [tg('a')], conditions: [] },
+      { ruleArn: 'r2', priority: 'default', targetGroupArns: [], conditions: [] },
     ]);
     expect(await listListenerRules(c, 'L2')).toBeNull();
   });
 
-  test('creates the slot rule at priority 1 for every path, with its tags; deleting a missing rule is fine', async () => {
+  test('creates a slot rule at its priority with its conditions and tags; deleting a missing rule is fine', async () => {
     elbv2.on(CreateRuleCommand).resolves({ Rules: [{ RuleArn: 'new-rule' }] });
     elbv2.on(DeleteRuleCommand).rejects(new RuleNotFoundException({ message: 'gone', ...meta }));
-    expect(await createRouteRule(c, 'L1', tg('b'), { 'bluegreen:route': 'test' })).toBe('new-rule');
+    expect(await createRouteRule(c, 'L1', tg('b'), { 'bluegreen:route': 'test' }, { priority: 1, conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['*'] } }] })).toBe('new-rule');
     expect(elbv2.commandCalls(CreateRuleCommand)[0].args[0].input).toEqual({
       ListenerArn: 'L1', Priority: 1, Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['*'] } }], Actions: [{ Type: 'forward', TargetGroupArn: tg('b') }],
       Tags: [{ Key: 'bluegreen:route', Value: 'test' }],

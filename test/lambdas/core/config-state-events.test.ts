@@ -5,7 +5,7 @@ import {
   parseDeployGreenParameters,
   parseDeployToken,
   parsePipelineJob,
-  parseRollbackEvent,
+  parseOperatorEvent,
   parseRoutesProperties,
   parseSlotServiceProperties,
   parseSwapParameters,
@@ -140,12 +140,15 @@ describe('event parsers', () => {
     expect(() => parseSwapParameters(JSON.stringify({ greenSlot: 'x', imageDigest: D1, executionId: 'e' }))).toThrow(/greenSlot must be "a" or "b"/);
   });
 
-  test('rollback events need a reason; the Lambda request id stands in for a missing requestId', () => {
-    expect(parseRollbackEvent({ action: 'rollback', reason: 'errors' }, 'req-1')).toEqual({ reason: 'errors', actor: null, requestId: 'req-1', expectedLiveSlot: null, forRelease: null });
-    expect(parseRollbackEvent({ action: 'rollback', reason: 'r', actor: 'bob', requestId: 'u1', expectedLiveSlot: 'b', forRelease: 'e1' }, 'x')).toEqual({ reason: 'r', actor: 'bob', requestId: 'u1', expectedLiveSlot: 'b', forRelease: 'e1' });
-    expect(() => parseRollbackEvent({ action: 'rollback' }, 'x')).toThrow(/reason must be a non-empty string/);
-    expect(() => parseRollbackEvent({ action: 'rollback', reason: 'r', expectedLiveSlot: 'c' }, 'x')).toThrow(/expectedLiveSlot/);
-    expect(() => parseRollbackEvent('rollback', 'x')).toThrow(/must be a JSON object/);
+  test('operator events (rollback, promote, abort) need a reason; the Lambda request id stands in for a missing requestId', () => {
+    expect(parseOperatorEvent({ action: 'rollback', reason: 'errors' }, 'req-1')).toEqual({ action: 'rollback', reason: 'errors', actor: null, requestId: 'req-1', expectedLiveSlot: null, forRelease: null });
+    expect(parseOperatorEvent({ action: 'rollback', reason: 'r', actor: 'bob', requestId: 'u1', expectedLiveSlot: 'b', forRelease: 'e1' }, 'x')).toEqual({ action: 'rollback', reason: 'r', actor: 'bob', requestId: 'u1', expectedLiveSlot: 'b', forRelease: 'e1' });
+    expect(parseOperatorEvent({ action: 'promote', reason: 'looks good', actor: 'ann' }, 'req-2')).toMatchObject({ action: 'promote', requestId: 'req-2', actor: 'ann' });
+    expect(parseOperatorEvent({ action: 'abort', reason: '5xx' }, 'req-3')).toMatchObject({ action: 'abort', reason: '5xx' });
+    expect(() => parseOperatorEvent({ action: 'rollback' }, 'x')).toThrow(/The rollback event is invalid: reason must be a non-empty string/);
+    expect(() => parseOperatorEvent({ action: 'rollback', reason: 'r', expectedLiveSlot: 'c' }, 'x')).toThrow(/expectedLiveSlot/);
+    expect(() => parseOperatorEvent({ action: 'deploy', reason: 'r' }, 'x')).toThrow(/action must be one of "rollback", "promote", "abort" \(got "deploy"\)/);
+    expect(() => parseOperatorEvent('rollback', 'x')).toThrow(/must be a JSON object/);
   });
 
   test('custom resource events: reply target is read leniently, the event strictly', () => {

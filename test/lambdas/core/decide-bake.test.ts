@@ -4,7 +4,7 @@ import {
   BAKE_GRACE_SECONDS,
   BakeToken,
   asRollbackResult,
-  bakeAlarmNames,
+  watchedAlarmNames,
   bakeRollbackEvent,
   decideAfterBakeTransientError,
   decideBakePoll,
@@ -94,7 +94,7 @@ describe('Bake UserParameters and continuation token', () => {
 });
 
 describe('one bake poll', () => {
-  const watchedB = bakeAlarmNames(bake, 'b');
+  const watchedB = watchedAlarmNames(bake, 'b');
   const poll = (over: Partial<Parameters<typeof decideBakePoll>[0]> = {}) =>
     decideBakePoll({ config: bakeConfig, bake, token, routes: routes('b', 'a'), alarms: quiet(watchedB), now: at(60), ...over });
 

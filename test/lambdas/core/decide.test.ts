@@ -5,7 +5,7 @@ import { decideRollback, releaseView } from '../../../lambdas/core/decide-rollba
 import { decideSwap, recordedPreviousDigest } from '../../../lambdas/core/decide-swap';
 import { errorSummary, isTransientError } from '../../../lambdas/core/errors';
 import { DeployLeaseToken, DeployRollToken, RollbackRequest, SwapParameters } from '../../../lambdas/core/events';
-import { TAG_CHANGED_BY_EXECUTION, TAG_LIVE_DIGEST, TAG_LIVE_SLOT, labelDrift, labelledResources, liveLabels } from '../../../lambdas/core/labels';
+import { TAG_CHANGED_BY_EXECUTION, TAG_LIVE_DIGEST, TAG_LIVE_SLOT, TAG_TRAFFIC, labelDrift, labelledResources, liveLabels } from '../../../lambdas/core/labels';
 import { SlotObservation } from '../../../lambdas/core/ports';
 import { resolveRoutes, writesToMakeLive } from '../../../lambdas/core/routes';
 import { slotNotReadyReason, uniformDigest } from '../../../lambdas/core/slot';
@@ -14,14 +14,14 @@ import { D1, D2, D3, NOW, approvedRelease, config, readySlot, routes, service, s
 
 describe('routes', () => {
   test('the live slot is the production rule target; the test rule must forward to the other', () => {
-    expect(resolveRoutes(config, routes('a', 'b'))).toEqual({ ok: true, view: { liveSlot: 'a', idleSlot: 'b', testSlot: 'b', testRouteStale: false } });
-    expect(resolveRoutes(config, routes('b', 'b'))).toEqual({ ok: true, view: { liveSlot: 'b', idleSlot: 'a', testSlot: 'b', testRouteStale: true } });
+    expect(resolveRoutes(config, routes('a', 'b'))).toEqual({ ok: true, view: { liveSlot: 'a', idleSlot: 'b', testSlot: 'b', testRouteStale: false, shift: null } });
+    expect(resolveRoutes(config, routes('b', 'b'))).toEqual({ ok: true, view: { liveSlot: 'b', idleSlot: 'a', testSlot: 'b', testRouteStale: true, shift: null } });
     expect(resolveRoutes(config, routes('a', ['arn:other']))).toMatchObject({ ok: true, view: { testSlot: null, testRouteStale: true } });
   });
 
   test.each([
     [[], /does not forward to any target group/],
-    [[tg('a'), tg('b')], /splits traffic across 2 target groups/],
+    [[tg('a'), tg('b')], /splits traffic between the slots with unknown weights/],
     [['arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/x/9'], /neither slot's target group/],
   ])('production forwarding to %p cannot be resolved', (production, reason) => {
     const r = resolveRoutes(config, routes(production, 'b'));
@@ -181,7 +181,7 @@ describe('swap decisions', () => {
     expect(plan.writes.map((w) => [w.rule, w.targetGroupArn])).toEqual([['production', tg('b')], ['test', tg('a')]]);
     expect(plan.revert).toMatchObject({ rule: 'production', targetGroupArn: tg('a') });
     expect(plan.labelArns).toEqual(labelledResources(config));
-    expect(plan.labels).toEqual({ [TAG_LIVE_SLOT]: 'b', [TAG_LIVE_DIGEST]: D2, [TAG_CHANGED_BY_EXECUTION]: 'exec-2' });
+    expect(plan.labels).toEqual({ [TAG_LIVE_SLOT]: 'b', [TAG_LIVE_DIGEST]: D2, [TAG_CHANGED_BY_EXECUTION]: 'exec-2', [TAG_TRAFFIC]: 'b=100' });
     expect(plan.nextState).toMatchObject({
       liveSlot: 'b',
       liveDigest: D2,
@@ -333,7 +333,8 @@ describe('labels', () => {
   });
 
   test('tag values stay within the allowed characters', () => {
-    expect(liveLabels('a', null, 'rollback:r1#x')).toEqual({ [TAG_LIVE_SLOT]: 'a', [TAG_LIVE_DIGEST]: 'none', [TAG_CHANGED_BY_EXECUTION]: 'rollback:r1_x' });
+    expect(liveLabels('a', null, 'rollback:r1#x')).toEqual({ [TAG_LIVE_SLOT]: 'a', [TAG_LIVE_DIGEST]: 'none', [TAG_CHANGED_BY_EXECUTION]: 'rollback:r1_x', [TAG_TRAFFIC]: 'a=100' });
+    expect(liveLabels('a', D1, 'exec-3', { a: 80, b: 20 })[TAG_TRAFFIC]).toBe('a=80 b=20');
   });
 });
 

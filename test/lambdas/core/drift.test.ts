@@ -20,7 +20,7 @@ const unlabelled = (): Record<string, ResourceTags> =>
 
 describe('routeSlots', () => {
   test('names the slot each route forwards to', () => {
-    expect(routeSlots(config, routes('b', 'a'))).toEqual({ production: 'b', test: 'a', problems: [] });
+    expect(routeSlots(config, routes('b', 'a'))).toEqual({ production: 'b', test: 'a', shift: null, problems: [] });
   });
 
   test('names no slot, with one reason each, for a split or foreign route', () => {

@@ -44,6 +44,15 @@ export function routes(production: SlotName | string[], test: SlotName | string[
   };
 }
 
+/** Production split during a traffic shift: `percent` on `toSlot` (listed second, as Swap writes it), the test rule on `toSlot`. */
+export function splitRoutes(toSlot: SlotName, percent: number): ObservedRoutes {
+  const from = toSlot === 'a' ? 'b' : 'a';
+  return {
+    production: { ruleArn: config.productionRuleArn, forwardTargetGroupArns: [tg(from), tg(toSlot)], weights: [100 - percent, percent] },
+    test: { ruleArn: config.testRuleArn, forwardTargetGroupArns: [tg(toSlot)], weights: [1] },
+  };
+}
+
 export function service(slot: SlotName, over: Partial<ObservedService> = {}, rollout: string | null = 'COMPLETED'): ObservedService {
   const desired = over.desiredCount ?? 2;
   return {

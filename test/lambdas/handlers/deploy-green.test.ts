@@ -81,7 +81,7 @@ describe('DeployGreen handler', () => {
     await run(continuation());
     expect(jobResults()).toEqual({
       failures: [],
-      successes: [{ jobId: 'job-1', outputVariables: { GREEN_SLOT: 'b', IMAGE_DIGEST: D2, TEST_URL: config.testUrl, COMMIT: 'c2' }, executionDetails: { summary: expect.stringContaining('Slot b runs'), externalExecutionId: 'exec-2' } }],
+      successes: [{ jobId: 'job-1', outputVariables: { GREEN_SLOT: 'b', IMAGE_DIGEST: D2, TEST_URL: config.testUrl, COMMIT: 'c2', TEST_HEADER: '', TEST_COMMAND: 'curl http://shop-alb.example.com:8080' }, executionDetails: { summary: expect.stringContaining('Slot b runs'), externalExecutionId: 'exec-2' } }],
     });
   });
 

@@ -145,6 +145,68 @@ describe('Custom::BlueGreenRoutes', () => {
   });
 });
 
+describe('Custom::BlueGreenRoutes with a header test route', () => {
+  const header = { TestHeaderName: 'X-Release-Test', TestHeaderValue: 'green' };
+  const headerProps = (over: object = {}) => {
+    const { TestListenerArn: _none, ...rest } = routesProps();
+    return { ...rest, ...header, ...over };
+  };
+  const ruleOf = (arn: string) => world.elbv2.rules.get(arn)!;
+  const headerCondition = (value = 'green') => ({ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Release-Test', Values: [value] } });
+
+  test('Create: the test rule on the production listener at priority 1, taking only requests with the header (and from the CIDRs), production behind it at 2', async () => {
+    const { TestListenerArn: _none, ...props } = bareRoutesProps();
+    await run(cfnEvent('Create', 'Custom::BlueGreenRoutes', { ...props, ...header, TestSourceCidrs: ['203.0.113.0/24'] }));
+    const rules = rulesOn(props.ProductionListenerArn).sort((x, y) => x.priority - y.priority);
+    expect(rules.map((r) => [r.priority, world.tags.of(r.arn)[ROUTE_RULE_TAG.route], world.elbv2.forwardTargets(r.arn)])).toEqual([
+      [1, 'test', [props.SlotBTargetGroupArn]],
+      [2, 'production', [props.SlotATargetGroupArn]],
+    ]);
+    expect(rules[0].conditions).toEqual([headerCondition(), { Field: 'source-ip', SourceIpConfig: { Values: ['203.0.113.0/24'] } }]);
+    expect(sent[0]).toMatchObject({ Status: 'SUCCESS', Data: { ProductionRuleArn: rules[1].arn, TestRuleArn: rules[0].arn } });
+  });
+
+  test('Update from a test port to a header after swaps: production moves back a priority, the header rule forwards to the idle slot, no route moves', async () => {
+    const physicalId = seededRoutes();
+    world.elbv2.setForward(stack.config.productionRuleArn, stack.config.slots.b.targetGroupArn);
+    world.elbv2.setForward(stack.config.testRuleArn, stack.config.slots.a.targetGroupArn);
+    const from = world.calls.length;
+    await run(cfnEvent('Update', 'Custom::BlueGreenRoutes', headerProps(), { PhysicalResourceId: physicalId, OldResourceProperties: routesProps() }));
+    expect(world.callsSince(from).filter((c) => ['CreateRule', 'ModifyRule', 'DeleteRule', 'SetRulePriorities'].includes(c.command)).map((c) => c.command)).toEqual(['SetRulePriorities', 'CreateRule']);
+    expect(ruleOf(stack.config.productionRuleArn)).toMatchObject({ priority: 2 });
+    expect(world.elbv2.forwardTargets(stack.config.productionRuleArn)).toEqual([stack.config.slots.b.targetGroupArn]);
+    const created = rulesOn(stack.ids.productionListenerArn).find((r) => r.priority === 1)!;
+    expect(world.elbv2.forwardTargets(created.arn)).toEqual([stack.config.slots.a.targetGroupArn]);
+    expect(created.conditions).toEqual([headerCondition()]);
+    // The port rule stays on the old listener, which CloudFormation deletes with its rules.
+    expect(world.elbv2.rules.has(stack.config.testRuleArn)).toBe(true);
+    expect(sent[0]).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: physicalId, Data: { ProductionRuleArn: stack.config.productionRuleArn, TestRuleArn: created.arn } });
+
+    // A new header value is the same rule with new conditions; and back to a port, the header rule goes.
+    await run(cfnEvent('Update', 'Custom::BlueGreenRoutes', headerProps({ TestHeaderValue: 'candidate' }), { PhysicalResourceId: physicalId, OldResourceProperties: headerProps() }));
+    expect(ruleOf(created.arn).conditions).toEqual([headerCondition('candidate')]);
+    expect(world.elbv2.forwardTargets(created.arn)).toEqual([stack.config.slots.a.targetGroupArn]);
+    const test2 = world.elbv2.addListener({ loadBalancerArn: stack.ids.loadBalancerArn, port: 8443 });
+    await run(cfnEvent('Update', 'Custom::BlueGreenRoutes', { ...routesProps(), TestListenerArn: test2 }, { PhysicalResourceId: physicalId, OldResourceProperties: headerProps({ TestHeaderValue: 'candidate' }) }));
+    expect(world.elbv2.rules.has(created.arn)).toBe(false);
+    expect(rulesOn(test2).map((r) => world.elbv2.forwardTargets(r.arn))).toEqual([[stack.config.slots.a.targetGroupArn]]);
+    expect(sent.map((r) => r.Status)).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
+    expect(world.elbv2.forwardTargets(stack.config.productionRuleArn)).toEqual([stack.config.slots.b.targetGroupArn]);
+  });
+
+  test.each([
+    [{ TestListenerArn: 'arn:aws:elasticloadbalancing:us-east-1:111122223333:listener/app/x/1/2' }, /TestListenerArn and TestHeaderName exclude each other/],
+    [{ TestHeaderName: 'Host' }, /TestHeaderName cannot be Host/],
+    [{ TestHeaderName: 'X Test' }, /TestHeaderName must be 1-40 letters, digits/],
+    [{ TestSourceCidrs: ['10.0.0.0/8', '10.1.0.0/16', '10.2.0.0/16', '10.3.0.0/16', '10.4.0.0/16'] }, /TestSourceCidrs can name at most 4 CIDR blocks: a rule has 5 condition values and the header takes one \(got 5\)/],
+  ])('a header route with %p is refused before any write', async (over, reason) => {
+    const from = world.calls.length;
+    await run(cfnEvent('Create', 'Custom::BlueGreenRoutes', headerProps(over)));
+    expect(writes(from)).toEqual([]);
+    expect(sent[0]).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(reason) });
+  });
+});
+
 const serviceProps = (over: object = {}) => ({
   ClusterArn: stack.config.clusterArn, ServiceName: 'app-slot-c', TaskDefinitionArn: world.ecs.service(stack.config.slots.a.serviceArn).taskDefinition, ContainerName: 'app',
   ContainerPort: '8080', TargetGroupArn: stack.config.slots.a.targetGroupArn, Subnets: ['subnet-1'], SecurityGroups: ['sg-1'], HealthCheckGracePeriodSeconds: '60',

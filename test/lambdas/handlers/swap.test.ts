@@ -40,7 +40,7 @@ describe('Swap job', () => {
     expect(modifyRules()).toEqual([[config.productionRuleArn, tg('b')], [config.testRuleArn, tg('a')]]);
     expect(aws.tagging.commandCalls(TagResourcesCommand)[0].args[0].input).toEqual({
       ResourceARNList: [config.slots.a.serviceArn, tg('a'), config.slots.b.serviceArn, tg('b')],
-      Tags: { 'bluegreen:live-slot': 'b', 'bluegreen:live-digest': D2, 'bluegreen:changed-by-execution': 'exec-2' },
+      Tags: { 'bluegreen:live-slot': 'b', 'bluegreen:live-digest': D2, 'bluegreen:changed-by-execution': 'exec-2', 'bluegreen:traffic': 'b=100' },
     });
     expect(writtenState()).toMatchObject({ liveSlot: 'b', liveDigest: D2, previousDigest: D1, lastExecutionId: 'exec-2', changedBy: approver, commit: 'c2' });
     expect(jobResults()).toEqual({
@@ -259,7 +259,7 @@ describe('Rollback invoke', () => {
 
   test.each([
     ['no reason', { action: 'rollback' }, /reason must be a non-empty string/],
-    ['an unknown action', { action: 'explode' }, /action must be "rollback"/],
+    ['an unknown action', { action: 'explode' }, /action must be one of "rollback", "promote", "abort"/],
     ['not an object', 42, /must be a JSON object/],
   ])('a malformed event (%s) is refused', async (_n, event, reason) => {
     expect(await run(event)).toMatchObject({ outcome: 'refused', liveSlot: null, state: 'old', message: expect.stringMatching(reason) });

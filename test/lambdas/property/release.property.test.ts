@@ -1,8 +1,11 @@
 // Property: whatever interleaving of executions, approvals, rejections, expired approvals, bake
-// windows and alarms, direct rollbacks, duplicated events, time and transient AWS faults happens,
-// DESIGN.md invariants 1, 2, 3, 5 and 8 hold after every step, and a replay of a completed
-// operation changes nothing (4). Each run picks the pipeline layout: one Release stage (as the
-// construct builds it) or one stage per action, where only the release lease keeps releases apart.
+// windows and alarms, direct rollbacks, promotes and aborts, duplicated events (step jobs of a
+// traffic shift included), time and transient AWS faults happens, DESIGN.md invariants 1, 2, 3, 5
+// and 8 hold after every step (1 and 2 for every slot with a weight above zero; 5 with the
+// weights the state record knows), and a replay of a completed operation changes nothing (4).
+// Each run picks the pipeline layout (one Release stage, as the construct builds it, or one stage
+// per action, where only the release lease keeps releases apart) and the release strategy (all
+// at once, or a traffic shift with random steps, hold and stickiness).
 import fc from 'fast-check';
 import { AwsWorld, FaultKind } from '../../support/aws-model';
 import { BakeWorld, addBake, uninstallCloudWatch } from '../../support/bake-world';
@@ -10,20 +13,23 @@ import { releaseSnapshot } from '../../support/invariants';
 import { useWorldClock } from '../../support/jest-world';
 import { Delivery, Release, RollbackResult } from '../../support/release-driver';
 import { ReleaseHarness, createReleaseHarness } from '../../support/release-harness';
-import { PipelineLayout, SlotName, otherSlot } from '../../support/release-stack';
+import { PipelineLayout, SeedOptions, SlotName, otherSlot } from '../../support/release-stack';
 
 /** A transient error on the `at`-th AWS call of a step; `lost`: the call took effect, its response was lost. */
 type Fault = { at: number; kind: FaultKind; lost: boolean } | null;
 
 type Command =
   | { kind: 'start'; image: 'good' | 'crash' | 'hang' }
-  | { kind: 'release'; fault: Fault }
+  | { kind: 'release'; polls: number; fault: Fault }
   | { kind: 'step'; pick: number; polls: number; fault: Fault }
+  | { kind: 'shift-step'; pick: number; fault: Fault }
   | { kind: 'approve'; pick: number }
   | { kind: 'reject'; pick: number }
   | { kind: 'expire'; pick: number }
   | { kind: 'retry'; pick: number; fault: Fault }
   | { kind: 'rollback'; stale: boolean; fault: Fault }
+  | { kind: 'promote'; stale: boolean; fault: Fault }
+  | { kind: 'abort'; stale: boolean; fault: Fault }
   | { kind: 'alarm'; slot: SlotName; on: boolean }
   | { kind: 'duplicate'; fault: Fault }
   | { kind: 'race'; pick: number }
@@ -36,15 +42,36 @@ const fault: fc.Arbitrary<Fault> = fc.option(
 
 const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('start' as const), image: fc.constantFrom('good' as const, 'good' as const, 'good' as const, 'crash' as const, 'hang' as const) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('release' as const), fault }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('release' as const), polls: fc.constantFrom(1, 2, 40), fault }) },
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('step' as const), pick: fc.nat(), polls: fc.constantFrom(1, 3, 40), fault }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('shift-step' as const), pick: fc.nat(), fault }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('approve' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reject' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('expire' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('retry' as const), pick: fc.nat(), fault }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('rollback' as const), stale: fc.constantFrom(false, false, false, true), fault }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('promote' as const), stale: fc.constantFrom(false, false, true), fault }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('abort' as const), stale: fc.constantFrom(false, false, true), fault }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('alarm' as const), slot: fc.constantFrom<SlotName>('a', 'b'), on: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('duplicate' as const), fault }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('race' as const), pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('tick' as const), n: fc.integer({ min: 1, max: 6 }) }) },
+);
+
+/**
+ * The same commands, weighted towards traffic shifts under way: releases that stop part-way into
+ * their shift, steps taken at the poll they are due with a fault inside them, operators, alarms,
+ * duplicated step jobs and races.
+ */
+const shiftCommand: fc.Arbitrary<Command> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('release' as const), polls: fc.constantFrom(1, 2), fault }) },
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('shift-step' as const), pick: fc.nat(), fault }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('step' as const), pick: fc.nat(), polls: fc.constantFrom(1, 3, 40), fault }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('promote' as const), stale: fc.constantFrom(false, false, true), fault }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('abort' as const), stale: fc.constantFrom(false, false, true), fault }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('rollback' as const), stale: fc.constantFrom(false, true), fault }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('alarm' as const), slot: fc.constantFrom<SlotName>('a', 'b'), on: fc.boolean() }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('duplicate' as const), fault }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('race' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('tick' as const), n: fc.integer({ min: 1, max: 6 }) }) },
 );
@@ -68,6 +95,13 @@ const running = (r: Run) => r.releases.filter((x) => r.h.world.codepipeline.exec
 const pick = <T>(items: T[], n: number): T | undefined => (items.length ? items[n % items.length] : undefined);
 const pendingApproval = (r: Run, x: Release) => r.h.world.codepipeline.execution(x.execution.id).actions.some((a) => a.token && a.status === 'InProgress');
 
+/** When the pending Swap job of a shifting execution takes its next step, or null when it is not shifting. */
+function dueStep(r: Run, release: Release): number | null {
+  const job = r.h.world.codepipeline.pendingJob(release.execution.id, 'Swap');
+  const token = job?.continuationToken ? (JSON.parse(job.continuationToken) as { phase?: string; dueAt?: string }) : null;
+  return token?.phase === 'shift' && token.dueAt ? Date.parse(token.dueAt) : null;
+}
+
 /** Delivers what the execution's running action waits for: its DeployGreen, Swap or Bake job chain. */
 async function step(r: Run, release: Release, polls: number): Promise<void> {
   const cp = r.h.world.codepipeline;
@@ -76,8 +110,13 @@ async function step(r: Run, release: Release, polls: number): Promise<void> {
   else if (cp.pendingJob(release.execution.id, 'Bake')) await r.bake.run(release, { maxPolls: polls });
 }
 
-async function run(layout: PipelineLayout, windowSeconds: number, preReleases: number, commands: Command[], withoutLease = false): Promise<void> {
-  const h = createReleaseHarness({ clock: useWorldClock, deployTimeoutSeconds: 150, maxPolls: 40, layout, withoutLease });
+/** The slot production serves, or during a traffic shift the one it moves away from (the test rule is on the candidate). */
+function servingSlot(h: ReleaseHarness): SlotName {
+  return h.stack.liveSlot() ?? otherSlot(h.stack.testSlot()!);
+}
+
+async function run(layout: PipelineLayout, windowSeconds: number, preReleases: number, commands: Command[], withoutLease = false, trafficShift?: SeedOptions['trafficShift']): Promise<void> {
+  const h = createReleaseHarness({ clock: useWorldClock, deployTimeoutSeconds: 150, maxPolls: 40, layout, withoutLease, trafficShift });
   const r: Run = { h, bake: addBake(h, { windowSeconds }), releases: [], labels: 0 };
   while (r.labels < preReleases) {
     const release = await h.driver.release(`v${++r.labels}`);
@@ -90,7 +129,7 @@ async function run(layout: PipelineLayout, windowSeconds: number, preReleases: n
   };
 
   for (const c of commands) {
-    inject('fault' in c ? c.fault : null);
+    inject('fault' in c && c.kind !== 'shift-step' ? c.fault : null);
     switch (c.kind) {
       case 'start': {
         const release = h.driver.start(`v${++r.labels}`);
@@ -99,18 +138,40 @@ async function run(layout: PipelineLayout, windowSeconds: number, preReleases: n
         break;
       }
       case 'release': {
-        // A new execution pushed as far as it goes at once: deploy, approve, swap; its bake starts.
+        // A new execution pushed as far as it goes at once: deploy, approve, swap (a shift may stop
+        // part-way, `polls` in); its bake starts.
         const release = h.driver.start(`v${++r.labels}`);
         r.releases.push(release);
         // In a stage-per-action layout the Approve stage may hold another execution: this one then waits.
         if ((await h.driver.deploy(release)).status !== 'succeeded' || !pendingApproval(r, release)) break;
         h.driver.approve(release);
-        await h.driver.swap(release);
+        await h.driver.swap(release, { maxPolls: c.polls });
         break;
       }
       case 'step': {
         const release = pick(running(r), c.pick);
         if (release) await step(r, release, c.polls);
+        break;
+      }
+      case 'shift-step': {
+        // The poll at which a shift's step is due, with the fault inside that step: between its
+        // record, weight, test-rule and label writes. With no shift under way, the executions in
+        // flight are driven on and a new release starts its shift.
+        let release = pick(running(r).filter((x) => dueStep(r, x) !== null), c.pick);
+        if (!release) {
+          for (const x of running(r)) await step(r, x, 40);
+          const next = h.driver.start(`v${++r.labels}`);
+          r.releases.push(next);
+          if ((await h.driver.deploy(next)).status !== 'succeeded' || !pendingApproval(r, next)) break;
+          h.driver.approve(next);
+          await h.driver.swap(next, { maxPolls: 1 });
+          if (dueStep(r, next) === null) break;
+          release = next;
+        }
+        const dueAt = dueStep(r, release)!;
+        h.world.tick(Math.max(0, Math.ceil((dueAt - h.world.now()) / 15_000)));
+        inject(c.fault);
+        await h.driver.swap(release, { maxPolls: 1 });
         break;
       }
       case 'approve':
@@ -139,9 +200,12 @@ async function run(layout: PipelineLayout, windowSeconds: number, preReleases: n
         }
         break;
       }
-      case 'rollback': {
-        const live = h.stack.liveSlot()!;
-        const result = await h.driver.rollback({ reason: 'property', expectedLiveSlot: c.stale ? otherSlot(live) : live });
+      case 'rollback':
+      case 'promote':
+      case 'abort': {
+        const live = servingSlot(h);
+        const event = { reason: 'property', expectedLiveSlot: c.stale ? otherSlot(live) : live };
+        const result = c.kind === 'rollback' ? await h.driver.rollback(event) : c.kind === 'promote' ? await h.driver.promote(event) : await h.driver.abort(event);
         // A stale view never moves production (a fault may turn the refusal into a failure).
         if (c.stale) expect(result as RollbackResult).toMatchObject({ outcome: expect.stringMatching(/^(refused|failed|busy)$/), state: 'old' });
         break;
@@ -184,9 +248,24 @@ const layout = fc.constantFrom<PipelineLayout>('release-stage', 'stage-per-actio
 const window = fc.constantFrom(60, 120, 300);
 const commands = fc.array(command, { minLength: 1, maxLength: 20 });
 const preReleases = fc.nat({ max: 2 });
+/** All at once, or a shift: 1 to 4 random increasing percents (a canary is one), a hold of one to three polls, stickiness or not. */
+const strategy: fc.Arbitrary<SeedOptions['trafficShift']> = fc.option(
+  fc.record({
+    percents: fc.uniqueArray(fc.integer({ min: 1, max: 99 }), { minLength: 1, maxLength: 4 }).map((ps) => [...ps].sort((x, y) => x - y)),
+    holdSeconds: fc.constantFrom(15, 30, 45),
+    stickinessSeconds: fc.constantFrom(0, 0, 300),
+  }),
+  { freq: 2 },
+).map((s) => s ?? undefined);
 
-test('invariants 1-5 and 8 hold under interleaved executions, approvals, bakes, rollbacks, duplicates, time and faults', async () => {
-  await fc.assert(fc.asyncProperty(layout, window, preReleases, commands, (l, w, p, cs) => run(l, w, p, cs)), { numRuns: 400 });
+test('invariants 1-5 and 8 hold under interleaved executions, approvals, bakes, shifts, rollbacks, promotes, aborts, duplicates, time and faults', async () => {
+  await fc.assert(fc.asyncProperty(layout, window, preReleases, commands, strategy, (l, w, p, cs, t) => run(l, w, p, cs, false, t)), { numRuns: 250 });
+});
+
+test('invariants 1-5 and 8 hold through traffic shifts: random weights, faults inside a step, duplicated step jobs, promotes, aborts, alarms', async () => {
+  const shifts = strategy.filter((t) => t !== undefined);
+  const preLive = fc.integer({ min: 1, max: 2 });
+  await fc.assert(fc.asyncProperty(layout, window, preLive, fc.array(shiftCommand, { minLength: 1, maxLength: 12 }), shifts, (l, w, p, cs, t) => run(l, w, p, cs, false, t)), { numRuns: 80 });
 });
 
 test('the property catches a control plane without its release lease (one stage per action)', async () => {

@@ -38,7 +38,7 @@ describe('a release through the pipeline', () => {
     const deploy = await h.driver.deploy(release);
 
     expect(deploy.status).toBe('succeeded');
-    expect(deploy.outputs).toEqual({ GREEN_SLOT: 'b', IMAGE_DIGEST: release.image.digest, TEST_URL: h.stack.config.testUrl, COMMIT: release.image.commit });
+    expect(deploy.outputs).toEqual({ GREEN_SLOT: 'b', IMAGE_DIGEST: release.image.digest, TEST_URL: h.stack.config.testUrl, COMMIT: release.image.commit, TEST_HEADER: '', TEST_COMMAND: `curl ${h.stack.config.testUrl}` });
     // One job per poll: all but the last continue, the last carries the outputs.
     expect(deploy.jobIds.length).toBeGreaterThan(2);
     for (const id of deploy.jobIds.slice(0, -1)) expect(acceptedResults(h, id)).toEqual([expect.objectContaining({ kind: 'success', continuationToken: expect.any(String) })]);
@@ -570,7 +570,7 @@ describe('faults during a rollback and a deploy', () => {
         at(where, /production is untouched/.test(deploy.message!), true);
         at(where, (await h.driver.deploy(release)).status, 'succeeded');
       }
-      at(where, release.deploy!.outputs, { GREEN_SLOT: 'a', IMAGE_DIGEST: release.image.digest, TEST_URL: h.stack.config.testUrl, COMMIT: release.image.commit });
+      at(where, release.deploy!.outputs, { GREEN_SLOT: 'a', IMAGE_DIGEST: release.image.digest, TEST_URL: h.stack.config.testUrl, COMMIT: release.image.commit, TEST_HEADER: '', TEST_COMMAND: `curl ${h.stack.config.testUrl}` });
       h.check({ settled: true });
     });
     expect(calls).toBeGreaterThan(10);

@@ -217,6 +217,23 @@ export class Elbv2Model implements ServiceModel {
       return { Rules: [this.ruleShape(rule)] };
     },
 
+    // SetRulePriorities: each rule to a priority no other rule of its listener holds
+    // (PriorityInUse), from 1 to 50000; the default rule has none to set (API reference, SetRulePriorities).
+    SetRulePriorities: (input: { RulePriorities: { RuleArn: string; Priority: number }[] }) => {
+      const changes = input.RulePriorities ?? [];
+      for (const { RuleArn, Priority } of changes) {
+        if (RuleArn.endsWith('/default')) throw err('OperationNotPermittedException', 'The default rule cannot be reprioritized');
+        const rule = this.rules.get(RuleArn);
+        if (!rule) throw err('RuleNotFoundException', 'One or more rules not found');
+        if (!Number.isInteger(Priority) || Priority < 1 || Priority > 50000) throw err('ValidationError', `Priority '${Priority}' must be between 1 and 50000`);
+        const moving = new Set(changes.map((ch) => ch.RuleArn));
+        const taken = [...this.rules.values()].some((r) => r.listenerArn === rule.listenerArn && !moving.has(r.arn) && r.priority === Priority);
+        if (taken) throw err('PriorityInUseException', `Priority '${Priority}' is currently in use`);
+      }
+      for (const { RuleArn, Priority } of changes) this.rules.get(RuleArn)!.priority = Priority;
+      return { Rules: changes.map((ch) => this.ruleShape(this.rules.get(ch.RuleArn)!)) };
+    },
+
     DeleteRule: (input: { RuleArn: string }) => {
       if (!this.rules.delete(input.RuleArn)) throw err('RuleNotFoundException', 'One or more rules not found');
       this.world.tags.remove(input.RuleArn);
@@ -325,6 +342,13 @@ export class Elbv2Model implements ServiceModel {
 
   // ---- shapes ----------------------------------------------------------------------------------
 
+  /**
+   * A forward action, as the API stores it: its target groups in ForwardConfig (a single one also
+   * in the legacy TargetGroupArn), each with a weight of 0 to 999 (API reference, TargetGroupTuple),
+   * at most 5 of them ("Target groups per action per Application Load Balancer: 5", Quotas for your
+   * Application Load Balancers), and target-group stickiness whose duration, 1 to 604800 seconds,
+   * is required when it is enabled (API reference, TargetGroupStickinessConfig).
+   */
   private normaliseActions(actions: Action[]): Action[] {
     if (!actions.length) throw err('ValidationError', 'A rule must have at least one action');
     return actions.map((a, i) => {
@@ -334,21 +358,52 @@ export class Elbv2Model implements ServiceModel {
       if (a.TargetGroupArn && a.ForwardConfig && (groups.length !== 1 || groups[0].TargetGroupArn !== a.TargetGroupArn)) {
         throw err('ValidationError', 'TargetGroupArn and ForwardConfig must specify the same target group');
       }
+      if (groups.length > 5) throw err('ValidationError', 'A forward action can have at most 5 target groups');
+      if (new Set(groups.map((g) => g.TargetGroupArn)).size !== groups.length) throw err('ValidationError', 'A target group can be specified only once in a forward action');
+      for (const g of groups) {
+        if (g.Weight !== undefined && (!Number.isInteger(g.Weight) || g.Weight < 0 || g.Weight > 999)) {
+          throw err('ValidationError', `Target group weight '${g.Weight}' must be between 0 and 999`);
+        }
+      }
       if (groups.some((g) => !g.TargetGroupArn || !this.targetGroups.has(g.TargetGroupArn))) {
         throw err('TargetGroupNotFoundException', 'One or more target groups not found');
+      }
+      const sticky = a.ForwardConfig?.TargetGroupStickinessConfig;
+      if (sticky?.Enabled) {
+        const d = sticky.DurationSeconds;
+        if (d === undefined || !Number.isInteger(d) || d < 1 || d > 604800) {
+          throw err('ValidationError', 'Target group stickiness duration must be between 1 and 604800 seconds when stickiness is enabled');
+        }
       }
       const action: Action = {
         Type: 'forward',
         Order: a.Order ?? i + 1,
         ForwardConfig: {
           TargetGroups: groups.map((g) => ({ TargetGroupArn: g.TargetGroupArn, Weight: g.Weight ?? 1 })),
-          TargetGroupStickinessConfig: { Enabled: false },
+          TargetGroupStickinessConfig: sticky?.Enabled ? { Enabled: true, DurationSeconds: sticky.DurationSeconds } : { Enabled: false },
         },
       };
       // Like the API: a single-group forward is also reported in the legacy `TargetGroupArn`.
       if (groups.length === 1) action.TargetGroupArn = groups[0].TargetGroupArn;
       return action;
     });
+  }
+
+  /** The weight of each target group production-style forwarding sends traffic to (weight > 0). */
+  forwardWeights(ruleArn: string): Record<string, number> {
+    const rule = this.rules.get(ruleArn);
+    const out: Record<string, number> = {};
+    for (const a of rule?.actions ?? []) {
+      if (a.Type !== 'forward') continue;
+      for (const t of a.ForwardConfig?.TargetGroups ?? []) if ((t.Weight ?? 1) > 0) out[t.TargetGroupArn!] = t.Weight ?? 1;
+    }
+    return out;
+  }
+
+  /** The rule's target-group stickiness duration in seconds; 0 when off. */
+  stickinessOf(ruleArn: string): number {
+    const sticky = this.rules.get(ruleArn)?.actions.find((a) => a.Type === 'forward')?.ForwardConfig?.TargetGroupStickinessConfig;
+    return sticky?.Enabled ? sticky.DurationSeconds ?? 0 : 0;
   }
 
   private ruleShape(r: RuleState): Rule {

@@ -2,6 +2,7 @@
 // modelled (so `instanceof ParameterNotFound` works in handlers), otherwise the package's
 // `<Service>ServiceException` base with the right `name`, `$fault` and `$metadata`.
 import * as cloudformation from '@aws-sdk/client-cloudformation';
+import * as cloudwatch from '@aws-sdk/client-cloudwatch';
 import * as codepipeline from '@aws-sdk/client-codepipeline';
 import * as ec2 from '@aws-sdk/client-ec2';
 import * as ecr from '@aws-sdk/client-ecr';
@@ -76,6 +77,14 @@ export function metadata(httpStatusCode: number): {
 }
 
 /**
+ * Services whose errors are shaped here but whose clients `install()` leaves alone: CloudWatch is
+ * served by the bake world (`serveAlarms`), with faults injected like any other call.
+ */
+const ERRORS_ONLY: Record<string, Pick<ServiceSdk, 'module' | 'base'>> = {
+  cloudwatch: { module: cloudwatch as unknown as Record<string, unknown>, base: cloudwatch.CloudWatchServiceException as unknown as ServiceSdk['base'] },
+};
+
+/**
  * An error as the SDK would throw it for `name` from `service`. Client faults default to 400,
  * server faults to 500.
  */
@@ -88,12 +97,12 @@ export function awsError(
   const fault = opts.fault ?? ((opts.status ?? 400) >= 500 ? 'server' : 'client');
   const status = opts.status ?? (fault === 'server' ? 500 : 400);
   const $metadata = metadata(status);
-  const sdk = SDK[service] as ServiceSdk | undefined;
+  const sdk = (SDK[service] ?? ERRORS_ONLY[service]) as Pick<ServiceSdk, 'module' | 'base'> | undefined;
   const modelled = sdk?.module[name];
   let err: Error & Record<string, unknown>;
   if (sdk === undefined) {
-    // A service added with `world.extend` (S3, CloudWatch) has no client package here: the SDK's
-    // error shape without its class.
+    // A service added with `world.extend` whose client package has no place here: the SDK's error
+    // shape without its class.
     err = Object.assign(new Error(message), { name, $fault: fault, $metadata }) as unknown as Error & Record<string, unknown>;
   } else if (typeof modelled === 'function' && modelled.prototype instanceof sdk.base) {
     const Ctor = modelled as new (options: object) => Error & Record<string, unknown>;
