@@ -38,18 +38,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--profile <profile>', 'AWS profile from your shared config (default: AWS_PROFILE)')
     .option('--json', 'print one JSON document on stdout instead of text');
 
-  withGlobals(program)
-    .description('Release and roll back a blue/green pipeline built by cdk-blue-green-pipeline.')
-    .version(packageVersion(), '-V, --version', 'print the version of bluegreen (the cdk-blue-green-pipeline package)')
-    .enablePositionalOptions()
-    .addHelpText('after', EXIT_CODES_HELP)
-    .showSuggestionAfterError()
-    .exitOverride()
-    .configureOutput({
-      writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
-      outputError: (s, write) => write(s.replace(/^error: /, 'bluegreen: ')),
-    });
+  configureRoot(withGlobals(program), io);
 
   const pipelineOption = () => new Option('--pipeline <name>', 'pipeline name (as given to the construct)').makeOptionMandatory();
 
@@ -73,26 +62,19 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       .action(action((ctx, opts: { pipeline: string; comment?: string; yes?: boolean }) => answerApproval(ctx, opts, answer)));
   }
 
-  withGlobals(program.command('rollback'))
-    .description('re-swap production to the previous slot through the swap function; waits until the routes flip')
-    .addOption(pipelineOption())
-    .option('--reason <text>', 'why, for the audit trail')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .action(action(rollback));
-
-  withGlobals(program.command('promote'))
-    .description('during a traffic shift: all of production on the candidate now, skipping the remaining steps (after the same checks)')
-    .addOption(pipelineOption())
-    .option('--reason <text>', 'why, for the audit trail')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .action(action(promote));
-
-  withGlobals(program.command('abort'))
-    .description('during a traffic shift: all of production back on the live slot now, in one route write')
-    .addOption(pipelineOption())
-    .option('--reason <text>', 'why, for the audit trail')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .action(action(abort));
+  const operators = [
+    ['rollback', 're-swap production to the previous slot through the swap function; waits until the routes flip', rollback],
+    ['promote', 'during a traffic shift: all of production on the candidate now, skipping the remaining steps (after the same checks)', promote],
+    ['abort', 'during a traffic shift: all of production back on the live slot now, in one route write', abort],
+  ] as const;
+  for (const [name, description, run] of operators) {
+    withGlobals(program.command(name))
+      .description(description)
+      .addOption(pipelineOption())
+      .option('--reason <text>', 'why, for the audit trail')
+      .option('-y, --yes', 'do not ask for confirmation')
+      .action(action(run));
+  }
 
   withGlobals(program.command('history'))
     .description('recent releases, swaps and rollbacks')
@@ -109,20 +91,39 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .addOption(new Option('--format <format>', 'json: the record as stored; md: Markdown for a change ticket (default)').choices([...EVIDENCE_FORMATS]))
     .action(action(evidence));
 
+  addScanGate(program, io, setExit);
+  return program;
+}
+
+/** The build's Trivy gate, under the same bin; its exit code is this run's. */
+function addScanGate(program: Command, io: CliIo, setExit: (code: number) => void): void {
   // `bluegreen --json scan-gate …` means the gate's own --json: the global flag is parsed by the
   // program (positional options), so hand it on.
   program.hook('preAction', (_program, actionCommand) => {
     if (actionCommand.name() === 'scan-gate' && program.opts<GlobalOptions>().json) actionCommand.setOptionValue('json', true);
   });
 
-  // The build's Trivy gate, under the same bin; its exit code is this run's.
   program.addCommand(scanGateCommand({
     ...processIO,
     stdout: (text) => void io.stdout.write(text),
     stderr: (text) => void io.stderr.write(text),
   }, { onExit: setExit }));
+}
 
-  return program;
+/** The program's own description, version, help and output (commander writes through `io`). */
+function configureRoot(program: Command, io: CliIo): void {
+  program
+    .description('Release and roll back a blue/green pipeline built by cdk-blue-green-pipeline.')
+    .version(packageVersion(), '-V, --version', 'print the version of bluegreen (the cdk-blue-green-pipeline package)')
+    .enablePositionalOptions()
+    .addHelpText('after', EXIT_CODES_HELP)
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(s.replace(/^error: /, 'bluegreen: ')),
+    });
 }
 
 /**

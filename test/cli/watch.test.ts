@@ -38,7 +38,7 @@ describe('bluegreen status --watch', () => {
       expect.stringMatching(/^  ✓ Source {9}succeeded  2025-01-01 \d\d:\d\dZ$/),
       expect.stringMatching(/^  ✓ BuildAndScan +succeeded  2025-01-01 \d\d:\d\dZ$/),
       '  Release',
-      expect.stringMatching(/^    ✓ DeployGreen +succeeded  2025-01-01 \d\d:\d\dZ  Slot a runs sha256:[0-9a-f]{64} on 2 healthy task\(s\); try it at http:\/\/\S+$/),
+      expect.stringMatching(/^    ✓ DeployGreen +succeeded  2025-01-01 \d\d:\d\dZ  Slot a runs sha256:[0-9a-f]{64} on 2 healthy task\(s\); try it: curl http:\/\/\S+$/),
       expect.stringMatching(/^    … Approve +waiting for an answer  since 2025-01-01 \d\d:\d\dZ$/),
       '    · Swap         not started',
       '  next: bluegreen approve|reject --pipeline app-pipeline',

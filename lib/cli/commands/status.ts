@@ -18,9 +18,20 @@ const slotJson = (s: SlotStatus) => ({
   targets: s.targets,
 });
 
+type Observed = Awaited<ReturnType<typeof gather>>;
+
 export async function status(ctx: Context, opts: { pipeline: string }): Promise<number> {
+  const seen = await gather(ctx, opts.pipeline);
+  ctx.printJson(statusJson(seen));
+  if (ctx.json) return EXIT_OK;
+  ctx.print(`${seen.pipeline.name} (${seen.region})\n${fields([...slotRows(ctx, seen), ...releaseRows(ctx, seen)])}`);
+  return EXIT_OK;
+}
+
+/** Everything `status` shows, read once: routes, slots, labels, the record, the pipeline and the lease. */
+async function gather(ctx: Context, name: string) {
   const aws = await ctx.aws();
-  const pipeline = await discoverPipeline(aws, opts.pipeline);
+  const pipeline = await discoverPipeline(aws, name);
   const [obs, pipelineState, last, lease] = await Promise.all([
     observe(aws, pipeline),
     readPipelineState(aws, pipeline.name),
@@ -28,63 +39,77 @@ export async function status(ctx: Context, opts: { pipeline: string }): Promise<
     readLease(aws, pipeline.config),
   ]);
   const approval = await readPendingApproval(aws, pipeline.name, pipelineState);
-  const executions = runningExecutions(pipelineState);
-  const queued = queuedExecutions(pipelineState);
-  const now = new Date();
-  const { state, config } = pipeline;
+  const { state } = pipeline;
   const live = obs.liveSlot;
-  const green = live === null ? null : otherSlot(live);
-  // The record speaks for the live slot only when it names the same slot as the routes.
-  const recorded = state !== null && state.liveSlot === live ? state : null;
-  const liveCommit = recorded?.commit ?? null;
   const shift = obs.routes.shift;
-  const traffic = live === null ? null : viewTraffic({ liveSlot: live, idleSlot: otherSlot(live), testSlot: obs.routes.test, testRouteStale: false, shift });
-  const recordedShift = shift !== null && state?.shift?.toSlot === shift.toSlot ? state.shift : null;
-  const lastExecution = last[0]
-    ? { executionId: last[0].pipelineExecutionId, status: last[0].status, startTime: last[0].startTime?.toISOString() }
-    : null;
-
-  ctx.printJson({
-    pipeline: pipeline.name,
+  return {
     region: aws.region,
+    pipeline,
+    obs,
+    lease,
+    approval,
+    now: new Date(),
+    executions: runningExecutions(pipelineState),
+    queued: queuedExecutions(pipelineState),
+    live,
+    green: live === null ? null : otherSlot(live),
+    // The record speaks for the live slot only when it names the same slot as the routes.
+    recorded: state !== null && state.liveSlot === live ? state : null,
+    shift,
+    traffic: live === null ? null : viewTraffic({ liveSlot: live, idleSlot: otherSlot(live), testSlot: obs.routes.test, testRouteStale: false, shift }),
+    recordedShift: shift !== null && state?.shift?.toSlot === shift.toSlot ? state.shift : null,
+    lastExecution: last[0] ? { executionId: last[0].pipelineExecutionId, status: last[0].status, startTime: last[0].startTime?.toISOString() } : null,
+  };
+}
+
+function statusJson(seen: Observed) {
+  const { pipeline, obs, live, green, recorded, shift, recordedShift, lease, approval } = seen;
+  const { state, config } = pipeline;
+  return {
+    pipeline: pipeline.name,
+    region: seen.region,
     released: state !== null,
-    live: live === null ? null : { ...slotJson(obs.slots[live]), commit: liveCommit, recordedDigest: recorded?.liveDigest ?? null },
+    live: live === null ? null : { ...slotJson(obs.slots[live]), commit: recorded?.commit ?? null, recordedDigest: recorded?.liveDigest ?? null },
     green: green === null ? null : { ...slotJson(obs.slots[green]), testUrl: config.testUrl },
     routes: { production: obs.routes.production, test: obs.routes.test },
-    traffic,
+    traffic: seen.traffic,
     shift: shift && { toSlot: shift.toSlot, percent: shift.percent, ...(recordedShift ? { step: recordedShift.step, steps: recordedShift.steps, since: recordedShift.since, stepAt: recordedShift.at, executionId: recordedShift.executionId } : {}) },
     labelsAgree: obs.drift.length === 0,
     drift: obs.drift,
-    executions,
-    queued,
-    lease: { holder: describeHolder(lease, now), release: lease.release, operation: lease.operation, generation: lease.generation },
-    lastExecution,
+    executions: seen.executions,
+    queued: seen.queued,
+    lease: { holder: describeHolder(lease, seen.now), release: lease.release, operation: lease.operation, generation: lease.generation },
+    lastExecution: seen.lastExecution,
     approval: approval && {
       executionId: approval.executionId, stage: approval.stageName, action: approval.actionName, since: approval.since ?? null,
       ...approval.release,
     },
     state,
-  });
-  if (ctx.json) return EXIT_OK;
+  };
+}
 
+/** The slots, the shift, the test URL and the labels. */
+function slotRows(ctx: Context, seen: Observed): Array<[string, string]> {
   const s = ctx.style;
+  const { pipeline, obs, live, green, shift, recordedShift } = seen;
   const rows: Array<[string, string]> = [];
   if (live === null) {
     rows.push(['live (blue)', s.loud('unknown: the production route forwards to no single slot')]);
   } else {
     const l = obs.slots[live];
-    const what = state === null && l.digests.length === 0
+    const what = pipeline.state === null && l.digests.length === 0
       ? 'nothing released yet (production answers 503 until the first release)'
-      : `${describeDigests(l.digests)}  commit ${shortCommit(liveCommit)}`;
+      : `${describeDigests(l.digests)}  commit ${shortCommit(seen.recorded?.commit ?? null)}`;
     const share = shift === null ? '' : `  ${100 - shift.percent}%`;
     rows.push(['live (blue)', `slot ${live}  ${what}${share}  ${describeHealth(l)}`]);
     const g = obs.slots[green!];
     rows.push([shift === null ? 'green' : 'candidate', `slot ${green}  ${describeDigests(g.digests)}${shift === null ? '' : `  ${shift.percent}%`}  ${describeHealth(g)}`]);
     if (shift !== null) {
       const step = recordedShift ? `step ${recordedShift.step} of ${recordedShift.steps} since ${when(recordedShift.at)}, ` : '';
-      rows.push(['shifting', s.loud(`${trafficText(traffic!)}: ${step}to slot ${shift.toSlot}; bluegreen promote|abort --pipeline ${pipeline.name} ends it now`)]);
+      rows.push(['shifting', s.loud(`${trafficText(seen.traffic!)}: ${step}to slot ${shift.toSlot}; bluegreen promote|abort --pipeline ${pipeline.name} ends it now`)]);
     }
-    rows.push(['test URL', config.testHeader ? `${config.testUrl} with header ${config.testHeader}` : config.testUrl]);
+    const { testUrl, testHeader } = pipeline.config;
+    rows.push(['test URL', testHeader ? `${testUrl} with header ${testHeader}` : testUrl]);
   }
   if (obs.drift.length === 0) {
     rows.push(['labels', s.good('agree with the routes')]);
@@ -92,6 +117,14 @@ export async function status(ctx: Context, opts: { pipeline: string }): Promise<
     rows.push(['labels', s.loud('DRIFT: the labels disagree with the routes (the routes are the truth)')]);
     for (const d of obs.drift) rows.push(['', s.loud(`!! ${d}`)]);
   }
+  return rows;
+}
+
+/** The executions, the queue, the lease and the pending approval. */
+function releaseRows(ctx: Context, seen: Observed): Array<[string, string]> {
+  const s = ctx.style;
+  const { pipeline, executions, queued, lastExecution, approval } = seen;
+  const rows: Array<[string, string]> = [];
   if (executions.length === 0) {
     rows.push(['execution', lastExecution
       ? `none in progress (last: ${lastExecution.executionId} ${lastExecution.status} ${when(lastExecution.startTime)})`
@@ -100,21 +133,20 @@ export async function status(ctx: Context, opts: { pipeline: string }): Promise<
     for (const e of executions) rows.push(['execution', `${e.executionId} in stage ${e.stage}${e.action ? ` (${e.action})` : ''}`]);
   }
   for (const q of queued) rows.push(['queued', `${q.executionId} waits to enter ${q.stage}`]);
-  rows.push(['lease', `the slots are held by ${describeHolder(lease, now)}`]);
-  if (approval) {
-    const r = approval.release;
-    rows.push(['approval', `pending since ${when(approval.since)} for execution ${approval.executionId}`]);
-    rows.push(['', `commit ${shortCommit(r.commit)}  digest ${shortDigest(r.digest)}`]);
-    if (r.scanSummary) rows.push(['', `scan: ${r.scanSummary}`]);
-    if (r.testCommand || r.testUrl) rows.push(['', `try it: ${r.testCommand && r.testCommand !== `curl ${r.testUrl}` ? r.testCommand : r.testUrl}`]);
-    rows.push(['', `answer with: bluegreen approve|reject --pipeline ${pipeline.name}`]);
-    if (queued.some((q) => q.stage === RELEASE_STAGE)) {
-      // The hotfix path: one release at a time, so the queue waits for this answer.
-      rows.push(['', s.loud(`${queued.length} release(s) wait behind this approval: for a hotfix, reject it (bluegreen reject --pipeline ${pipeline.name}) and the next one deploys`)]);
-    }
-  } else {
+  rows.push(['lease', `the slots are held by ${describeHolder(seen.lease, seen.now)}`]);
+  if (!approval) {
     rows.push(['approval', 'none pending']);
+    return rows;
   }
-  ctx.print(`${pipeline.name} (${aws.region})\n${fields(rows)}`);
-  return EXIT_OK;
+  const r = approval.release;
+  rows.push(['approval', `pending since ${when(approval.since)} for execution ${approval.executionId}`]);
+  rows.push(['', `commit ${shortCommit(r.commit)}  digest ${shortDigest(r.digest)}`]);
+  if (r.scanSummary) rows.push(['', `scan: ${r.scanSummary}`]);
+  if (r.testCommand || r.testUrl) rows.push(['', `try it: ${r.testCommand && r.testCommand !== `curl ${r.testUrl}` ? r.testCommand : r.testUrl}`]);
+  rows.push(['', `answer with: bluegreen approve|reject --pipeline ${pipeline.name}`]);
+  if (queued.some((q) => q.stage === RELEASE_STAGE)) {
+    // The hotfix path: one release at a time, so the queue waits for this answer.
+    rows.push(['', s.loud(`${queued.length} release(s) wait behind this approval: for a hotfix, reject it (bluegreen reject --pipeline ${pipeline.name}) and the next one deploys`)]);
+  }
+  return rows;
 }
