@@ -2,6 +2,7 @@ import { AspectPriority, Aspects, IAspect, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
 import { flattenCfnReference } from './nag-acknowledgements';
+import { ResolvedLength } from './resolved-length';
 
 /**
  * What the action groups of aws-cdk-lib's bucket and key grants come to, for the roles that use
@@ -83,13 +84,38 @@ export class ManagedPolicies implements IAspect {
     const document = stack.resolve(cfn.policyDocument) as { Version?: string; Statement?: Statement[] };
     const statements = (document.Statement ?? []).map(narrowStatement).filter((s): s is Statement => s !== undefined);
     node.node.tryRemoveChild('Resource');
-    if (statements.length === 0) return;
-    new iam.CfnManagedPolicy(node, 'Managed', {
-      policyDocument: { ...document, Statement: statements },
-      roles: cfn.roles,
-      users: cfn.users,
-      groups: cfn.groups,
-      description: `Permissions of ${node.node.scope?.node.path ?? node.node.path}`.slice(0, 1000),
+    // The first document keeps the id it always had; a role whose grants outgrow one gets more.
+    splitDocument(stack, document, statements).forEach((part, i) => {
+      new iam.CfnManagedPolicy(node, i === 0 ? 'Managed' : `Managed${i + 1}`, {
+        policyDocument: part,
+        roles: cfn.roles,
+        users: cfn.users,
+        groups: cfn.groups,
+        description: `Permissions of ${node.node.scope?.node.path ?? node.node.path}${i === 0 ? '' : ` (part ${i + 1})`}`.slice(0, 1000),
+      });
     });
   }
+}
+
+/**
+ * IAM quotas: a managed policy document is at most 6,144 characters, whitespace not counted; a
+ * role has at most 10 managed policies attached by default.
+ */
+export const MAX_MANAGED_POLICY_CHARACTERS = 6144;
+
+/**
+ * The statements in order, in as few documents as keep each within MAX_MANAGED_POLICY_CHARACTERS
+ * once deployed: measured with every reference at the longest value it can resolve to (an ARN of
+ * a kind the table does not know at the longest ARN IAM accepts), so no deploy fails on the limit.
+ */
+export function splitDocument(stack: Stack, document: { Version?: string }, statements: Statement[]): Array<{ Version?: string; Statement: Statement[] }> {
+  const measure = new ResolvedLength(stack);
+  const size = (part: Statement[]) => JSON.stringify(measure.longest({ ...document, Statement: part })).length;
+  const parts: Statement[][] = [];
+  for (const statement of statements) {
+    const last = parts[parts.length - 1];
+    if (last && size([...last, statement]) <= MAX_MANAGED_POLICY_CHARACTERS) last.push(statement);
+    else parts.push([statement]);
+  }
+  return parts.map((part) => ({ ...document, Statement: part }));
 }

@@ -30,6 +30,10 @@ export const MAX = {
   elbId: 16,
   /** S3 User Guide, "General purpose bucket naming rules": 3-63 characters. */
   bucketName: 63,
+  /** CloudWatch Logs API Reference, CreateLogGroup: logGroupName 1-512 characters. */
+  logGroupName: 512,
+  /** SQS Developer Guide, queue name quotas: up to 80 characters. */
+  queueName: 80,
 } as const;
 
 /** A token of a kind the table does not know: as long as the longest ARNs IAM accepts. */
@@ -83,6 +87,13 @@ const RESOURCE_TYPES: Record<string, { ref?: (resource: Props) => number; attrib
   'AWS::Lambda::Function': { ref: named('functionName', MAX.functionName), attributes: { Arn: (p) => arnLength('lambda', 'function:'.length + named('functionName', MAX.functionName)(p)) } },
   // A key id is a UUID (36 characters): `arn:…:kms:<region>:<account>:key/<uuid>`.
   'AWS::S3::Bucket': { ref: named('bucketName', MAX.bucketName), attributes: { Arn: (p) => arnLength('s3', named('bucketName', MAX.bucketName)(p), { region: false, account: false }) } },
+  'AWS::Logs::LogGroup': { ref: named('logGroupName', MAX.logGroupName), attributes: { Arn: (p) => arnLength('logs', 'log-group::*'.length + named('logGroupName', MAX.logGroupName)(p)) } },
+  'AWS::SQS::Queue': { attributes: { Arn: (p) => arnLength('sqs', named('queueName', MAX.queueName)(p)), QueueName: named('queueName', MAX.queueName) } },
+  // A security group id is `sg-` and 17 hex digits (EC2 API Reference, SecurityGroup).
+  'AWS::EC2::VPC': { ref: () => 21, attributes: { DefaultSecurityGroup: () => 20 } },
+  'AWS::EC2::SecurityGroup': { attributes: { GroupId: () => 20 } },
+  // IAM User Guide, IAM quotas: a role name is up to 64 characters; the construct's roles have the default path `/`.
+  'AWS::IAM::Role': { ref: () => 64, attributes: { Arn: () => arnLength('iam', 'role/'.length + 64, { region: false }) } },
   'AWS::KMS::Key': { ref: () => 36, attributes: { Arn: () => arnLength('kms', 'key/'.length + 36), KeyId: () => 36 } },
 };
 
@@ -92,6 +103,7 @@ const PSEUDO: Record<string, number> = {
   'AWS::AccountId': MAX.account,
   'AWS::URLSuffix': MAX.urlSuffix,
   'AWS::StackName': MAX.stackName,
+  'AWS::StackId': arnLength('cloudformation', 'stack//'.length + MAX.stackName + 36),
 };
 
 /** The CloudFormation resources of `stack` by logical id. */

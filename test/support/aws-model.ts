@@ -10,6 +10,7 @@
 // Each service model (world.ecs, world.elbv2, …) exposes its state, seeding helpers and a
 // `commands` table; `world.extend(service, command, fn)` adds or overrides an operation.
 // Every call is logged in `world.calls`; `world.faults` injects throttling and 5xx errors.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mockClient, AwsStub } from 'aws-sdk-client-mock';
 import { CommandFn } from './model/common';
 import { CodePipelineModel } from './model/codepipeline';
@@ -35,6 +36,8 @@ export interface CallRecord {
   error?: string;
   /** The fault injected into this call, if any. */
   fault?: FaultKind;
+  /** Which function made the call (its role), when the handler runs `world.actingAs(…)`. */
+  principal?: string;
 }
 
 const READ_PREFIXES = ['Describe', 'Get', 'List', 'BatchGet'];
@@ -116,6 +119,8 @@ export class AwsWorld {
    * test/support/iam.ts). Unset: every call is allowed.
    */
   authorize?: (call: CallRecord) => void;
+  /** The function whose code is running: every call made inside `actingAs` is recorded with it (through awaits and nested invokes). */
+  private readonly principals = new AsyncLocalStorage<string>();
   readonly tags = new TagStore();
 
   readonly elbv2: Elbv2Model;
@@ -205,9 +210,15 @@ export class AwsWorld {
     );
   }
 
+  /** `handler`, with every AWS call it makes recorded as made by `principal` (a function's role, e.g. `Swap`). */
+  actingAs<A extends unknown[], R>(principal: string, handler: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+    return (...args: A) => this.principals.run(principal, () => handler(...args));
+  }
+
   /** Runs one API call against the model: logs it, applies faults, returns the SDK output. */
   async dispatch(service: ServiceKey, command: string, input: unknown): Promise<unknown> {
-    const call: CallRecord = { seq: this.calls.length, service, command, input: snapshotInput(input), at: this.nowMs };
+    const principal = this.principals.getStore();
+    const call: CallRecord = { seq: this.calls.length, service, command, input: snapshotInput(input), at: this.nowMs, ...(principal ? { principal } : {}) };
     this.calls.push(call);
     const fault = this.faults.take(call);
     const injected = () => {

@@ -107,7 +107,7 @@ export function addBake(h: ReleaseHarness, opts: { windowSeconds?: number; grant
   process.env.BLUEGREEN_CONFIG = JSON.stringify({ ...stack.config, bakeAfterSwap: true });
   const logSink = (line: string) => void h.logs.push(line);
   // Only Bake's copy of the configuration carries the bake section, as the construct does it.
-  const handler = createBakeHandler({ loadConfig: () => config, logSink, now: () => new Date(world.now()), ports: (c) => ({ ...bakePorts(c), evidence: evidenceStoreFor(c, worldS3Send(world)) }) });
+  const handler = world.actingAs('Bake', createBakeHandler({ loadConfig: () => config, logSink, now: () => new Date(world.now()), ports: (c) => ({ ...bakePorts(c), evidence: evidenceStoreFor(c, worldS3Send(world)) }) }));
   world.lambda.register(functionName, handler);
   h.driver.registerHandler(functionName, handler);
 

@@ -57,13 +57,13 @@ export class InfraOwnerStack {
     private readonly opts: StackOptions = {},
   ) {
     this.stackId = `arn:aws:cloudformation:${world.region}:${world.account}:stack/AppStack/0b0e4e6d-0000-4000-8000-000000000001`;
-    const handler = createInfraOwnerHandler({
+    const handler = world.actingAs('InfraOwner', createInfraOwnerHandler({
       send: async (_url, response) => void this.answers.push(response),
       // Polls let world time pass, one tick (15 s) each.
       sleep: async (ms) => world.tick(Math.max(1, Math.round(ms / world.tickMs))),
       pollIntervalMs: world.tickMs,
       logSink: opts.logSink ?? (() => undefined),
-    });
+    }));
     // The construct's infra owner times out after 5 minutes.
     world.lambda.register(FUNCTION, handler, { timeoutMs: 5 * 60_000 });
   }

@@ -56,12 +56,12 @@ export class PipelineEventFeed {
 
   constructor(private readonly world: AwsWorld, private readonly stack: ReleaseStack, logSink: (line: string) => void) {
     const now = () => new Date(world.now());
-    this.recorder = createEvidenceRecorder({
+    this.recorder = world.actingAs('EvidenceRecorder', createEvidenceRecorder({
       loadConfig: () => stack.config,
       ports: (config) => ({ ...recorderPorts(config), evidence: evidenceStoreFor(config, worldS3Send(world), now) }),
       now,
       logSink,
-    });
+    }));
   }
 
   async deliver(opts: { duplicate?: boolean } = {}): Promise<number> {

@@ -59,8 +59,8 @@ export function createReleaseHarness(opts: HarnessOptions = {}): ReleaseHarness 
   // With `evidence`, the handlers write it to the world's S3 through the S3 seam.
   const evidence = (config: ReleaseConfig) => ({ evidence: evidenceStoreFor(config, worldS3Send(world), now) });
   const handlers = {
-    deployGreen: createDeployGreenHandler({ logSink, now, ports: (config) => ({ ...deployPorts(config), ...lease, ...evidence(config) }) }),
-    swap: createSwapHandler({ logSink, now, ports: (config) => ({ ...swapPorts(config), ...lease, ...evidence(config) }) }),
+    deployGreen: world.actingAs('DeployGreen', createDeployGreenHandler({ logSink, now, ports: (config) => ({ ...deployPorts(config), ...lease, ...evidence(config) }) })),
+    swap: world.actingAs('Swap', createSwapHandler({ logSink, now, ports: (config) => ({ ...swapPorts(config), ...lease, ...evidence(config) }) })),
   };
   const stack = seedReleaseStack(world, { ...opts, handlers });
   const violations: string[] = [];

@@ -52,8 +52,8 @@ export class CliWorld {
     // The handlers stamp the record with world time, so it lines up with the pipeline's executions.
     const now = () => new Date(this.world.now());
     const evidence = (config: ReleaseConfig) => ({ evidence: evidenceStoreFor(config, worldS3Send(this.world), now) });
-    const deployGreen = createDeployGreenHandler({ logSink, now, ports: (config) => ({ ...deployPorts(config), ...evidence(config) }) });
-    const swap = createSwapHandler({ logSink, now, ports: (config) => ({ ...swapPorts(config), ...evidence(config) }) });
+    const deployGreen = this.world.actingAs('DeployGreen', createDeployGreenHandler({ logSink, now, ports: (config) => ({ ...deployPorts(config), ...evidence(config) }) }));
+    const swap = this.world.actingAs('Swap', createSwapHandler({ logSink, now, ports: (config) => ({ ...swapPorts(config), ...evidence(config) }) }));
     this.stack = seedReleaseStack(this.world, { handlers: { deployGreen, swap }, evidence: opts.evidence, trafficShift: opts.trafficShift, testHeader: opts.testHeader });
     this.events = opts.evidence ? new PipelineEventFeed(this.world, this.stack, logSink) : undefined;
     this.world.sts.callerArn = ONCALL_ARN;

@@ -58,8 +58,9 @@ describe('the nag runner', () => {
     // WHEN the packs run
     const findings = allNagFindings(stack);
     // THEN the "*" finding of that policy is reported, and nothing else is
+    // (an added statement lands in whichever part of the role's managed policy it fits in)
     expect(findings.AwsSolutions.map((f) => `${f.ruleId} ${f.path}`)).toEqual([
-      'AwsSolutions-IAM5[Resource::*] Minimal/Release/Swap/Role/DefaultPolicy/Managed',
+      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::\*\] Minimal\/Release\/Swap\/Role\/DefaultPolicy\/Managed\d*$/),
     ]);
   });
 
@@ -75,7 +76,7 @@ describe('the nag runner', () => {
     const findings = allNagFindings(stack);
     // THEN that wildcard is reported on the swap role, and the infra owner's tag-scoped one is not
     expect(findings.AwsSolutions.map((f) => `${f.ruleId} ${f.path}`)).toEqual([
-      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:elasticloadbalancing.*listener-rule\/app\/\*\] Minimal\/Release\/Swap\/Role\/DefaultPolicy\/Managed$/),
+      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:elasticloadbalancing.*listener-rule\/app\/\*\] Minimal\/Release\/Swap\/Role\/DefaultPolicy\/Managed\d*$/),
     ]);
   });
 });
