@@ -55,6 +55,12 @@ export function propWarnings(props: BlueGreenPipelineProps): Array<[string, stri
       'bakeTime is 0: the Release stage has no Bake action, so nothing watches a new release and nothing rolls it back by itself; rolling back is up to an operator (bluegreen rollback).',
     ]);
   }
+  if (props.preApprovalTests && props.testRoute?.kind === 'header' && props.testRoute.bind([]).sourceCidrs !== undefined) {
+    warnings.push([
+      'cdk-blue-green-pipeline:testsSourceAddress',
+      'preApprovalTests with a header test route limited to testListenerAllowedCidrs: the header rule forwards the tests to green only when their source address is in those CIDRs (the VPC\'s private addresses for an internal load balancer, the NAT gateway\'s public address for an internet-facing one); from anywhere else their requests reach production.',
+    ]);
+  }
   return warnings;
 }
 
