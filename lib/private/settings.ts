@@ -61,7 +61,7 @@ export function resolveSettings(stack: Stack, id: string, props: BlueGreenPipeli
     pipelineName,
     https,
     productionPort: props.productionPort ?? ports.production,
-    testPort: testRoute.port ?? props.testPort ?? ports.test,
+    testPort: testRoute.listenerPort ?? props.testPort ?? ports.test,
     containerPort: props.containerPort ?? DEFAULTS.containerPort,
     removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,

@@ -168,7 +168,7 @@ function checkPorts(props: BlueGreenPipelineProps, add: (problem: string) => voi
   const productionPort = props.productionPort ?? ports.production;
   // A header route has no test listener; TestRoute.port(p) checks p itself.
   const listener = props.testRoute?.kind !== 'header';
-  const routePort = props.testRoute?.port;
+  const routePort = props.testRoute?.listenerPort;
   const testPort = routePort ?? props.testPort ?? ports.test;
   checkPort(props.productionPort, 'productionPort', add);
   checkPort(props.testPort, 'testPort', add);
@@ -199,8 +199,8 @@ function checkReleaseStrategies(props: BlueGreenPipelineProps, add: (problem: st
     for (const problem of route.validate({ productionPort, allowedCidrs: props.testListenerAllowedCidrs })) add(problem);
     if (route.kind === 'header' && props.testPort !== undefined) {
       add(`testPort ${props.testPort} is the port of a test listener, and testRoute TestRoute.header(…) has none; remove testPort, or use TestRoute.port(${props.testPort}).`);
-    } else if (known(route.port) && known(props.testPort) && route.port !== props.testPort) {
-      add(`testRoute TestRoute.port(${route.port}) and testPort ${props.testPort} name different test ports; give the port once: TestRoute.port(${route.port}) alone, or testPort alone.`);
+    } else if (known(route.listenerPort) && known(props.testPort) && route.listenerPort !== props.testPort) {
+      add(`testRoute TestRoute.port(${route.listenerPort}) and testPort ${props.testPort} name different test ports; give the port once: TestRoute.port(${route.listenerPort}) alone, or testPort alone.`);
     }
   }
   for (const problem of props.preApprovalTests?.validate() ?? []) add(problem);
