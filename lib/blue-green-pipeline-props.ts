@@ -1,7 +1,8 @@
-// The public types of BlueGreenPipeline. This file imports nothing from this package but
-// PipelineSource (a public type too), so the construct, its parts and the validation can all read
-// these types without an import cycle.
-import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+// The public types of BlueGreenPipeline. This file imports nothing from this package but the
+// prop classes (PipelineSource, TrafficShift, TestRoute, ReleaseTests: public types that import
+// nothing of the package), so the construct, its parts and the validation can all read these
+// types without an import cycle.
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
@@ -13,6 +14,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { PipelineSource } from './pipeline-source';
+import type { ReleaseTests } from './release-tests';
+import type { TestRoute } from './test-route';
+import type { TrafficShift } from './traffic-shift';
 /** Lowest severity that fails the build's vulnerability gate. */
 export enum GateSeverity {
   /** Critical findings fail the build. */
@@ -116,10 +120,22 @@ export interface BlueGreenPipelineProps {
   readonly productionPort?: number;
 
   /**
-   * Port of the test listener (the green slot).
+   * Port of the test listener (the green slot), for a test route on a port. Giving it with
+   * `testRoute: TestRoute.port(p)` is refused unless both name the same port, and with
+   * `TestRoute.header(…)` it is refused (there is no test listener).
    * @default 8443 with a certificate, 8080 without
    */
   readonly testPort?: number;
+
+  /**
+   * How testers, the pre-approval tests and the approval email reach the green slot:
+   * `TestRoute.port(…)`, a second listener open to `testListenerAllowedCidrs`, or
+   * `TestRoute.header(name, value?)`, a rule on the production listener ahead of the production
+   * rule that forwards requests carrying the header to green (no test listener then; the test URL
+   * is the production URL).
+   * @default TestRoute.port() - the test listener on `testPort`
+   */
+  readonly testRoute?: TestRoute;
 
   /**
    * CIDR blocks allowed to reach the test listener, each its network address (`10.1.0.0/16`, not
@@ -367,6 +383,26 @@ export interface BlueGreenPipelineProps {
   readonly evidenceRetention?: Duration;
 
   /**
+   * How the Swap action moves production onto the approved release: all at once, or in weighted
+   * steps (`TrafficShift.canary(…)`, `TrafficShift.linear(…)`) that re-verify the candidate before
+   * each increase and watch its bake alarms (and `bakeAlarms`) during each hold; an alarm or a
+   * refusal at any step puts all of production back on the previous slot in one route write. The
+   * bake alarms are created for the shift even when `bakeTime` is 0.
+   * @default TrafficShift.allAtOnce()
+   */
+  readonly trafficShift?: TrafficShift;
+
+  /**
+   * Tests that run in the VPC against the green slot between DeployGreen and Approve
+   * (`ReleaseTests.commands([...])` or `ReleaseTests.fromBuildSpec(…)`), with `TEST_URL`,
+   * `TEST_HEADER`, `IMAGE_DIGEST` and `COMMIT` in their environment. A failure ends the release
+   * before any approval is requested, with production untouched; their summary line
+   * (`TEST_SUMMARY`) appears in the approval email.
+   * @default - no tests: the approval is requested once DeployGreen is done
+   */
+  readonly preApprovalTests?: ReleaseTests;
+
+  /**
    * How long the Bake stage watches the new live slot's alarms after a swap. An alarm in that
    * window swaps production back and fails the execution. `Duration.seconds(0)` turns the stage off
    * (with a synth warning: nothing then rolls a bad release back by itself). Must be known at synth.
@@ -392,26 +428,4 @@ export interface BlueGreenPipelineProps {
    * @default 5
    */
   readonly bake5xxThreshold?: number;
-}
-
-/** One of the two permanent slots: a Fargate service in its own target group. */
-export interface BlueGreenSlot {
-  /** `a` or `b`. */
-  readonly slotName: string;
-  /** The mutable ECR tag the slot's task definition runs (`slot-a` or `slot-b`). */
-  readonly imageTag: string;
-  /** The slot's Fargate task definition; its container runs the slot's image tag. */
-  readonly taskDefinition: ecs.FargateTaskDefinition;
-  /** The application container of the task definition. */
-  readonly container: ecs.ContainerDefinition;
-  /** The slot's target group; the routes forward to it. */
-  readonly targetGroup: elbv2.ApplicationTargetGroup;
-  /** The Custom::BlueGreenSlotService resource that owns the ECS service. */
-  readonly resource: CustomResource;
-  /** The slot's ECS service (a reference: the service is created by `resource`, not by CloudFormation's ECS type). */
-  readonly service: ecs.IBaseService;
-  /** Name of the slot's ECS service (`<pipelineName>-slot-a` or `-slot-b`). */
-  readonly serviceName: string;
-  /** ARN of the slot's ECS service. */
-  readonly serviceArn: string;
 }

@@ -15,9 +15,10 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import type { BlueGreenPipelineProps, BlueGreenSlot } from './blue-green-pipeline-props';
+import type { BlueGreenPipelineProps } from './blue-green-pipeline-props';
+import type { BlueGreenSlot } from './blue-green-slot';
 import { publishPipelineEvents } from './private/audit';
-import { BakeWatching } from './private/bake';
+import { BakeWatching, ReleaseAlarms } from './private/bake';
 import { BuildAndScan } from './private/build-and-scan';
 import { acknowledgeFindings } from './private/compliance';
 import { ControlPlane } from './private/control-plane';
@@ -26,6 +27,7 @@ import { EvidenceBucket, EvidenceRecorder } from './private/evidence';
 import { InfraOwner } from './private/infra-owner';
 import { ACTION, STAGE } from './private/names';
 import { Network } from './private/network';
+import { PreApprovalTests } from './private/pre-approval-tests';
 import { Registry } from './private/registry';
 import { ReleasePipeline } from './private/release-pipeline';
 import { Routes } from './private/routes';
@@ -56,8 +58,8 @@ export class BlueGreenPipeline extends Construct {
   public readonly loadBalancer: elbv2.IApplicationLoadBalancer;
   /** Production listener (blue). Its default action is a fixed 503; the route is a rule owned by the control plane. */
   public readonly productionListener: elbv2.ApplicationListener;
-  /** Test listener (green), reachable from `testListenerAllowedCidrs` only. */
-  public readonly testListener: elbv2.ApplicationListener;
+  /** Test listener (green), reachable from `testListenerAllowedCidrs` only; absent with `TestRoute.header(…)`. */
+  public readonly testListener?: elbv2.ApplicationListener;
   /** Port 80 listener that redirects to HTTPS; only with a certificate. */
   public readonly redirectListener?: elbv2.ApplicationListener;
   /** Security group of the slot tasks: it admits the load balancer on the container and health-check ports. */
@@ -76,9 +78,12 @@ export class BlueGreenPipeline extends Construct {
   public readonly routes: CustomResource;
   /** ARN of the production listener rule (the route to the live slot). */
   public readonly productionRuleArn: string;
-  /** ARN of the test listener rule (the route to the green slot). */
+  /** ARN of the test rule (the route to the green slot): on the test listener, or the header rule on the production listener. */
   public readonly testRuleArn: string;
-  /** URL of the test listener, as approval requests show it (`http(s)://<domainName or load balancer DNS name>:<testPort>`). */
+  /**
+   * URL of the test route, as approval requests show it: `http(s)://<domainName or load balancer DNS
+   * name>:<testPort>`, or with `TestRoute.header(…)` the production URL (reached with the header).
+   */
   public readonly testUrl: string;
   /** The CodePipeline pipeline: Source, BuildAndScan, Release. */
   public readonly pipeline: codepipeline.Pipeline;
@@ -86,6 +91,10 @@ export class BlueGreenPipeline extends Construct {
   public readonly buildProject: codebuild.PipelineProject;
   /** The CodeBuild report group that receives the Trivy scan report of every build. */
   public readonly scanReportGroup: codebuild.ReportGroup;
+  /** The CodeBuild project of the pre-approval tests (in the VPC); absent without `preApprovalTests`. */
+  public readonly testsProject?: codebuild.PipelineProject;
+  /** The CodeBuild report group that receives the pre-approval tests' JUnit reports; absent without `preApprovalTests`. */
+  public readonly testsReportGroup?: codebuild.ReportGroup;
   /** The SNS topic approval requests are sent to (`approvalEmails` are subscribed to it). */
   public readonly approvalTopic: sns.Topic;
   /** The audit topic: swaps, rollbacks and pipeline execution state changes are published here. */
@@ -96,9 +105,9 @@ export class BlueGreenPipeline extends Construct {
   public readonly swapFunction: lambda.Function;
   /** The Bake function; absent when `bakeTime` is 0. */
   public readonly bakeFunction?: lambda.Function;
-  /** Slot a's bake alarms (5xx, unhealthy hosts, p99 latency); empty when `bakeTime` is 0. */
+  /** Slot a's bake alarms (5xx, unhealthy hosts, p99 latency); empty when `bakeTime` is 0 and production moves all at once. */
   public readonly slotABakeAlarms: cloudwatch.Alarm[];
-  /** Slot b's bake alarms (5xx, unhealthy hosts, p99 latency); empty when `bakeTime` is 0. */
+  /** Slot b's bake alarms (5xx, unhealthy hosts, p99 latency); empty when `bakeTime` is 0 and production moves all at once. */
   public readonly slotBBakeAlarms: cloudwatch.Alarm[];
   /** The function that answers CloudFormation for the slot services and the routes (`Custom::BlueGreenSlotService`, `Custom::BlueGreenRoutes`). */
   public readonly infraOwnerFunction: lambda.Function;
@@ -183,41 +192,36 @@ export class BlueGreenPipeline extends Construct {
     const routes = new Routes(this, { ...entry, slots, infraOwner });
     ({ resource: this.routes, productionRuleArn: this.productionRuleArn, testRuleArn: this.testRuleArn } = routes);
 
-    // The release control plane: its topics, its configuration, DeployGreen and Swap; then bake watching.
+    // What a release watches (Bake after a swap, a shift during its steps); the control plane; Bake.
     const topics = new Topics(this, { ...props, pipelineName, key: storage.keys.notifications });
     ({ approvalTopic: this.approvalTopic, notificationTopic: this.notificationTopic } = topics);
-    const controlPlane = new ControlPlane(this, {
-      ...network,
-      ...entry,
-      settings,
-      shared,
-      slots,
-      routes,
-      repository: this.repository,
-      stateKey: storage.stateKey,
-      notificationTopic: topics.notificationTopic,
-      evidence: storage.evidence,
-    });
+    const alarms = settings.watchingAlarms ? new ReleaseAlarms(this, { ...props, ...network, pipelineName, slots, topics }) : undefined;
+    [this.slotABakeAlarms, this.slotBBakeAlarms] = [alarms?.slotAAlarms ?? [], alarms?.slotBAlarms ?? []];
+    const shift = settings.shift && alarms ? { steps: settings.shift, alarms: alarms.names } : undefined;
+    const release = { settings, shared, slots, routes, shift, repository: this.repository, stateKey: storage.stateKey, notificationTopic: topics.notificationTopic, evidence: storage.evidence };
+    const controlPlane = new ControlPlane(this, { ...network, ...entry, ...release, testHeader: entry.testRoute.headerLine });
     ({ deployGreenFunction: this.deployGreenFunction, swapFunction: this.swapFunction, configParameter: this.configParameter } = controlPlane);
-    const bake = settings.baking ? new BakeWatching(this, { ...props, ...settings, ...network, slots, topics, shared, controlPlane }) : undefined;
+    const bake = settings.baking && alarms ? new BakeWatching(this, { ...settings, alarms, shared, controlPlane }) : undefined;
     this.bakeFunction = bake?.bake.function;
-    [this.slotABakeAlarms, this.slotBBakeAlarms] = [bake?.slotAAlarms ?? [], bake?.slotBAlarms ?? []];
 
-    // The pipeline: Source, BuildAndScan (the gate before the registry), Release.
+    // The pipeline: Source, BuildAndScan (the gate before the registry), Release (with the tests before the approval).
     const gate = { gate: props, repository: this.repository, key: storage.keys.artifacts, logsKey: storage.keys.logs, stateKey: storage.stateKey, evidence: storage.evidence, source: props.source.describe() };
     const build = new BuildAndScan(this, { ...settings, ...names, ...gate });
     ({ project: this.buildProject, reportGroup: this.scanReportGroup, logGroup: this.buildLogGroup } = build);
-    const release = { ...props, ...names, pipelineName, artifactBucket: storage.artifactBucket, build, controlPlane, topics, bake };
-    this.pipeline = new ReleasePipeline(this, release).pipeline;
+    const testRoutePort = settings.headerRoute ? settings.productionPort : settings.testPort;
+    const tests = props.preApprovalTests && new PreApprovalTests(this, { ...settings, ...network, tests: props.preApprovalTests, testRoutePort, key: storage.keys.artifacts, logsKey: storage.keys.logs });
+    [this.testsProject, this.testsReportGroup] = [tests?.project, tests?.reportGroup];
+    const stages = { ...props, ...names, pipelineName, artifactBucket: storage.artifactBucket, build, controlPlane, topics, bake, tests, headerRoute: settings.headerRoute };
+    this.pipeline = new ReleasePipeline(this, stages).pipeline;
 
     // Audit: execution state changes go to the audit topic; approvals and outcomes into the evidence record.
     publishPipelineEvents('PipelineEvents', this.pipeline, topics.notificationTopic);
     const recorder = new EvidenceRecorder(this, { pipelineName, pipelineArn: names.pipelineArn, config: controlPlane.config, evidence: storage.evidence, shared });
     this.evidenceRecorderFunction = recorder.recorder.function;
     const parts = [storage, controlPlane];
-    acknowledgeFindings({ ...settings, ...network, ...entry, ...storage, root: this, webAcl: props.webAclArn !== undefined, buildProject: build.project, evidenceBucket: storage.evidence.bucket,
-      replicated: props.replicationBucket !== undefined, publicTestListener: props.allowPublicTestListener === true,
-      listeners: [entry.productionListener, entry.testListener],
+    acknowledgeFindings({ ...settings, ...network, ...entry, ...storage, root: this, webAcl: props.webAclArn !== undefined, projects: [build.project, ...(tests ? [tests.project] : [])],
+      evidenceBucket: storage.evidence.bucket, replicated: props.replicationBucket !== undefined, publicTestListener: props.allowPublicTestListener === true,
+      listeners: [entry.productionListener, ...(entry.testListener ? [entry.testListener] : [])],
       taskDefinitions: [slots.a.taskDefinition, slots.b.taskDefinition],
       ownedWildcardArns: () => parts.flatMap((part) => part.ownedWildcardArns),
     });

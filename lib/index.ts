@@ -1,5 +1,6 @@
 export * from './blue-green-pipeline';
 export * from './blue-green-pipeline-props';
+export * from './blue-green-slot';
 export * from './pipeline-source';
 export * from './traffic-shift';
 export * from './test-route';

@@ -60,6 +60,8 @@ export abstract class ReleaseTests {
   /**
    * Shell commands, run in order; the first that fails fails the tests. For example
    * `['curl -fsS -H "$TEST_HEADER" "$TEST_URL/health"']` or `['npm ci', 'npx playwright test --reporter=junit']`.
+   * @param commands the shell commands, in order
+   * @param options the tests' name, report directory and timeout
    */
   public static commands(commands: string[], options: ReleaseTestsOptions = {}): ReleaseTests {
     return new CommandTests(commands, options);
@@ -67,7 +69,10 @@ export abstract class ReleaseTests {
 
   /**
    * Your own buildspec. To put a summary line in the approval email, export `TEST_SUMMARY`
-   * yourself (`junitSummaryCommand` computes it from JUnit XML reports).
+   * yourself (`junitSummaryCommand` computes it from JUnit XML reports): the approval message
+   * reads it, and cannot be sent without it.
+   * @param buildSpec the buildspec the tests' project runs
+   * @param options the tests' name, report directory and timeout
    */
   public static fromBuildSpec(buildSpec: codebuild.BuildSpec, options: ReleaseTestsOptions = {}): ReleaseTests {
     return new BuildSpecTests(buildSpec, options);
@@ -77,8 +82,10 @@ export abstract class ReleaseTests {
   public readonly name: string;
   /** Where the JUnit XML reports are read from. */
   public readonly reportDirectory: string;
+  /** How long the tests may run. */
   public readonly timeout: Duration;
 
+  /** @param options the tests' name, report directory and timeout */
   protected constructor(options: ReleaseTestsOptions) {
     this.name = options.name ?? 'smoke';
     this.reportDirectory = options.reportDirectory ?? 'test-reports';
@@ -103,8 +110,8 @@ export abstract class ReleaseTests {
 
   /**
    * The buildspec the tests' CodeBuild project runs. `reportGroupArn`: the report group the JUnit
-   * reports go to (one the construct creates, encrypted with its key).
-   * @default - a report group CodeBuild creates, named after the project and `name`
+   * reports go to (the report group the construct creates).
+   * @param reportGroupArn the report group's ARN. @default - a report group CodeBuild creates, named after the project and `name`
    */
   public abstract buildSpec(reportGroupArn?: string): codebuild.BuildSpec;
 }

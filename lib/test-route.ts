@@ -18,13 +18,37 @@ export interface HeaderTestRouteOptions {
  * `TestListenerArn`), and the configuration's `testHeader`.
  */
 export interface TestRouteBinding {
+  /**
+   * The header the rule matches.
+   * @default - none: a test port
+   */
   readonly headerName?: string;
-  /** Undefined: any value matches. */
+  /**
+   * The value it must have.
+   * @default - any value matches
+   */
   readonly headerValue?: string;
-  /** Undefined: any source. */
+  /**
+   * The source addresses the rule also requires.
+   * @default - any source
+   */
   readonly sourceCidrs?: string[];
-  /** The header line a request needs to reach green (`X-Release-Test: green`); undefined for a test port. */
+  /**
+   * The header line a request needs to reach green (`X-Release-Test: green`).
+   * @default - none: a test port
+   */
   readonly headerLine?: string;
+}
+
+/** What a test route is checked against. */
+export interface TestRouteValidationContext {
+  /** The production listener's port. */
+  readonly productionPort: number;
+  /**
+   * `testListenerAllowedCidrs`, when given.
+   * @default - not given: the VPC's CIDR block
+   */
+  readonly allowedCidrs?: string[];
 }
 
 /** An HTTP header condition's name: 1-40 RFC 7230 token characters (Elastic Load Balancing API reference, HttpHeaderConditionConfig). */
@@ -56,6 +80,7 @@ export abstract class TestRoute {
    * certificate for one. Requests without the header reach production as before.
    * @param name the header, e.g. `X-Release-Test`
    * @param value the value it must have; `*` and `?` are wildcards. @default - any value
+   * @param options whether the rule also requires `testListenerAllowedCidrs`
    */
   public static header(name: string, value?: string, options: HeaderTestRouteOptions = {}): TestRoute {
     return new HeaderRoute(name, value, options.restrictToAllowedCidrs ?? false);
@@ -65,27 +90,31 @@ export abstract class TestRoute {
   public abstract readonly kind: string;
 
   /** The test listener's port, for `port`; undefined when the default (`testPort`) applies, or for `header`. */
-  public abstract readonly port?: number;
+  public abstract readonly listenerPort?: number;
 
   /**
    * Problems, as sentences naming the value received and what was expected (empty when valid).
    * `allowedCidrs` is `testListenerAllowedCidrs` when given; unresolved tokens are not checked.
+   * @param context the production port and `testListenerAllowedCidrs`
    */
-  public abstract validate(context: { readonly productionPort: number; readonly allowedCidrs?: string[] }): string[];
+  public abstract validate(context: TestRouteValidationContext): string[];
 
-  /** What the construct passes on: the route's properties and the header line, given `testListenerAllowedCidrs` (or the default list). */
+  /**
+   * What the construct passes on: the route's properties and the header line, given `testListenerAllowedCidrs` (or the default list).
+   * @param allowedCidrs `testListenerAllowedCidrs`, or the VPC's CIDR block
+   */
   public abstract bind(allowedCidrs: string[]): TestRouteBinding;
 }
 
 class PortRoute extends TestRoute {
   public readonly kind = 'port';
 
-  constructor(public readonly port: number | undefined) {
+  constructor(public readonly listenerPort: number | undefined) {
     super();
   }
 
-  public validate(context: { readonly productionPort: number }): string[] {
-    const port = this.port;
+  public validate(context: TestRouteValidationContext): string[] {
+    const port = this.listenerPort;
     if (port === undefined || Token.isUnresolved(port)) return [];
     if (!Number.isInteger(port) || port < 1 || port > 65535) return [`testRoute port must be a whole number from 1 to 65535 (got ${port}).`];
     if (port === context.productionPort) return [`testRoute port must differ from the production port ${context.productionPort} (got ${port}); for one port, use TestRoute.header(…).`];
@@ -99,7 +128,7 @@ class PortRoute extends TestRoute {
 
 class HeaderRoute extends TestRoute {
   public readonly kind = 'header';
-  public readonly port = undefined;
+  public readonly listenerPort = undefined;
 
   constructor(
     private readonly name: string,
@@ -109,7 +138,7 @@ class HeaderRoute extends TestRoute {
     super();
   }
 
-  public validate(context: { readonly allowedCidrs?: string[] }): string[] {
+  public validate(context: TestRouteValidationContext): string[] {
     const problems: string[] = [];
     const { name, value } = this;
     if (!Token.isUnresolved(name)) {

@@ -61,14 +61,20 @@ export abstract class TrafficShift {
     return new AllAtOnce();
   }
 
-  /** `percent` of production for `bake`, then all of it: for example 10% for 10 minutes. */
+  /**
+   * `percent` of production for `bake`, then all of it: for example 10% for 10 minutes.
+   * @param options the canary's share, how long it holds, and stickiness
+   */
   public static canary(options: CanaryOptions): TrafficShift {
     return new Weighted('canary', options.percent === undefined || Token.isUnresolved(options.percent) ? [] : [options.percent], options.bake, options.stickiness, () =>
       checkPercent(options.percent, 'trafficShift canary percent'),
     );
   }
 
-  /** `stepPercent` more of production every `interval`: for example 20% every 5 minutes. */
+  /**
+   * `stepPercent` more of production every `interval`: for example 20% every 5 minutes.
+   * @param options the step, how long each holds, and stickiness
+   */
   public static linear(options: LinearOptions): TrafficShift {
     const step = options.stepPercent;
     const valid = checkPercent(step, 'trafficShift linear stepPercent').length === 0 && !Token.isUnresolved(step);

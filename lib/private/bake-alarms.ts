@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import type { ControlPlaneFunction } from './control-plane-function';
 import { MAX_ALARM_ARN } from './resolved-length';
 
 export interface SlotBakeAlarmsProps {
@@ -174,6 +175,13 @@ export class AnyAlarm extends Construct {
   }
 }
 
+/** The composite alarms a release watches: each slot's, and the one over your alarms (none when you gave none). */
+export interface WatchedAlarmNames {
+  readonly a: string[];
+  readonly b: string[];
+  readonly shared: string[];
+}
+
 export interface BakeWatchProps {
   readonly pipelineName: string;
   readonly slotA: readonly cloudwatch.IAlarm[];
@@ -191,8 +199,8 @@ export interface BakeWatchProps {
  * and a watched composite alarm that is missing fails the bake closed.
  */
 export class BakeWatch extends Construct {
-  /** The watched alarm names for Bake's configuration. */
-  public readonly names: { readonly a: string[]; readonly b: string[]; readonly shared: string[] };
+  /** The watched alarm names for Bake's configuration (and a shift's). */
+  public readonly names: WatchedAlarmNames;
   public readonly compositeAlarms: cloudwatch.CompositeAlarm[];
 
   constructor(scope: Construct, id: string, props: BakeWatchProps) {
@@ -206,4 +214,13 @@ export class BakeWatch extends Construct {
     this.compositeAlarms = all.flatMap((w) => [...w.groups, w.alarm]);
     this.names = { a: [slotA.alarm.alarmName], b: [slotB.alarm.alarmName], shared: shared ? [shared.alarm.alarmName] : [] };
   }
+}
+
+/**
+ * "To use this operation and return information about composite alarms, you must be signed on
+ * with the cloudwatch:DescribeAlarms permission that is scoped to *" (DescribeAlarms reference):
+ * a narrower grant hides every composite alarm, the release's own included.
+ */
+export function allowDescribeAlarms(fn: ControlPlaneFunction): void {
+  fn.allow(['cloudwatch:DescribeAlarms'], ['*']);
 }

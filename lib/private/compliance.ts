@@ -51,7 +51,7 @@ export interface ComplianceTargets {
   readonly internetFacing: boolean;
   readonly https: boolean;
   readonly webAcl: boolean;
-  /** The production and test listeners. */
+  /** The production and test listeners (no test listener with a header test route). */
   readonly listeners: elbv2.ApplicationListener[];
   /** The port 80 listener that redirects to HTTPS, when there is a certificate. */
   readonly redirectListener?: elbv2.ApplicationListener;
@@ -65,7 +65,8 @@ export interface ComplianceTargets {
   /** `allowPublicTestListener`: the test listener may be open to the internet. */
   readonly publicTestListener: boolean;
   readonly taskDefinitions: ecs.TaskDefinition[];
-  readonly buildProject: codebuild.Project;
+  /** The CodeBuild projects: the build, and the pre-approval tests when there are any. */
+  readonly projects: codebuild.Project[];
   /** Wildcard ARNs under a parent the construct owns (read at synthesis). */
   readonly ownedWildcardArns: () => string[];
 }
@@ -82,7 +83,7 @@ export function acknowledgeFindings(t: ComplianceTargets): void {
   const logBuckets = [cfnOf(t.logBucket), cfnOf(t.accessLogBucket)];
   if (!t.replicated) acknowledgeEach([cfnOf(t.artifactBucket), cfnOf(t.evidenceBucket), ...logBuckets], 'bucketReplication');
   acknowledgeEach(logBuckets, 'logBucketEncryption');
-  acknowledgeEach([cfnOf(t.buildProject)], 'pipelineSourcedBuild');
+  acknowledgeEach(t.projects.map(cfnOf), 'pipelineSourcedBuild');
   if (t.createdVpc) {
     acknowledgeEach([cfnOf(t.createdVpc)], 'defaultSecurityGroupClosed');
     acknowledgeEach(

@@ -7,6 +7,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { ReleaseConfigDocument } from '../../lambdas/core/config';
+import type { TrafficShiftSteps } from '../traffic-shift';
+import { WatchedAlarmNames, allowDescribeAlarms } from './bake-alarms';
 import { ControlPlaneFunction, SharedFunctionProps } from './control-plane-function';
 import { EvidenceBucket } from './evidence';
 import { slotImageTag } from './names';
@@ -26,6 +28,10 @@ export interface ControlPlaneProps {
   readonly slots: Slots;
   readonly routes: Routes;
   readonly testUrl: string;
+  /** With a header test route: the header line that reaches green. */
+  readonly testHeader?: string;
+  /** The steps of a traffic shift (undefined all at once) and the alarms each step watches. */
+  readonly shift?: { readonly steps: TrafficShiftSteps; readonly alarms: WatchedAlarmNames };
   readonly stateKey: StateKey;
   readonly notificationTopic: sns.ITopic;
   /** Where DeployGreen, Swap and Bake record each release. */
@@ -62,13 +68,18 @@ export class ControlPlane {
       timeout: Duration.minutes(2),
       environment,
     });
+    // Only the swap function's copy has the shift's steps and the alarms they watch.
+    const shift = props.shift;
+    const swapConfig: ReleaseConfigDocument = shift
+      ? { ...this.config, trafficShift: { ...shift.steps, alarms: { a: shift.alarms.a, b: shift.alarms.b }, sharedAlarms: shift.alarms.shared } }
+      : this.config;
     this.swap = new ControlPlaneFunction(scope, 'Swap', {
       ...props.shared,
       bundle: 'swap',
       description: `Swaps and rolls back the routes of ${settings.pipelineName}`,
       // An operation's hold on the slots lapses a minute after this (operationTimeoutSeconds).
       timeout: SWAP_TIMEOUT,
-      environment,
+      environment: { BLUEGREEN_CONFIG: stack.toJsonString(swapConfig) },
       // One swap at a time (invariant 4), on top of the release lease.
       reservedConcurrentExecutions: 1,
     });
@@ -143,6 +154,8 @@ export class ControlPlane {
     swap.allow(['ecs:TagResource'], slots.serviceArns);
     swap.allow(['elasticloadbalancing:AddTags'], slots.targetGroupArns);
     this.props.notificationTopic.grantPublish(swap.role);
+    // A shift polls the candidate's alarms during each step, as Bake does after a swap.
+    if (this.props.shift) allowDescribeAlarms(swap);
   }
 }
 
@@ -160,6 +173,7 @@ function releaseConfig(props: ControlPlaneProps): ReleaseConfigDocument {
     productionRuleArn: routes.productionRuleArn,
     testRuleArn: routes.testRuleArn,
     testUrl: props.testUrl,
+    ...(props.testHeader !== undefined ? { testHeader: props.testHeader } : {}),
     stateParameterName: settings.names.stateParameterName,
     leaseParameterPath: settings.names.leaseParameterPath,
     stateKeyArn: props.stateKey.key.keyArn,

@@ -71,6 +71,11 @@ export function testUrl(https: boolean, host: string, port: number): string {
   return `${https ? 'https' : 'http'}://${host}:${port}`;
 }
 
+/** The URL of the production listener, without the scheme's own port (what a header test route is reached on). */
+export function productionUrl(https: boolean, host: string, port: number): string {
+  return port === (https ? 443 : 80) ? `${https ? 'https' : 'http'}://${host}` : testUrl(https, host, port);
+}
+
 /** Valid Fargate task sizes: memory (MiB) allowed for each cpu value. */
 export function fargateMemoryOptions(cpu: number): number[] {
   const range = (from: number, to: number, step: number): number[] => {

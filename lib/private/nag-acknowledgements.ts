@@ -27,10 +27,21 @@ export const NAG_ACKNOWLEDGEMENTS = {
       'valid resource: ELB Describe*, ECS ListTasks/DescribeTasks (conditioned on the cluster ARN), Resource Groups ' +
       'Tagging TagResources/GetResources (the ecs:TagResource and elasticloadbalancing:AddTags grants scope what can be ' +
       'tagged), CodePipeline PutJob*Result, ECR GetAuthorizationToken, lambda:ListFunctions, SSM DescribeParameters ' +
-      '(the state record\'s seal check), and the EC2 network interface actions Lambda needs to run a function in the ' +
-      'VPC. One action has resource-level permissions but is documented to need "*" for what Bake reads: ' +
+      '(the state record\'s seal check), the EC2 network interface actions Lambda needs to run a function in the ' +
+      'VPC, and the EC2 Describe reads (DHCP options, security groups, VPCs) CodeBuild makes to run the pre-approval tests in it. One action has resource-level permissions but is documented to need "*" for what Bake reads: ' +
       'cloudwatch:DescribeAlarms returns composite alarms only to a caller whose permission is scoped to "*" ' +
-      '(DescribeAlarms API reference), and Bake watches composite alarms; it reads alarm states and configuration only.',
+      '(DescribeAlarms API reference), and Bake (and a traffic shift\'s Swap) watches composite alarms; it reads alarm ' +
+      'states and configuration only.',
+  },
+  codeBuildVpcInterfaces: {
+    rules: ['AwsSolutions-IAM5'],
+    scope:
+      "the pre-approval tests project's ec2:CreateNetworkInterfacePermission, only on the statement conditioned on CodeBuild " +
+      'as the authorised service and on the subnets the project runs in',
+    reason:
+      'CodeBuild creates the network interface of each build in the VPC when the build starts, so it has no ARN to name ' +
+      'beforehand (CodeBuild User Guide, "Use CodeBuild with Amazon Virtual Private Cloud"); the permission is limited to ' +
+      'interfaces CodeBuild creates (ec2:AuthorizedService codebuild.amazonaws.com) in the private subnets the project is given (ec2:Subnet).',
   },
   ownedResourceWildcards: {
     rules: ['AwsSolutions-IAM5'],
@@ -143,9 +154,9 @@ export const NAG_ACKNOWLEDGEMENTS = {
   },
   pipelineSourcedBuild: {
     rules: ['PCI.DSS.321-CodeBuildProjectSourceRepoUrl', 'HIPAA.Security-CodeBuildProjectSourceRepoUrl'],
-    scope: 'the build project',
+    scope: 'the build project and the pre-approval tests project',
     reason:
-      'The project has no repository URL and no source credentials at all: its source type is CODEPIPELINE, which ' +
+      'Each project has no repository URL and no source credentials at all: its source type is CODEPIPELINE, which ' +
       'hands it the artifact fetched by the pipeline\'s source action (CodeConnections, S3 or CodeCommit, through IAM).',
   },
 } as const satisfies Record<string, NagAcknowledgement>;
@@ -172,6 +183,10 @@ export const ACTIONS_WITHOUT_RESOURCE_SCOPE: readonly string[] = [
   'codepipeline:PutJobFailureResult',
   'ecr:GetAuthorizationToken',
   'lambda:ListFunctions',
+  // What CodeBuild reads to place a build in the VPC; EC2 Describe actions have no resource-level permissions.
+  'ec2:DescribeDhcpOptions',
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeVpcs',
   // The state record's seal check (its type and key); a List action without resource types.
   'ssm:DescribeParameters',
   ...VPC_FUNCTION_ACTIONS,
@@ -212,6 +227,7 @@ export class PolicyAcknowledgements implements IAspect {
     // only when every one of those statements is acceptable.
     const verdicts = new Map<string, boolean>();
     const tagScopedFindings = new Set<string>();
+    const interfaceFindings = new Set<string>();
     const judge = (finding: string, acceptable: boolean) => verdicts.set(finding, (verdicts.get(finding) ?? true) && acceptable);
     for (const statement of statements) {
       if (statement.Effect !== 'Allow') continue;
@@ -223,16 +239,20 @@ export class PolicyAcknowledgements implements IAspect {
       const ruleTagScoped = isRuleTagScoped(statement);
       resources.filter((r) => r !== '*' && r.includes('*')).forEach((r) => {
         const byTags = !owned.has(r) && ruleTagScoped && r.endsWith(':listener-rule/app/*');
+        const interfaces = !owned.has(r) && isCodeBuildInterfacePermission(statement, actions) && r.endsWith(':network-interface/*');
         if (byTags) tagScopedFindings.add(`Resource::${r}`);
-        judge(`Resource::${r}`, owned.has(r) || byTags);
+        if (interfaces) interfaceFindings.add(`Resource::${r}`);
+        judge(`Resource::${r}`, owned.has(r) || byTags || interfaces);
       });
     }
     const accepted = [...verdicts].filter(([, ok]) => ok).map(([finding]) => finding);
     if (accepted.includes('Resource::*')) acknowledge(node, 'actionsWithoutResourceScope');
-    const ownedWildcards = accepted.filter((f) => f.startsWith('Resource::') && f !== 'Resource::*' && !tagScopedFindings.has(f));
+    const ownedWildcards = accepted.filter((f) => f.startsWith('Resource::') && f !== 'Resource::*' && !tagScopedFindings.has(f) && !interfaceFindings.has(f));
     if (ownedWildcards.length) acknowledge(node, 'ownedResourceWildcards', ownedWildcards);
     const byTags = accepted.filter((f) => tagScopedFindings.has(f));
     if (byTags.length) acknowledge(node, 'tagScopedRuleWrites', byTags);
+    const interfaces = accepted.filter((f) => interfaceFindings.has(f));
+    if (interfaces.length) acknowledge(node, 'codeBuildVpcInterfaces', interfaces);
   }
 }
 
@@ -240,6 +260,12 @@ export class PolicyAcknowledgements implements IAspect {
 function isRuleTagScoped(statement: Record<string, unknown>): boolean {
   const equals = (statement.Condition as { StringEquals?: Record<string, unknown> } | undefined)?.StringEquals ?? {};
   return ['aws:ResourceTag', 'aws:RequestTag'].some((k) => `${k}/${ROUTE_RULE_TAG.stack}` in equals && `${k}/${ROUTE_RULE_TAG.resource}` in equals);
+}
+
+/** CodeBuild's VPC interface permission: that one action, for CodeBuild only, in named subnets. */
+function isCodeBuildInterfacePermission(statement: Record<string, unknown>, actions: string[]): boolean {
+  const equals = (statement.Condition as { StringEquals?: Record<string, unknown> } | undefined)?.StringEquals ?? {};
+  return actions.length === 1 && actions[0] === 'ec2:CreateNetworkInterfacePermission' && equals['ec2:AuthorizedService'] === 'codebuild.amazonaws.com' && equals['ec2:Subnet'] !== undefined;
 }
 
 /** The CfnResource behind an L2 construct, or the construct itself when it is one. */

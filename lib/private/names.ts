@@ -11,6 +11,7 @@ export const STAGE = {
 /** The actions of the Release stage, in run order (the Source and Build stages' one action each share their stage's name). */
 export const ACTION = {
   deploy: 'DeployGreen',
+  tests: 'Tests',
   approve: 'Approve',
   swap: 'Swap',
   bake: 'Bake',
@@ -21,6 +22,7 @@ export const NAMESPACE = {
   source: 'Source',
   build: 'Build',
   deploy: 'Deploy',
+  tests: 'Tests',
   swap: 'Swap',
   bake: 'Bake',
 } as const;

@@ -9,8 +9,10 @@ import type { BlueGreenPipelineProps } from '../blue-green-pipeline-props';
 import { BakeWatching } from './bake';
 import { BuildAndScan } from './build-and-scan';
 import { ControlPlane } from './control-plane';
+import { TEST_SUMMARY_VARIABLE } from '../release-tests';
 import { DEFAULTS } from './defaults';
 import { ACTION, CONFIG_PARAMETER_TAG, NAMESPACE, STAGE } from './names';
+import { PreApprovalTests } from './pre-approval-tests';
 import { Topics } from './topics';
 
 export interface ReleasePipelineProps extends Pick<BlueGreenPipelineProps, 'source' | 'approvalTimeout'> {
@@ -22,11 +24,15 @@ export interface ReleasePipelineProps extends Pick<BlueGreenPipelineProps, 'sour
   readonly topics: Topics;
   /** Absent when `bakeTime` is 0: the Release stage ends with Swap. */
   readonly bake?: BakeWatching;
+  /** The tests between DeployGreen and Approve, when there are any. */
+  readonly tests?: PreApprovalTests;
+  /** The test route is a header on the production host: the approval shows the curl line, not a link. */
+  readonly headerRoute: boolean;
 }
 
 /**
- * The pipeline: Source, BuildAndScan, and one Release stage (DeployGreen, Approve, Swap, Bake in
- * run order). CodePipeline locks a stage while an execution runs in it, so no other execution
+ * The pipeline: Source, BuildAndScan, and one Release stage (DeployGreen, Tests, Approve, Swap,
+ * Bake in run order). CodePipeline locks a stage while an execution runs in it, so no other execution
  * touches the slots from DeployGreen until the bake has ended; QUEUED mode keeps the rest waiting.
  */
 export class ReleasePipeline {
@@ -57,7 +63,7 @@ export class ReleasePipeline {
             }),
           ],
         },
-        { stageName: STAGE.release, actions: releaseActions(props, invokeRole(scope)) },
+        { stageName: STAGE.release, actions: releaseActions(props, invokeRole(scope), sourceOutput) },
       ],
     });
     Tags.of(this.pipeline.node.defaultChild as codepipeline.CfnPipeline).add(CONFIG_PARAMETER_TAG, props.configParameterName);
@@ -78,46 +84,70 @@ function invokeRole(scope: Construct): iam.Role {
 }
 
 /** The Release stage's actions in run order; each reads the previous ones' variables. */
-function releaseActions(props: ReleasePipelineProps, role: iam.IRole): codepipeline.IAction[] {
+function releaseActions(props: ReleasePipelineProps, role: iam.IRole, source: codepipeline.Artifact): codepipeline.IAction[] {
   const invoke = (actionName: string, runOrder: number, lambda: lambda.IFunction, variablesNamespace: string, userParameters: Record<string, string>) =>
     new actions.LambdaInvokeAction({ actionName, runOrder, lambda, userParameters, variablesNamespace, role });
-  const variable = (namespace: string, name: string) => `#{${namespace}.${name}}`;
   const executionId = variable('codepipeline', 'PipelineExecutionId');
   const deploy = invoke(ACTION.deploy, 1, props.controlPlane.deployGreen.function, NAMESPACE.deploy, {
     imageUri: variable(NAMESPACE.build, 'IMAGE_URI'),
     imageDigest: variable(NAMESPACE.build, 'IMAGE_DIGEST'),
     commit: variable(NAMESPACE.build, 'COMMIT'),
   });
+  const tests = props.tests ? [testsAction(props.tests, source)] : [];
+  const after = 1 + tests.length;
   const approve = new actions.ManualApprovalAction({
     actionName: ACTION.approve,
-    runOrder: 2,
+    runOrder: after + 1,
     notificationTopic: props.topics.approvalTopic,
-    additionalInformation: approvalMessage(props.pipelineName),
-    externalEntityLink: variable(NAMESPACE.deploy, 'TEST_URL'),
+    additionalInformation: approvalMessage(props.pipelineName, props.tests !== undefined, props.headerRoute),
+    // A header route's URL is production's: a link would show the live slot, not green.
+    externalEntityLink: props.headerRoute ? undefined : variable(NAMESPACE.deploy, 'TEST_URL'),
     timeout: props.approvalTimeout ?? DEFAULTS.approvalTimeout,
   });
-  const swap = invoke(ACTION.swap, 3, props.controlPlane.swap.function, NAMESPACE.swap, {
+  const swap = invoke(ACTION.swap, after + 2, props.controlPlane.swap.function, NAMESPACE.swap, {
     greenSlot: variable(NAMESPACE.deploy, 'GREEN_SLOT'),
     imageDigest: variable(NAMESPACE.deploy, 'IMAGE_DIGEST'),
     commit: variable(NAMESPACE.deploy, 'COMMIT'),
     executionId,
   });
-  if (!props.bake) return [deploy, approve, swap];
-  const bake = invoke(ACTION.bake, 4, props.bake.bake.function, NAMESPACE.bake, {
+  if (!props.bake) return [deploy, ...tests, approve, swap];
+  const bake = invoke(ACTION.bake, after + 3, props.bake.bake.function, NAMESPACE.bake, {
     liveSlot: variable(NAMESPACE.swap, 'LIVE_SLOT'),
     imageDigest: variable(NAMESPACE.swap, 'LIVE_DIGEST'),
     executionId,
   });
-  return [deploy, approve, swap, bake];
+  return [deploy, ...tests, approve, swap, bake];
+}
+
+const variable = (namespace: string, name: string) => `#{${namespace}.${name}}`;
+
+/**
+ * The tests' CodeBuild action (a test action: the evidence record keeps its result): the source,
+ * and where green is and what it runs, from DeployGreen's variables.
+ */
+function testsAction(tests: PreApprovalTests, input: codepipeline.Artifact): codepipeline.IAction {
+  const from = (name: string) => ({ value: variable(NAMESPACE.deploy, name) });
+  return new actions.CodeBuildAction({
+    actionName: ACTION.tests,
+    runOrder: 2,
+    type: actions.CodeBuildActionType.TEST,
+    project: tests.project,
+    input,
+    variablesNamespace: NAMESPACE.tests,
+    environmentVariables: { TEST_URL: from('TEST_URL'), TEST_HEADER: from('TEST_HEADER'), IMAGE_DIGEST: from('IMAGE_DIGEST'), COMMIT: from('COMMIT') },
+  });
 }
 
 /** The approval request text: every value comes from the execution's own pipeline variables. */
-function approvalMessage(pipelineName: string): string {
+function approvalMessage(pipelineName: string, tested: boolean, headerRoute: boolean): string {
   return [
     `Release candidate for ${pipelineName}.`,
     `Commit: #{${NAMESPACE.build}.COMMIT}.`,
     `Image digest: #{${NAMESPACE.deploy}.IMAGE_DIGEST}.`,
     `Scan: #{${NAMESPACE.build}.SCAN_SUMMARY}.`,
-    `Try it on the green slot at #{${NAMESPACE.deploy}.TEST_URL} before approving; rejecting leaves production untouched.`,
+    ...(tested ? [`Tests: #{${NAMESPACE.tests}.${TEST_SUMMARY_VARIABLE}}.`] : []),
+    headerRoute
+      ? `Try it on the green slot with #{${NAMESPACE.deploy}.TEST_COMMAND} before approving; rejecting leaves production untouched.`
+      : `Try it on the green slot at #{${NAMESPACE.deploy}.TEST_URL} before approving; rejecting leaves production untouched.`,
   ].join(' ');
 }

@@ -2,6 +2,7 @@ import { ArnFormat, CfnResource, CustomResource, Stack } from 'aws-cdk-lib';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
 import { ROUTE_RULE_TAG } from '../../lambdas/core/events';
+import type { TestRouteBinding } from '../test-route';
 import { InfraOwner } from './infra-owner';
 import { Slots } from './slots';
 
@@ -9,7 +10,9 @@ export const ROUTES_RESOURCE_TYPE = 'Custom::BlueGreenRoutes';
 
 export interface RoutesProps {
   readonly productionListener: elbv2.IApplicationListener;
-  readonly testListener: elbv2.IApplicationListener;
+  /** Absent with a header test route (`testRoute.headerName`): its rule is on the production listener. */
+  readonly testListener?: elbv2.IApplicationListener;
+  readonly testRoute: TestRouteBinding;
   readonly slots: Slots;
   /** Answers the routes resource; granted the rule writes here. */
   readonly infraOwner: InfraOwner;
@@ -17,7 +20,8 @@ export interface RoutesProps {
 
 /**
  * The routes: `Custom::BlueGreenRoutes` creates rule a on the production listener and rule b on
- * the test listener, and from then on only the control plane moves them (invariant 6).
+ * the test listener (or, for a header test route, a header rule ahead of production on the
+ * production listener), and from then on only the control plane moves them (invariant 6).
  */
 export class Routes {
   public readonly resource: CustomResource;
@@ -31,7 +35,7 @@ export class Routes {
       resourceType: ROUTES_RESOURCE_TYPE,
       properties: {
         ProductionListenerArn: props.productionListener.listenerArn,
-        TestListenerArn: props.testListener.listenerArn,
+        ...testRouteProperties(props),
         SlotATargetGroupArn: props.slots.a.targetGroup.targetGroupArn,
         SlotBTargetGroupArn: props.slots.b.targetGroup.targetGroupArn,
       },
@@ -41,7 +45,8 @@ export class Routes {
     props.slots.b.resource.node.addDependency(this.resource);
     this.productionRuleArn = this.resource.getAttString('ProductionRuleArn');
     this.testRuleArn = this.resource.getAttString('TestRuleArn');
-    this.grantRuleOwnership(stack, props.infraOwner, [props.productionListener.listenerArn, props.testListener.listenerArn]);
+    const listenerArns = [props.productionListener, ...(props.testListener ? [props.testListener] : [])].map((l) => l.listenerArn);
+    this.grantRuleOwnership(stack, props.infraOwner, listenerArns, props.testRoute.headerName !== undefined);
   }
 
   /** The two rules, by the ARNs the routes resource answers with (they exist before any release function). */
@@ -55,7 +60,7 @@ export class Routes {
    * the template has moved away from, and CloudFormation's rollback needs no rule on a listener
    * the policy no longer names.
    */
-  private grantRuleOwnership(stack: Stack, infraOwner: InfraOwner, listenerArns: string[]): void {
+  private grantRuleOwnership(stack: Stack, infraOwner: InfraOwner, listenerArns: string[], headerRoute: boolean): void {
     const owner = infraOwner.handler;
     const routesLogicalId = (this.resource.node.defaultChild as CfnResource).logicalId;
     const ruleTags = (key: 'aws:RequestTag' | 'aws:ResourceTag') => ({
@@ -68,8 +73,23 @@ export class Routes {
     owner.allow(['elasticloadbalancing:AddTags'], [anyListenerRule], {
       StringEquals: { 'elasticloadbalancing:CreateAction': 'CreateRule', ...ruleTags('aws:RequestTag') },
     });
-    owner.allow(['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule'], [anyListenerRule], { StringEquals: ruleTags('aws:ResourceTag') });
+    // With a header route, SetRulePriorities moves production behind the header rule (a priority, never a
+    // route); it takes the listener-rule resource type and aws:ResourceTag like ModifyRule (Service
+    // Authorization Reference, Elastic Load Balancing V2).
+    const ruleWrites = ['elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule', ...(headerRoute ? ['elasticloadbalancing:SetRulePriorities'] : [])];
+    owner.allow(ruleWrites, [anyListenerRule], { StringEquals: ruleTags('aws:ResourceTag') });
     // Describe actions have no resource-level permissions.
     owner.allow(['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeTargetHealth'], ['*']);
   }
+}
+
+/** The test route's properties of Custom::BlueGreenRoutes: the test listener, or the header rule's condition. */
+function testRouteProperties(props: RoutesProps): Record<string, unknown> {
+  const { headerName, headerValue, sourceCidrs } = props.testRoute;
+  if (headerName === undefined) return { TestListenerArn: props.testListener!.listenerArn };
+  return {
+    TestHeaderName: headerName,
+    ...(headerValue !== undefined ? { TestHeaderValue: headerValue } : {}),
+    ...(sourceCidrs !== undefined ? { TestSourceCidrs: sourceCidrs } : {}),
+  };
 }

@@ -2,6 +2,8 @@ import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { BlueGreenPipelineProps } from '../blue-green-pipeline-props';
+import { TestRoute } from '../test-route';
+import type { TrafficShiftSteps } from '../traffic-shift';
 import { DEFAULTS, defaultPipelineName, defaultPorts } from './defaults';
 import { configParameterName, leaseParameterPath, stateParameterName } from './names';
 import type { SlotContainerSettings } from './slot';
@@ -21,6 +23,14 @@ export interface Settings {
   readonly bakeTime: Duration;
   /** Whether the Release stage has a Bake action (bakeTime is not 0). */
   readonly baking: boolean;
+  /** The steps of a traffic shift; undefined all at once. */
+  readonly shift?: TrafficShiftSteps;
+  /** Whether the slots' bake alarms exist: for Bake, or for the steps of a shift. */
+  readonly watchingAlarms: boolean;
+  /** The test route: a port (`testPort` is its port) or a header on the production listener. */
+  readonly testRoute: TestRoute;
+  /** The test route is a header rule on the production listener: no test listener. */
+  readonly headerRoute: boolean;
   readonly cpuArchitecture: ecs.CpuArchitecture;
   readonly reserveConcurrency: boolean;
   /** Whether production is open to the internet (a load balancer you give counts as internet-facing). */
@@ -43,19 +53,26 @@ export function resolveSettings(stack: Stack, id: string, props: BlueGreenPipeli
   const https = props.certificate !== undefined;
   const ports = defaultPorts(https);
   const bakeTime = props.bakeTime ?? DEFAULTS.bakeTime;
+  const baking = bakeTime.isUnresolved() || bakeTime.toSeconds() > 0;
+  const shift = props.trafficShift?.steps();
+  const testRoute = props.testRoute ?? TestRoute.port();
   const pipelineName = props.pipelineName ?? defaultPipelineName(stack.stackName, id);
   return {
     pipelineName,
     https,
     productionPort: props.productionPort ?? ports.production,
-    testPort: props.testPort ?? ports.test,
+    testPort: testRoute.listenerPort ?? props.testPort ?? ports.test,
     containerPort: props.containerPort ?? DEFAULTS.containerPort,
     removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
     desiredCount: props.desiredCount ?? DEFAULTS.desiredCount,
     deployTimeout: props.deployTimeout ?? DEFAULTS.deployTimeout,
     bakeTime,
-    baking: bakeTime.isUnresolved() || bakeTime.toSeconds() > 0,
+    baking,
+    shift,
+    watchingAlarms: baking || shift !== undefined,
+    testRoute,
+    headerRoute: testRoute.kind === 'header',
     cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.X86_64,
     reserveConcurrency: props.reservedConcurrency ?? true,
     internetFacing: props.loadBalancer ? true : (props.internetFacing ?? DEFAULTS.internetFacing),

@@ -6,7 +6,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IDependable } from 'constructs';
-import type { BlueGreenSlot } from '../blue-green-pipeline-props';
+import type { BlueGreenSlot } from '../blue-green-slot';
 import { CONTAINER_NAME, SLOT_ENV, SlotName, slotImageTag, slotServiceName } from './names';
 
 export const SLOT_SERVICE_RESOURCE_TYPE = 'Custom::BlueGreenSlotService';

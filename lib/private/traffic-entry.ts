@@ -2,7 +2,8 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
-import { HTTP_REDIRECT_PORT, testUrl } from './defaults';
+import type { TestRoute, TestRouteBinding } from '../test-route';
+import { HTTP_REDIRECT_PORT, productionUrl, testUrl } from './defaults';
 
 export interface TrafficEntryProps {
   readonly pipelineName: string;
@@ -18,20 +19,27 @@ export interface TrafficEntryProps {
   readonly sslPolicy?: elbv2.SslPolicy;
   readonly testListenerAllowedCidrs?: string[];
   readonly domainName?: string;
+  readonly testRoute: TestRoute;
 }
 
 /**
  * The traffic entry: the production and test listeners (their default action a fixed 503 that
  * never routes, invariant 6), the HTTP-to-HTTPS redirect, who may reach each, and the slot tasks'
- * security group that admits the load balancer.
+ * security group that admits the load balancer. With a header test route there is no test
+ * listener: green is reached on the production listener with the header.
  */
 export class TrafficEntry {
   public readonly productionListener: elbv2.ApplicationListener;
-  public readonly testListener: elbv2.ApplicationListener;
+  /** Absent with a header test route. */
+  public readonly testListener?: elbv2.ApplicationListener;
   public readonly redirectListener?: elbv2.ApplicationListener;
   public readonly serviceSecurityGroup: ec2.SecurityGroup;
-  /** The URL of the green slot behind the test listener. */
+  /** The URL that reaches the green slot: the test listener's, or production's with a header route. */
   public readonly testUrl: string;
+  /** The header route's condition and header line; empty for a test port. */
+  public readonly testRoute: TestRouteBinding;
+  /** The listener the test route is on (the test listener, or production with a header route). */
+  public readonly testRouteListener: elbv2.ApplicationListener;
 
   constructor(scope: Construct, props: TrafficEntryProps) {
     const https = props.certificate !== undefined;
@@ -50,17 +58,26 @@ export class TrafficEntry {
     const listener = (id: string, port: number) =>
       new elbv2.ApplicationListener(scope, id, { loadBalancer: props.loadBalancer, port, protocol, ...listenerTls, defaultAction: noRoute, open: false });
     this.productionListener = listener('ProductionListener', props.productionPort);
-    this.testListener = listener('TestListener', props.testPort);
     const productionPeers = props.internetFacing ? [ec2.Peer.anyIpv4()] : [ec2.Peer.ipv4(props.vpcCidr)];
     for (const peer of productionPeers) {
       this.productionListener.connections.allowDefaultPortFrom(peer, 'Production traffic');
     }
-    for (const cidr of props.testListenerAllowedCidrs ?? [props.vpcCidr]) {
-      const peer = cidr.includes(':') ? ec2.Peer.ipv6(cidr) : ec2.Peer.ipv4(cidr);
-      this.testListener.connections.allowDefaultPortFrom(peer, 'Test traffic to the green slot');
+    const allowedCidrs = props.testListenerAllowedCidrs ?? [props.vpcCidr];
+    this.testRoute = props.testRoute.bind(allowedCidrs);
+    const host = props.domainName ?? props.loadBalancer.loadBalancerDnsName;
+    if (this.testRoute.headerName !== undefined) {
+      this.testRouteListener = this.productionListener;
+      this.testUrl = productionUrl(https, host, props.productionPort);
+    } else {
+      const testListener = listener('TestListener', props.testPort);
+      for (const cidr of allowedCidrs) {
+        const peer = cidr.includes(':') ? ec2.Peer.ipv6(cidr) : ec2.Peer.ipv4(cidr);
+        testListener.connections.allowDefaultPortFrom(peer, 'Test traffic to the green slot');
+      }
+      [this.testListener, this.testRouteListener] = [testListener, testListener];
+      this.testUrl = testUrl(https, host, props.testPort);
     }
     if (https) this.redirectListener = redirectToHttps(scope, props, this.productionListener, productionPeers);
-    this.testUrl = testUrl(https, props.domainName ?? props.loadBalancer.loadBalancerDnsName, props.testPort);
 
     this.serviceSecurityGroup = new ec2.SecurityGroup(scope, 'ServiceSecurityGroup', {
       vpc: props.vpc,

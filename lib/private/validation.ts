@@ -1,4 +1,3 @@
-import { isIPv6 } from 'node:net';
 import { Duration, Token } from 'aws-cdk-lib';
 import type { BlueGreenPipelineProps } from '../blue-green-pipeline-props';
 import {
@@ -11,12 +10,11 @@ import {
   fargateMemoryOptions,
 } from './defaults';
 import { watchAlarmName } from './bake-alarms';
+import { cidrProblem } from './cidr';
 import { SLOT_ENV } from './names';
 
 // Deliberately simple: one @, no spaces, a dot in the domain. SNS confirms the address anyway.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(3[0-2]|[12]?\d)$/;
-const IPV6_CIDR = /^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*\/(12[0-8]|1[01]\d|[1-9]?\d)$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** ECR API Reference, CreateRepository: repositoryName, 2-256 characters, this pattern. */
 const ECR_REPOSITORY_NAME = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
@@ -57,6 +55,12 @@ export function propWarnings(props: BlueGreenPipelineProps): Array<[string, stri
       'bakeTime is 0: the Release stage has no Bake action, so nothing watches a new release and nothing rolls it back by itself; rolling back is up to an operator (bluegreen rollback).',
     ]);
   }
+  if (props.preApprovalTests && props.testRoute?.kind === 'header' && props.testRoute.bind([]).sourceCidrs !== undefined) {
+    warnings.push([
+      'cdk-blue-green-pipeline:testsSourceAddress',
+      'preApprovalTests with a header test route limited to testListenerAllowedCidrs: the header rule forwards the tests to green only when their source address is in those CIDRs (the VPC\'s private addresses for an internal load balancer, the NAT gateway\'s public address for an internet-facing one); from anywhere else their requests reach production.',
+    ]);
+  }
   return warnings;
 }
 
@@ -67,6 +71,7 @@ const CHECKS: ReadonlyArray<(props: BlueGreenPipelineProps, add: (problem: strin
   checkApproval,
   checkBake,
   checkPorts,
+  checkReleaseStrategies,
   checkHealthCheck,
   checkTask,
   checkContainer,
@@ -161,22 +166,44 @@ function checkPorts(props: BlueGreenPipelineProps, add: (problem: string) => voi
   const https = props.certificate !== undefined;
   const ports = defaultPorts(https);
   const productionPort = props.productionPort ?? ports.production;
-  const testPort = props.testPort ?? ports.test;
+  // A header route has no test listener; TestRoute.port(p) checks p itself.
+  const listener = props.testRoute?.kind !== 'header';
+  const routePort = props.testRoute?.listenerPort;
+  const testPort = routePort ?? props.testPort ?? ports.test;
   checkPort(props.productionPort, 'productionPort', add);
   checkPort(props.testPort, 'testPort', add);
   checkPort(props.containerPort, 'containerPort', add);
   checkPort(props.healthCheckPort, 'healthCheckPort', add);
-  if (known(productionPort) && known(testPort) && productionPort === testPort) {
+  if (listener && routePort === undefined && known(productionPort) && known(testPort) && productionPort === testPort) {
     add(`productionPort and testPort must differ: the test listener reaches only the green slot (both are ${productionPort}).`);
   }
   if (https) {
     if (known(productionPort) && productionPort === HTTP_REDIRECT_PORT) {
       add(`productionPort must not be ${HTTP_REDIRECT_PORT} when a certificate is given: port ${HTTP_REDIRECT_PORT} redirects HTTP to HTTPS.`);
     }
-    if (known(testPort) && testPort === HTTP_REDIRECT_PORT) {
-      add(`testPort must not be ${HTTP_REDIRECT_PORT} when a certificate is given: port ${HTTP_REDIRECT_PORT} redirects HTTP to HTTPS.`);
+    if (listener && known(testPort) && testPort === HTTP_REDIRECT_PORT) {
+      add(`${routePort === undefined ? 'testPort' : 'testRoute port'} must not be ${HTTP_REDIRECT_PORT} when a certificate is given: port ${HTTP_REDIRECT_PORT} redirects HTTP to HTTPS.`);
     }
   }
+}
+
+/**
+ * `trafficShift`, `testRoute` and `preApprovalTests` (each checks itself), and `testRoute` with
+ * `testPort`: one test route, its port given once.
+ */
+function checkReleaseStrategies(props: BlueGreenPipelineProps, add: (problem: string) => void): void {
+  for (const problem of props.trafficShift?.validate() ?? []) add(problem);
+  const route = props.testRoute;
+  if (route) {
+    const productionPort = props.productionPort ?? defaultPorts(props.certificate !== undefined).production;
+    for (const problem of route.validate({ productionPort, allowedCidrs: props.testListenerAllowedCidrs })) add(problem);
+    if (route.kind === 'header' && props.testPort !== undefined) {
+      add(`testPort ${props.testPort} is the port of a test listener, and testRoute TestRoute.header(…) has none; remove testPort, or use TestRoute.port(${props.testPort}).`);
+    } else if (known(route.listenerPort) && known(props.testPort) && route.listenerPort !== props.testPort) {
+      add(`testRoute TestRoute.port(${route.listenerPort}) and testPort ${props.testPort} name different test ports; give the port once: TestRoute.port(${route.listenerPort}) alone, or testPort alone.`);
+    }
+  }
+  for (const problem of props.preApprovalTests?.validate() ?? []) add(problem);
 }
 
 /** `healthCheckPath` and `healthCheckGracePeriod`. */
@@ -322,38 +349,6 @@ function checkWebAcl(arn: string | undefined, stackRegion: string, add: (problem
   } else if (known(stackRegion) && match[1] !== stackRegion) {
     add(`webAclArn is in ${match[1]}, but the load balancer is in ${stackRegion} (got "${arn}"): a web ACL protects resources of its own region.`);
   }
-}
-
-/** Why `cidr` is not a CIDR block a security group takes, or undefined when it is one. */
-export function cidrProblem(cidr: string): string | undefined {
-  const [address, prefixText] = cidr.split('/');
-  const prefix = Number(prefixText);
-  if (IPV4_CIDR.test(cidr)) {
-    const value = address.split('.').reduce((n, octet) => n * 256n + BigInt(octet), 0n);
-    return hostBits(value, 32, prefix);
-  }
-  if (IPV6_CIDR.test(cidr) && isIPv6(address)) {
-    // An IPv4-mapped tail (::ffff:10.0.0.1) is valid; its host bits are left to EC2.
-    if (address.includes('.')) return undefined;
-    return hostBits(ipv6Value(address), 128, prefix);
-  }
-  return 'which is not a CIDR block (expected e.g. 10.0.0.0/16)';
-}
-
-function hostBits(value: bigint, width: number, prefix: number): string | undefined {
-  const hostMask = (1n << BigInt(width - prefix)) - 1n;
-  if ((value & hostMask) === 0n) return undefined;
-  const network = value & ~hostMask;
-  const shown = width === 32 ? [24n, 16n, 8n, 0n].map((shift) => String((network >> shift) & 255n)).join('.') : undefined;
-  return `whose address has host bits set beyond the /${prefix} prefix${shown ? ` (the block is ${shown}/${prefix})` : ''}; give the block's network address`;
-}
-
-function ipv6Value(address: string): bigint {
-  const [head, tail = ''] = address.split('::');
-  const groups = (part: string) => (part === '' ? [] : part.split(':'));
-  const missing = 8 - groups(head).length - groups(tail).length;
-  const all = address.includes('::') ? [...groups(head), ...Array(missing).fill('0'), ...groups(tail)] : groups(head);
-  return all.reduce((n, group) => (n << 16n) + BigInt(parseInt(group, 16)), 0n);
 }
 
 const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:(.{1,255})$/;

@@ -64,8 +64,8 @@ describe('TrafficShift', () => {
 describe('TestRoute', () => {
   test('port: the default, today\'s test listener; its port checked against production', () => {
     expect(TestRoute.port().kind).toBe('port');
-    expect(TestRoute.port().port).toBeUndefined();
-    expect(TestRoute.port(8443).port).toBe(8443);
+    expect(TestRoute.port().listenerPort).toBeUndefined();
+    expect(TestRoute.port(8443).listenerPort).toBe(8443);
     expect(TestRoute.port(8443).validate({ productionPort: 443 })).toEqual([]);
     expect(TestRoute.port(443).validate({ productionPort: 443 })).toEqual(['testRoute port must differ from the production port 443 (got 443); for one port, use TestRoute.header(…).']);
     expect(TestRoute.port(70000).validate({ productionPort: 443 })).toEqual(['testRoute port must be a whole number from 1 to 65535 (got 70000).']);

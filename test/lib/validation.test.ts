@@ -3,7 +3,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { BlueGreenPipeline, BlueGreenPipelineProps, PipelineSource } from '../../lib';
+import { BlueGreenPipeline, BlueGreenPipelineProps, PipelineSource, ReleaseTests, TestRoute, TrafficShift } from '../../lib';
 import { CONNECTION_ARN, baseProps } from './fixtures';
 
 /** Builds the construct with `props` over the base props; returns the error it throws. */
@@ -240,5 +240,42 @@ describe('tokens are refused where nothing at deploy would check them', () => {
 
   test('ports and task sizes may be tokens: CloudFormation checks them at deploy', () => {
     expect(attempt({}, (stack) => ({ productionPort: number(stack, 'P'), cpu: number(stack, 'Cpu'), memoryLimitMiB: number(stack, 'Memory') }))).not.toThrow();
+  });
+});
+
+describe('BlueGreenPipeline validation of the release strategies', () => {
+  const problems = (props: Partial<BlueGreenPipelineProps>): string[] => {
+    try {
+      attempt(props)();
+      return [];
+    } catch (err) {
+      return (err as Error).message.split('\n').slice(1).map((line) => line.replace(/^  - /, ''));
+    }
+  };
+
+  test.each<[string, Partial<BlueGreenPipelineProps>, string]>([
+    ['a canary percent outside 1-99', { trafficShift: TrafficShift.canary({ percent: 100, bake: Duration.minutes(5) }) }, 'trafficShift canary percent must be a whole number from 1 to 99 (got 100).'],
+    ['a linear interval under a minute', { trafficShift: TrafficShift.linear({ stepPercent: 20, interval: Duration.seconds(30) }) }, 'trafficShift linear interval must be from 1 minute to 23 hours (got 30 seconds).'],
+    ['a header name with a space', { testRoute: TestRoute.header('X Test') }, 'testRoute header name must be 1-40 letters, digits or !#$%&\'*+.^_`|~- (got "X Test").'],
+    ['a test route port equal to production', { testRoute: TestRoute.port(80) }, 'testRoute port must differ from the production port 80 (got 80); for one port, use TestRoute.header(…).'],
+    ['TestRoute.port and testPort that disagree', { testRoute: TestRoute.port(9443), testPort: 9000 }, 'testRoute TestRoute.port(9443) and testPort 9000 name different test ports; give the port once: TestRoute.port(9443) alone, or testPort alone.'],
+    ['testPort with a header route', { testRoute: TestRoute.header('X-Release-Test'), testPort: 9000 }, 'testPort 9000 is the port of a test listener, and testRoute TestRoute.header(…) has none; remove testPort, or use TestRoute.port(9000).'],
+    ['tests without commands', { preApprovalTests: ReleaseTests.commands([]) }, 'preApprovalTests commands must name at least one command (got none).'],
+    ['a tests timeout under 5 minutes', { preApprovalTests: ReleaseTests.commands(['true'], { timeout: Duration.minutes(2) }) }, 'preApprovalTests timeout must be whole minutes from 5 to 2160 (got 2 minutes).'],
+    ['a restricted header route with five CIDRs', { testRoute: TestRoute.header('X-T', 'g', { restrictToAllowedCidrs: true }), testListenerAllowedCidrs: ['10.1.0.0/16', '10.2.0.0/16', '10.3.0.0/16', '10.4.0.0/16', '10.5.0.0/16'] },
+      'testRoute header with restrictToAllowedCidrs takes at most 4 testListenerAllowedCidrs: a rule has 5 condition values and the header takes one (got 5).'],
+  ])('refuses %s in one collected error naming the prop, the value and what was expected', (_what, props, expected) => {
+    expect(problems(props)).toEqual([expected]);
+  });
+
+  test('collects the problems of all three props with the others', () => {
+    const found = problems({ cpu: 3, trafficShift: TrafficShift.canary({ percent: 0, bake: Duration.minutes(5) }), testRoute: TestRoute.port(0), preApprovalTests: ReleaseTests.commands([' ']) });
+    expect(found).toHaveLength(4);
+    expect(found.map((p) => p.split(' ')[0])).toEqual(expect.arrayContaining(['cpu', 'trafficShift', 'testRoute', 'preApprovalTests']));
+  });
+
+  test('accepts TestRoute.port and testPort naming the same port, and a header route on the production port', () => {
+    expect(problems({ testRoute: TestRoute.port(9000), testPort: 9000 })).toEqual([]);
+    expect(problems({ testRoute: TestRoute.header('X-Release-Test'), productionPort: 8080 })).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import { BlueGreenPipeline, GateSeverity, PipelineSource } from '../../../lib';
+import { BlueGreenPipeline, GateSeverity, PipelineSource, ReleaseTests, TestRoute, TrafficShift } from '../../../lib';
 import { buildSampleApp } from '../../../sample-app/cdk/sample-stack';
 
 export const ENV = { account: '123456789012', region: 'eu-west-1' };
@@ -109,9 +109,31 @@ export function sampleConfiguration(): Configuration {
   return { stack, construct: stack.release };
 }
 
+/**
+ * The release strategies: a canary shift with stickiness, the header test route limited to the
+ * allowed CIDRs, and tests before the approval, on HTTPS with a web ACL.
+ */
+export function releaseStrategiesConfiguration(): Configuration {
+  const stack = new Stack(new App(), 'Strategies', { env: ENV });
+  const construct = new BlueGreenPipeline(stack, 'Release', {
+    pipelineName: 'shop',
+    source: PipelineSource.connection({ connectionArn: CONNECTION_ARN, owner: 'acme', repository: 'shop' }),
+    approvalEmails: ['release@example.com'],
+    certificate: acm.Certificate.fromCertificateArn(stack, 'Certificate', CERTIFICATE_ARN),
+    webAclArn: WEB_ACL_ARN,
+    domainName: 'shop.example.com',
+    testListenerAllowedCidrs: ['10.20.0.0/16'],
+    trafficShift: TrafficShift.canary({ percent: 10, bake: Duration.minutes(10), stickiness: Duration.hours(1) }),
+    testRoute: TestRoute.header('X-Release-Test', 'green', { restrictToAllowedCidrs: true }),
+    preApprovalTests: ReleaseTests.commands(['curl -fsS -H "$TEST_HEADER" "$TEST_URL/health"']),
+  });
+  return { stack, construct };
+}
+
 export const CONFIGURATIONS: ReadonlyArray<[string, () => Configuration]> = [
   ['the sample app', sampleConfiguration],
   ['a minimal configuration', minimalConfiguration],
   ['a maximal configuration', maximalConfiguration],
   ['a production-shaped configuration', productionConfiguration],
+  ['the release strategies (canary, header test route, pre-approval tests)', releaseStrategiesConfiguration],
 ];
