@@ -23,7 +23,7 @@ import { createReleaseHarness } from '../support/release-harness';
 import { SLOTS } from '../support/release-stack';
 import { MAX_MANAGED_POLICY_CHARACTERS, splitDocument } from '../../lib/private/managed-policies';
 import { ResolvedLength } from '../../lib/private/resolved-length';
-import { CONFIGURATIONS, maximalConfiguration } from './nag/configurations';
+import { CONFIGURATIONS, Configuration, maximalConfiguration, releaseStrategiesConfiguration } from './nag/configurations';
 
 afterAll(() => {
   AwsWorld.uninstall();
@@ -114,22 +114,24 @@ const RUNTIME: readonly string[] = [
 ];
 
 /**
- * Commands a bundle holds because a shared adapter offers them, on paths this function never
- * takes; each is ungranted, and the simulation shows the function never calls it.
+ * Commands a bundle holds that a function does not call in every configuration: a path of a
+ * shared adapter it never takes (`never`), or one only some props turn on (`onlyWith`: granted
+ * then, and the strategies configuration sets those props). Where ungranted, the simulation
+ * shows the function never calls it.
  */
-const NOT_ON_THIS_PATH: Record<FunctionName, Readonly<Record<string, string>>> = {
+const NOT_ON_THIS_PATH: Record<FunctionName, Readonly<Record<string, { readonly never: string } | { readonly onlyWith: string }>>> = {
   DeployGreen: {},
   Swap: {
-    'ecr:BatchDeleteImage': "DeployGreen's undo of its own tag move; a swap moves no slot tag",
-    'ecs:UpdateService': 'DeployGreen rolls the idle slot; a swap only moves routes',
-    'cloudwatch:DescribeAlarms': 'only a traffic shift watches alarms during its steps; this configuration moves production all at once',
+    'ecr:BatchDeleteImage': { never: "DeployGreen's undo of its own tag move; a swap moves no slot tag" },
+    'ecs:UpdateService': { never: 'DeployGreen rolls the idle slot; a swap only moves routes' },
+    'cloudwatch:DescribeAlarms': { onlyWith: 'trafficShift: a shift watches the candidate\'s alarms during its steps' },
   },
   Bake: {
-    'elasticloadbalancing:ModifyRule': "route writes are the swap function's; Bake invokes it to roll back and only reads the routes",
+    'elasticloadbalancing:ModifyRule': { never: "route writes are the swap function's; Bake invokes it to roll back and only reads the routes" },
   },
   EvidenceRecorder: {},
   InfraOwner: {
-    'elasticloadbalancing:SetRulePriorities': 'the header test route reorders the production listener rules; this configuration tests on a port',
+    'elasticloadbalancing:SetRulePriorities': { onlyWith: 'testRoute: TestRoute.header(…): the header rule goes ahead of production on its listener' },
   },
 };
 
@@ -217,8 +219,9 @@ async function stackCalls(): Promise<CallRecord[]> {
   return w.world.calls;
 }
 
-describe('least privilege for the control-plane functions (the maximal configuration)', () => {
-  const { stack, construct } = maximalConfiguration();
+/** The grants of each control-plane function's role in one configuration's template. */
+function grantsIn(make: () => Configuration): Record<FunctionName, Grants> {
+  const { stack, construct } = make();
   const template = Template.fromStack(stack).toJSON();
   const functions: Record<FunctionName, lambda.Function> = {
     DeployGreen: construct.deployGreenFunction,
@@ -227,7 +230,31 @@ describe('least privilege for the control-plane functions (the maximal configura
     EvidenceRecorder: construct.evidenceRecorderFunction,
     InfraOwner: construct.infraOwnerFunction,
   };
-  const grants = Object.fromEntries(NAMES.map((n) => [n, grantsOf(template, Stack.of(stack).getLogicalId(functions[n].role!.node.defaultChild as iam.CfnRole))])) as Record<FunctionName, Grants>;
+  return Object.fromEntries(NAMES.map((n) => [n, grantsOf(template, Stack.of(stack).getLogicalId(functions[n].role!.node.defaultChild as iam.CfnRole))])) as Record<FunctionName, Grants>;
+}
+
+/** A canary shift with a header test route: its first step, its hold, its last step, a bake. */
+async function shiftCalls(): Promise<CallRecord[]> {
+  const h = createReleaseHarness({ clock: useWorldClock, evidence: true, trafficShift: { percents: [10], holdSeconds: 60 }, testHeader: { name: 'X-Release-Test', value: 'green' } });
+  const bake = addBake(h, { windowSeconds: 60 });
+  for (const label of ['v1', 'v2']) {
+    const release = await h.driver.release(label);
+    expect(release.swap).toMatchObject({ status: 'succeeded' });
+    expect(await bake.run(release)).toMatchObject({ status: 'succeeded' });
+  }
+  return h.world.calls;
+}
+
+// The maximal configuration moves production all at once and tests on a port; the strategies one
+// shifts traffic, tests on a header rule and runs tests before the approval.
+// Each with the calls its scenario must make, so an attribution that stopped working would show.
+const SETUPS: ReadonlyArray<[string, () => Configuration, () => Promise<CallRecord[]>, readonly string[]]> = [
+  ['the maximal configuration', maximalConfiguration, async () => [...(await releaseFlowCalls()), ...(await stackCalls())], NAMES.map((n) => `${n} *`)],
+  ['the release strategies', releaseStrategiesConfiguration, shiftCalls, ['Swap cloudwatch:DescribeAlarms', 'Swap elasticloadbalancing:ModifyRule', 'Bake cloudwatch:DescribeAlarms', 'DeployGreen ecs:UpdateService']],
+];
+
+describe.each(SETUPS)('least privilege for the control-plane functions: %s', (_name, make, scenario, expected) => {
+  const grants = grantsIn(make);
   const bundles = Object.fromEntries(NAMES.map((n) => [n, reachable(FUNCTIONS[n])])) as Record<FunctionName, Set<string>>;
 
   test('no role has an AWS managed policy or a wildcard action', () => {
@@ -244,32 +271,47 @@ describe('least privilege for the control-plane functions (the maximal configura
     }
   });
 
-  test('every command in a bundle is granted, or named as a path that function never takes', () => {
+  test('every command in a bundle is granted, or named as a path that function never takes here', () => {
     for (const n of NAMES) {
       const exceptions = NOT_ON_THIS_PATH[n];
       expect({ role: n, ungranted: [...bundles[n]].filter((a) => !granted(grants[n], a) && !(a in exceptions)).sort() }).toEqual({ role: n, ungranted: [] });
-      // An exception that is granted, or no longer in the bundle, is stale.
-      expect({ role: n, stale: Object.keys(exceptions).filter((a) => !bundles[n].has(a) || granted(grants[n], a)) }).toEqual({ role: n, stale: [] });
+      // An exception no longer in the bundle is stale.
+      expect({ role: n, stale: Object.keys(exceptions).filter((a) => !bundles[n].has(a)) }).toEqual({ role: n, stale: [] });
     }
   });
 
-  test('every call the functions make in the simulation is granted, and none is on a path named as never taken', async () => {
-    const calls = [...(await releaseFlowCalls()), ...(await stackCalls())];
-    const called = calledBy(calls);
-    // The scenarios reach every function, so an attribution that stopped working would show here.
-    expect([...called.keys()].sort()).toEqual([...NAMES].sort());
-    for (const n of NAMES) {
-      const made = [...called.get(n)!];
-      expect({ role: n, ungranted: made.filter((a) => !granted(grants[n], a)).sort() }).toEqual({ role: n, ungranted: [] });
-      expect({ role: n, takenAnyway: made.filter((a) => a in NOT_ON_THIS_PATH[n]) }).toEqual({ role: n, takenAnyway: [] });
+  test('every call the functions make in the simulation is granted, and none is on a path this configuration does not grant', async () => {
+    const called = calledBy(await scenario());
+    for (const [n, made] of called) {
+      const role = n as FunctionName;
+      expect(NAMES).toContain(role);
+      expect({ role, ungranted: [...made].filter((a) => !granted(grants[role], a)).sort() }).toEqual({ role, ungranted: [] });
+      // A path named as never taken is never taken where it is not granted.
+      expect({ role, takenAnyway: [...made].filter((a) => a in NOT_ON_THIS_PATH[role] && !granted(grants[role], a)) }).toEqual({ role, takenAnyway: [] });
     }
+    const made = (n: string, action: string) => action === '*' ? called.has(n) : called.get(n)?.has(action) === true;
+    expect(expected.filter((e) => !made(...(e.split(' ') as [string, string])))).toEqual([]);
+  });
+});
+
+describe('the least-privilege checks', () => {
+  test('a path only some props take is granted where they are set; a path never taken is granted nowhere', () => {
+    const all = SETUPS.map(([, make]) => grantsIn(make));
+    const wrong = NAMES.flatMap((n) =>
+      Object.entries(NOT_ON_THIS_PATH[n])
+        .filter(([a, why]) => ('never' in why ? all.some((g) => granted(g[n], a)) : !all.some((g) => granted(g[n], a))))
+        .map(([a, why]) => `${n} ${a} (${'never' in why ? 'never taken, yet granted' : 'granted in no configuration'})`),
+    );
+    expect(wrong).toEqual([]);
   });
 
-  test('the checks can fail: a bundle action left out of a role, and a grant no code calls, are both caught', () => {
-    const swap = grants.Swap;
-    const without = { ...swap, actions: new Set([...swap.actions].filter((a) => a !== 'elasticloadbalancing:ModifyRule')) };
-    expect([...bundles.Swap].filter((a) => !granted(without, a) && !(a in NOT_ON_THIS_PATH.Swap))).toEqual(['elasticloadbalancing:ModifyRule']);
-    const justified = new Set([...bundles.Bake, ...[...bundles.Bake].flatMap((a) => IMPLIED[a] ?? []), ...RUNTIME]);
+  test('can fail: a bundle action left out of a role, and a grant no code calls, are both caught', () => {
+    const grants = grantsIn(maximalConfiguration);
+    const swapBundle = reachable(FUNCTIONS.Swap);
+    const without = { ...grants.Swap, actions: new Set([...grants.Swap.actions].filter((a) => a !== 'elasticloadbalancing:ModifyRule')) };
+    expect([...swapBundle].filter((a) => !granted(without, a) && !(a in NOT_ON_THIS_PATH.Swap))).toEqual(['elasticloadbalancing:ModifyRule']);
+    const bakeBundle = reachable(FUNCTIONS.Bake);
+    const justified = new Set([...bakeBundle, ...[...bakeBundle].flatMap((a) => IMPLIED[a] ?? []), ...RUNTIME]);
     expect(justified.has('ecs:UpdateService')).toBe(false);
   });
 });
