@@ -62,8 +62,11 @@ export class BlueGreenPipeline extends Construct {
   public readonly redirectListener?: elbv2.ApplicationListener;
   /** Security group of the slot tasks: it admits the load balancer on the container and health-check ports. */
   public readonly serviceSecurityGroup: ec2.SecurityGroup;
-  /** The ECR repository the build pushes to, KMS-encrypted; release tags are immutable, the slot tags (`slot-a`, `slot-b`) move. */
-  public readonly repository: ecr.Repository;
+  /**
+   * The ECR repository the build pushes to: the `repository` you gave, or a created one,
+   * KMS-encrypted, whose release tags are immutable and whose slot tags (`slot-a`, `slot-b`) move.
+   */
+  public readonly repository: ecr.IRepository;
   /** Slot `a`: its task definition, container, target group and service. */
   public readonly slotA: BlueGreenSlot;
   /** Slot `b`: its task definition, container, target group and service. */
@@ -114,8 +117,8 @@ export class BlueGreenPipeline extends Construct {
   public readonly logBucket: s3.Bucket;
   /** The KMS key of the pipeline artifacts. */
   public readonly artifactsKey: kms.Key;
-  /** The KMS key of the image repository. */
-  public readonly imageKey: kms.Key;
+  /** The KMS key of a created image repository; absent when you give `repository`. */
+  public readonly imageKey?: kms.Key;
   /** The KMS key of the approval and audit topics and the dead-letter queue. */
   public readonly notificationsKey: kms.Key;
   /** The KMS key of the log groups. */
@@ -149,7 +152,7 @@ export class BlueGreenPipeline extends Construct {
    */
   constructor(scope: Construct, id: string, props: BlueGreenPipelineProps) {
     super(scope, id);
-    assertValid(id, validateProps(props, { region: Stack.of(this).region }));
+    assertValid(id, validateProps(props, { region: Stack.of(this).region, account: Stack.of(this).account }));
     for (const [warning, text] of propWarnings(props)) Annotations.of(this).addWarningV2(warning, text);
     // Server access logs by bucket policy, so every bucket keeps ACLs disabled (set before any child exists).
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
@@ -160,7 +163,7 @@ export class BlueGreenPipeline extends Construct {
 
     // Encryption and storage; the network and the traffic entry; the registry.
     const storage = new Storage(this, { ...settings, pipelineName, objectLock: props.objectLock, replicationBucket: props.replicationBucket, evidenceRetention: props.evidenceRetention });
-    ({ artifacts: this.artifactsKey, images: this.imageKey, notifications: this.notificationsKey, logs: this.logsKey } = storage.keys);
+    ({ artifacts: this.artifactsKey, notifications: this.notificationsKey, logs: this.logsKey } = storage.keys);
     ({ logBucket: this.logBucket, artifactBucket: this.artifactBucket } = storage);
     [this.evidence, this.evidenceBucket] = [storage.evidence, storage.evidence.bucket];
     [this.stateSeal, this.stateKey] = [storage.stateKey, storage.stateKey.key];
@@ -168,7 +171,8 @@ export class BlueGreenPipeline extends Construct {
     ({ vpc: this.vpc, cluster: this.cluster, loadBalancer: this.loadBalancer } = network);
     const entry = new TrafficEntry(this, { ...props, ...settings, ...network });
     ({ productionListener: this.productionListener, testListener: this.testListener, redirectListener: this.redirectListener, serviceSecurityGroup: this.serviceSecurityGroup, testUrl: this.testUrl } = entry);
-    this.repository = new Registry(this, { ...props, ...settings, key: storage.keys.images }).repository;
+    const registry = new Registry(this, { ...props, ...settings });
+    [this.repository, this.imageKey] = [registry.repository, registry.key];
 
     // The control plane's network, and the function that answers CloudFormation for the slots and the routes.
     const shared = controlPlaneFoundation(this, { ...settings, vpc: network.vpc, queueKey: storage.keys.notifications, logsKey: storage.keys.logs });

@@ -4,6 +4,7 @@ import { ObservedActionExecution } from './approval';
 import { SlotName } from './config';
 import { RollbackResult } from './events';
 import { LeaseRecord } from './lease';
+import { TagMutabilitySetting } from './registry';
 import { StateRecord } from './state';
 
 // ---------------------------------------------------------------- observations (plain data)
@@ -116,6 +117,8 @@ export interface ImagesPort {
   tagged(tag: string): Promise<string | null>;
   /** Removes `tag` (the image keeps its other tags); a tag that is already gone is fine. */
   untag(tag: string): Promise<void>;
+  /** The repository's tag mutability and its exclusions (DescribeRepositories). */
+  tagMutability(): Promise<TagMutabilitySetting>;
 }
 
 export class ImageNotFoundError extends Error {

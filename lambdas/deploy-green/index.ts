@@ -2,7 +2,7 @@
 // wait (via continuation tokens) until it is steady, healthy and running exactly the digest. Never
 // touches production. Every way it fails puts the slot's tag back on what the slot runs.
 import { S3Client } from '@aws-sdk/client-s3';
-import { ReleaseConfig } from '../core/config';
+import { ReleaseConfig, SLOT_NAMES } from '../core/config';
 import {
   DeployProgress,
   decideAfterTransientError,
@@ -23,6 +23,7 @@ import {
   serialiseDeployToken,
 } from '../core/events';
 import { uniformDigest } from '../core/slot';
+import { slotTagProblem } from '../core/registry';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -124,6 +125,11 @@ async function start(run: Run, release: Pick<DeployGreenParameters, 'imageDigest
     startedAt: now.toISOString(),
     deadline: new Date(now.getTime() + config.deployTimeoutSeconds * 1000).toISOString(),
   };
+  if (waiting === undefined) {
+    // Before anything is taken: a repository that cannot move the slot tags would fail every release.
+    const problem = slotTagProblem(config.repositoryName, await ports.images.tagMutability(), SLOT_NAMES.map((slot) => config.slots[slot].imageTag));
+    if (problem !== null) return failure(`DeployGreen refused and production is untouched: ${problem}`);
+  }
   let held;
   try {
     held = await takeRelease(ports.lease, ports.executions, run.executionId, deps.now, run.log);

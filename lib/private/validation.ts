@@ -12,6 +12,7 @@ import {
 } from './defaults';
 import { watchAlarmName } from './bake-alarms';
 import { SLOT_ENV } from './names';
+import { checkRepository, repositoryWarnings } from './capacity-validation';
 
 // Deliberately simple: one @, no spaces, a dot in the domain. SNS confirms the address anyway.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -43,6 +44,8 @@ export function validateProps(props: BlueGreenPipelineProps, context: Validation
 export interface ValidationContext {
   /** The stack's region; a token for an environment-agnostic stack (region checks are skipped). */
   readonly region: string;
+  /** The stack's account; a token for an environment-agnostic stack (account checks are skipped). */
+  readonly account: string;
 }
 
 /**
@@ -57,6 +60,7 @@ export function propWarnings(props: BlueGreenPipelineProps): Array<[string, stri
       'bakeTime is 0: the Release stage has no Bake action, so nothing watches a new release and nothing rolls it back by itself; rolling back is up to an operator (bluegreen rollback).',
     ]);
   }
+  warnings.push(...repositoryWarnings(props));
   return warnings;
 }
 
@@ -74,6 +78,7 @@ const CHECKS: ReadonlyArray<(props: BlueGreenPipelineProps, add: (problem: strin
   checkStorage,
   checkBuild,
   checkSource,
+  checkRepository,
 ];
 
 /**

@@ -177,7 +177,8 @@ export function seedReleaseStack(world: AwsWorld, opts: SeedOptions = {}): Relea
   const region = world.region;
   const clusterArn = world.ecs.addCluster('app-cluster');
   const repositoryName = 'app';
-  const repositoryUri = world.ecr.createRepository(repositoryName);
+  // As the construct creates it: release tags immutable, the slot tags excluded.
+  const repositoryUri = world.ecr.createRepository(repositoryName, { tagMutability: 'IMMUTABLE_WITH_EXCLUSION', exclusions: ['slot-*'], scanOnPush: true });
 
   const loadBalancerArn = world.elbv2.addLoadBalancer('app-alb');
   const productionListenerArn = world.elbv2.addListener({ loadBalancerArn, port: 80 });
