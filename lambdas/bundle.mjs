@@ -39,6 +39,8 @@ const options = {
   // Prefer the SDK's ES module builds: they tree-shake far better than the CommonJS ones.
   mainFields: ['module', 'main'],
   logLevel: 'warning',
+  // From the Lambda runtime's AWS SDK (lambdas/adapters/scaling-client.ts).
+  external: ['@aws-sdk/client-application-auto-scaling'],
 };
 
 rmSync(out, { recursive: true, force: true });

@@ -17,3 +17,4 @@ export * from './text';
 export * from './decide-slot-service';
 export * from './evidence';
 export * from './registry';
+export * from './scaling';
