@@ -4,6 +4,9 @@
 // control plane's to set: a floor at a slot's count stops every scale-in below it.
 import { AutoScalingConfig, SlotName, otherSlot } from './config';
 
+/** The custom resource that registers a slot's scalable target (lambdas/infra-owner/slot-scaling.ts). */
+export const SLOT_SCALING_RESOURCE_TYPE = 'Custom::BlueGreenSlotScaling';
+
 /** A scalable target's MinCapacity and MaxCapacity. */
 export interface ScalingBounds {
   readonly min: number;
