@@ -190,6 +190,17 @@ export interface BlueGreenPipelineProps {
   readonly desiredCount?: number;
 
   /**
+   * Auto scaling of the slots: Application Auto Scaling target tracking on CPU and/or ALB
+   * requests per target, for both slot services. Between releases the live slot scales within
+   * `minCapacity`-`maxCapacity`; a release starts the candidate at the live slot's current count,
+   * and from DeployGreen until the release ends neither slot scales in under the count it had (the
+   * swap verified the one, the other is the rollback target); the previous slot stays warm at its
+   * count. `cdk deploy` never changes a count. Must be known at synth.
+   * @default - no auto scaling: each slot runs the count a release gave it
+   */
+  readonly autoScaling?: SlotAutoScaling;
+
+  /**
    * CPU architecture of the tasks, and of the CodeBuild image that builds them.
    * @default ecs.CpuArchitecture.X86_64
    */
@@ -407,6 +418,41 @@ export interface BlueGreenPipelineProps {
    * @default 5
    */
   readonly bake5xxThreshold?: number;
+}
+
+/** How the slots scale (the `autoScaling` prop); give at least one target. */
+export interface SlotAutoScaling {
+  /** Fewest tasks the live slot scales in to between releases (1 to `maxCapacity`). */
+  readonly minCapacity: number;
+
+  /** Most tasks a slot scales out to (`minCapacity` to 1000). */
+  readonly maxCapacity: number;
+
+  /**
+   * Average CPU utilization of a slot's tasks, in percent (1-100), that target tracking keeps
+   * (ECSServiceAverageCPUUtilization).
+   * @default - no CPU target
+   */
+  readonly targetCpuUtilizationPercent?: number;
+
+  /**
+   * Requests a minute per task that target tracking keeps, from the load balancer's count for the
+   * slot's target group (ALBRequestCountPerTarget); at least 1.
+   * @default - no request-count target
+   */
+  readonly targetRequestsPerTarget?: number;
+
+  /**
+   * How long after a scale-in another scale-in may start (0 to 1 hour).
+   * @default Duration.minutes(5)
+   */
+  readonly scaleInCooldown?: Duration;
+
+  /**
+   * How long after a scale-out another scale-out may start (0 to 1 hour).
+   * @default Duration.minutes(1)
+   */
+  readonly scaleOutCooldown?: Duration;
 }
 
 /** One of the two permanent slots: a Fargate service in its own target group. */

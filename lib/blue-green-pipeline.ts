@@ -30,6 +30,7 @@ import { Registry } from './private/registry';
 import { ReleasePipeline } from './private/release-pipeline';
 import { Routes } from './private/routes';
 import { containerSettings, resolveSettings } from './private/settings';
+import { SlotScaling } from './private/slot-scaling';
 import { Slots } from './private/slots';
 import { StateKey } from './private/state-key';
 import { Storage } from './private/storage';
@@ -205,6 +206,11 @@ export class BlueGreenPipeline extends Construct {
     ({ deployGreenFunction: this.deployGreenFunction, swapFunction: this.swapFunction, configParameter: this.configParameter } = controlPlane);
     const bake = settings.baking ? new BakeWatching(this, { ...props, ...settings, ...network, slots, topics, shared, controlPlane }) : undefined;
     this.bakeFunction = bake?.bake.function;
+    // Auto scaling: the slots' scalable targets and policies; the floors are the control plane's.
+    if (props.autoScaling) {
+      const scaling = new SlotScaling(this, { autoScaling: props.autoScaling, cluster: network.cluster, loadBalancer: network.loadBalancer, slots, infraOwner });
+      for (const fn of [controlPlane.deployGreen, controlPlane.swap, ...(bake ? [bake.bake] : [])]) scaling.grantFloors(fn);
+    }
     [this.slotABakeAlarms, this.slotBBakeAlarms] = [bake?.slotAAlarms ?? [], bake?.slotBAlarms ?? []];
 
     // The pipeline: Source, BuildAndScan (the gate before the registry), Release.

@@ -1,8 +1,10 @@
-// The checks of the props that decide capacity and where images live: `repository`.
-import { Token } from 'aws-cdk-lib';
+// The checks of the props that decide capacity and where images live: `repository` and `autoScaling`.
+import { Duration, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import type { BlueGreenPipelineProps } from '../blue-green-pipeline-props';
+import { MAX_TASKS } from '../../lambdas/core/config';
 import { slotTagProblem } from '../../lambdas/core/registry';
+import { DEFAULTS } from './defaults';
 import { SLOTS, slotImageTag } from './names';
 
 /** What the checks need to know of the stack: its region and account (tokens when environment-agnostic). */
@@ -65,4 +67,54 @@ function declaredTagMutability(repository: ecr.IRepository): { mutability: strin
   const values = ((filters ?? []) as Array<ecr.CfnRepository.ImageTagMutabilityExclusionFilterProperty>).map((f) => f.imageTagMutabilityExclusionFilterValue);
   if (values.some((v) => !known(v))) return undefined;
   return { mutability, exclusions: values };
+}
+
+/**
+ * `autoScaling`: whole task counts with min ≤ max (the control plane reads them from its
+ * configuration, so they must be known at synth), at least one target, and `desiredCount` (a first
+ * release's count) inside the bounds.
+ */
+export function checkAutoScaling(props: BlueGreenPipelineProps, add: (problem: string) => void): void {
+  const scaling = props.autoScaling;
+  if (scaling === undefined) return;
+  const count = (name: string, value: number | undefined, min: number, max: number, what: string): boolean => {
+    if (value === undefined) return false;
+    if (Token.isUnresolved(value)) {
+      add(`autoScaling.${name} must be known at synth (got a token): ${what}.`);
+      return false;
+    }
+    if (!Number.isInteger(value) || value < min || value > max) {
+      add(`autoScaling.${name} must be a whole number from ${min} to ${max} (got ${value}): ${what}.`);
+      return false;
+    }
+    return true;
+  };
+  const minOk = count('minCapacity', scaling.minCapacity, 1, MAX_TASKS, 'the fewest tasks the live slot scales in to');
+  const maxOk = count('maxCapacity', scaling.maxCapacity, 1, MAX_TASKS, 'the most tasks a slot scales out to');
+  if (minOk && maxOk && scaling.minCapacity > scaling.maxCapacity) {
+    add(`autoScaling.minCapacity ${scaling.minCapacity} is above autoScaling.maxCapacity ${scaling.maxCapacity}; expected minCapacity ≤ maxCapacity.`);
+  }
+  count('targetCpuUtilizationPercent', scaling.targetCpuUtilizationPercent, 1, 100, 'the average CPU utilization target tracking keeps, in percent');
+  count('targetRequestsPerTarget', scaling.targetRequestsPerTarget, 1, 1_000_000, 'the requests a minute per task target tracking keeps');
+  if (scaling.targetCpuUtilizationPercent === undefined && scaling.targetRequestsPerTarget === undefined) {
+    add('autoScaling needs a target to track (got neither targetCpuUtilizationPercent nor targetRequestsPerTarget): give one or both.');
+  }
+  for (const [name, cooldown] of [['scaleInCooldown', scaling.scaleInCooldown], ['scaleOutCooldown', scaling.scaleOutCooldown]] as const) {
+    if (cooldown === undefined || cooldown.isUnresolved()) continue;
+    const seconds = cooldown.toMilliseconds() / 1000;
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > Duration.hours(1).toSeconds()) {
+      add(`autoScaling.${name} must be a whole number of seconds from 0 to 1 hour (got ${cooldown.toHumanString()}).`);
+    }
+  }
+  const desired = props.desiredCount ?? DEFAULTS.desiredCount;
+  if (props.desiredCount !== undefined && minOk && maxOk && scaling.minCapacity <= scaling.maxCapacity && !Token.isUnresolved(desired) && (desired < scaling.minCapacity || desired > scaling.maxCapacity)) {
+    add(`desiredCount ${desired} is outside autoScaling's ${scaling.minCapacity}-${scaling.maxCapacity}: a first release starts with desiredCount tasks; give a count inside the bounds.`);
+  }
+}
+
+/** A first release's count: `desiredCount`, or the default brought inside `autoScaling`'s bounds. */
+export function firstReleaseCount(props: BlueGreenPipelineProps): number {
+  if (props.desiredCount !== undefined) return props.desiredCount;
+  const scaling = props.autoScaling;
+  return scaling === undefined ? DEFAULTS.desiredCount : Math.min(scaling.maxCapacity, Math.max(scaling.minCapacity, DEFAULTS.desiredCount));
 }

@@ -170,5 +170,6 @@ function releaseConfig(props: ControlPlaneProps): ReleaseConfigDocument {
     bakeAfterSwap: settings.baking,
     notificationTopicArn: props.notificationTopic.topicArn,
     evidence: props.evidence.location,
+    ...(settings.autoScaling ? { autoScaling: settings.autoScaling } : {}),
   };
 }

@@ -12,7 +12,7 @@ import {
 } from './defaults';
 import { watchAlarmName } from './bake-alarms';
 import { SLOT_ENV } from './names';
-import { checkRepository, repositoryWarnings } from './capacity-validation';
+import { checkAutoScaling, checkRepository, repositoryWarnings } from './capacity-validation';
 
 // Deliberately simple: one @, no spaces, a dot in the domain. SNS confirms the address anyway.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -79,6 +79,7 @@ const CHECKS: ReadonlyArray<(props: BlueGreenPipelineProps, add: (problem: strin
   checkBuild,
   checkSource,
   checkRepository,
+  checkAutoScaling,
 ];
 
 /**
