@@ -9,7 +9,7 @@ import { worldS3Send } from './model/s3';
 import { AutoScalingModel, serveAutoScaling, worldAasSend } from './model/aas';
 import { serviceResourceId, slotScaling } from '../../lambdas/adapters/scaling';
 import { aroundCount } from '../../lambdas/core/scaling';
-import type { LeaseStore } from '../../lambdas/core/ports';
+import type { LeaseStore, ScalingPort } from '../../lambdas/core/ports';
 import { AwsWorld } from './aws-model';
 import { addAlarms, serveAlarms } from './bake-world';
 import { AlarmModel } from './cloudwatch-model';
@@ -47,6 +47,11 @@ export interface HarnessOptions extends SeedOptions, Omit<DriverOptions, 'afterI
    * release lease, to show what the lease prevents. Never for a test of the product's behaviour.
    */
   withoutLease?: boolean;
+  /**
+   * With `autoScaling`, register every floor at the configured minimum instead: the control plane
+   * as if it held no floors, to show what they prevent. Never for a test of the product's behaviour.
+   */
+  withoutFloors?: boolean;
 }
 
 /** A lease store that grants every claim: no serialisation beyond CodePipeline's. */
@@ -64,7 +69,7 @@ export function createReleaseHarness(opts: HarnessOptions = {}): ReleaseHarness 
   // With `evidence`, the handlers write it to the world's S3 through the S3 seam.
   const evidence = (config: ReleaseConfig) => ({
     evidence: evidenceStoreFor(config, worldS3Send(world), now),
-    ...(config.autoScaling ? { scaling: slotScaling(worldAasSend(world), config) } : {}),
+    ...(config.autoScaling ? { scaling: floorsOf(slotScaling(worldAasSend(world), config), config, opts.withoutFloors === true) } : {}),
   });
   const handlers = {
     deployGreen: createDeployGreenHandler({ logSink, now, ports: (config) => ({ ...deployPorts(config), ...lease, ...evidence(config) }) }),
@@ -108,6 +113,12 @@ export function createReleaseHarness(opts: HarnessOptions = {}): ReleaseHarness 
       assertInvariants(world, driver.approved, { stack, settled: o.settled });
     },
   };
+}
+
+/** The scaling port as the handlers get it; `withoutFloors` lowers every floor to the configured minimum. */
+function floorsOf(port: ScalingPort, config: ReleaseConfig, withoutFloors: boolean): ScalingPort {
+  if (!withoutFloors) return port;
+  return { bound: (slot, bounds) => port.bound(slot, { ...bounds, min: Math.min(bounds.min, config.autoScaling!.minCapacity) }) };
 }
 
 function describeDelivery(d: Delivery): string {
