@@ -5,9 +5,9 @@
 // from the Lambda runtime (adapters/scaling-client.ts); tests send to the in-memory model.
 import { ReleaseConfig, SlotName } from '../core/config';
 import { errorSummary } from '../core/errors';
-import { Logger, RoutesPort, ScalingPort } from '../core/ports';
+import { Logger, RoutesPort, ScalingPort, SlotsPort } from '../core/ports';
 import { resolveRoutes } from '../core/routes';
-import { ScalingBounds, free } from '../core/scaling';
+import { ScalingBounds, free, heldAt } from '../core/scaling';
 
 /** An ECS service's desired count (API Reference, ScalableDimension). */
 export const ECS_DESIRED_COUNT = 'ecs:service:DesiredCount';
@@ -81,6 +81,29 @@ export async function freeLiveSlot(ports: { readonly routes: RoutesPort; readonl
   } catch (err) {
     log.warn('the live slot keeps its scaling floor until the next release ends', { error: errorSummary(err) });
   }
+}
+
+/**
+ * An operator's rollback between releases: the slot production left keeps the count it has (it is
+ * the way back), and the live slot scales within the configured bounds. Never throws, like
+ * `freeLiveSlot`.
+ */
+export async function settleAfterRollback(
+  ports: { readonly routes: RoutesPort; readonly slots: SlotsPort; readonly scaling?: ScalingPort },
+  config: ReleaseConfig,
+  log: Logger,
+): Promise<void> {
+  if (ports.scaling === undefined || config.autoScaling === undefined) return;
+  try {
+    const resolved = resolveRoutes(config, await ports.routes.read());
+    if (!resolved.ok) return;
+    const previous = resolved.view.idleSlot;
+    const count = (await ports.slots.describeServices([previous]))[previous]?.desiredCount ?? 0;
+    await ports.scaling.bound(previous, heldAt(config.autoScaling, count));
+  } catch (err) {
+    log.warn('the slot production left keeps the bounds it had', { error: errorSummary(err) });
+  }
+  await freeLiveSlot(ports, config, log);
 }
 
 export function slotScaling(send: AasSend, config: ReleaseConfig): ScalingPort {

@@ -38,7 +38,7 @@ import { taggingLabels } from '../adapters/tagging';
 import { resolveRoutes } from '../core/routes';
 import { StateRecord, rollbackExecutionId } from '../core/state';
 import { JobOutcome, continues, failure, handlerDeps, runPipelineJob, sentence } from '../adapters/job';
-import { freeLiveSlot, slotScaling } from '../adapters/scaling';
+import { freeLiveSlot, settleAfterRollback, slotScaling } from '../adapters/scaling';
 import { runtimeAasSend } from '../adapters/scaling-client';
 import { createLogger } from '../adapters/log';
 import { applyReleasePlan, notify } from './apply';
@@ -178,12 +178,16 @@ async function underOperation(request: OperatorRequest, executionId: string, dep
   if (held.kind !== 'held') {
     return { outcome: 'busy', message: sentence(`${OPERATOR_NAMES[request.action]} not started and nothing changed: ${held.reason}; ask again shortly`), ...UNKNOWN_VIEW, state: 'old' };
   }
+  let result: OperatorResult | undefined;
   try {
-    if (request.action === 'promote') return await promoteUnderLease(request, executionId, config, ports, held.lease, deps, log);
-    if (request.action === 'abort') return await abortUnderLease(request, executionId, 'abort', config, ports, deps, log);
-    return await rollbackUnderLease(request, executionId, config, ports, held.lease, deps, log);
+    if (request.action === 'promote') result = await promoteUnderLease(request, executionId, config, ports, held.lease, deps, log);
+    else if (request.action === 'abort') result = await abortUnderLease(request, executionId, 'abort', config, ports, deps, log);
+    else result = await rollbackUnderLease(request, executionId, config, ports, held.lease, deps, log);
+    return result;
   } finally {
     await endHold(ports.lease, held.lease, { dropRelease: false }, deps.now, log);
+    // Between releases, an operator's rollback makes the other slot the previous one: it keeps its count, the new live slot scales freely.
+    if (result?.outcome === 'rolled-back' && held.lease.release === null) await settleAfterRollback(ports, config, log);
   }
 }
 

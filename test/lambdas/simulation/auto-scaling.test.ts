@@ -107,6 +107,22 @@ describe('auto scaling of the slots', () => {
     h.check({ settled: true });
   });
 
+  test('an operator\'s rollback between releases keeps the slot production left at its count, and frees the new live slot', async () => {
+    const h = harness();
+    await h.driver.release('v1');
+    expect(scale(h, 'b', 5)).toBe(5);
+    await h.driver.release('v2');
+    expect(scale(h, 'a', 3)).toBe(3);
+
+    expect(await h.driver.rollback({ reason: 'v2 misbehaves' })).toMatchObject({ outcome: 'rolled-back', liveSlot: 'b' });
+
+    expect(bounds(h, 'b')).toEqual({ min: 2, max: 8 });
+    expect(bounds(h, 'a')).toEqual({ min: 3, max: 8 });
+    expect(scale(h, 'a', 1)).toBe(3);
+    expect(scale(h, 'b', 1)).toBe(2);
+    h.check({ settled: true });
+  });
+
   test('a weighted shift keeps both slots at their counts while they share production, and an abort hands all of it back to as many tasks', async () => {
     const h = createReleaseHarness({ clock: useWorldClock, autoScaling: AUTO_SCALING, trafficShift: { percents: [20], holdSeconds: 60 } });
     await h.driver.release('v1');
