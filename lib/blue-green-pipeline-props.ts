@@ -7,6 +7,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -205,6 +206,17 @@ export interface BlueGreenPipelineProps {
   readonly desiredCount?: number;
 
   /**
+   * Auto scaling of the slots: Application Auto Scaling target tracking on CPU and/or ALB
+   * requests per target, for both slot services. Between releases the live slot scales within
+   * `minCapacity`-`maxCapacity`; a release starts the candidate at the live slot's current count,
+   * and from DeployGreen until the release ends neither slot scales in under the count it had (the
+   * swap verified the one, the other is the rollback target); the previous slot stays warm at its
+   * count. `cdk deploy` never changes a count. Must be known at synth.
+   * @default - no auto scaling: each slot runs the count a release gave it
+   */
+  readonly autoScaling?: SlotAutoScaling;
+
+  /**
    * CPU architecture of the tasks, and of the CodeBuild image that builds them.
    * @default ecs.CpuArchitecture.X86_64
    */
@@ -324,6 +336,20 @@ export interface BlueGreenPipelineProps {
   readonly repositoryName?: string;
 
   /**
+   * Your own ECR repository, in the stack's account and region, instead of a created one (then
+   * leave `repositoryName` unset). The build pushes release images to it and DeployGreen moves
+   * the slot tags `slot-a` and `slot-b` in it, so its tag mutability must let those move:
+   * `IMMUTABLE_WITH_EXCLUSION` with the wildcard exclusion `slot-*` (or `MUTABLE`). DeployGreen
+   * checks it before every release and refuses, saying how to fix it, when they cannot move; a
+   * repository defined in the same app is checked at synth. Keep scan on push on, a lifecycle
+   * rule that never expires images under `slot-*` (rollback needs the previous one), and KMS
+   * encryption (see the README, "Bring your own repository").
+   * @default - a created repository: KMS-encrypted with its own key, scan on push, release tags
+   * immutable and `slot-*` mutable, images under a slot tag never expire
+   */
+  readonly repository?: ecr.IRepository;
+
+  /**
    * Retention of the log groups (functions, build, containers).
    * @default logs.RetentionDays.ONE_YEAR
    */
@@ -428,4 +454,39 @@ export interface BlueGreenPipelineProps {
    * @default 5
    */
   readonly bake5xxThreshold?: number;
+}
+
+/** How the slots scale (the `autoScaling` prop); give at least one target. */
+export interface SlotAutoScaling {
+  /** Fewest tasks the live slot scales in to between releases (1 to `maxCapacity`). */
+  readonly minCapacity: number;
+
+  /** Most tasks a slot scales out to (`minCapacity` to 1000). */
+  readonly maxCapacity: number;
+
+  /**
+   * Average CPU utilization of a slot's tasks, in percent (1-100), that target tracking keeps
+   * (ECSServiceAverageCPUUtilization).
+   * @default - no CPU target
+   */
+  readonly targetCpuUtilizationPercent?: number;
+
+  /**
+   * Requests a minute per task that target tracking keeps, from the load balancer's count for the
+   * slot's target group (ALBRequestCountPerTarget); at least 1.
+   * @default - no request-count target
+   */
+  readonly targetRequestsPerTarget?: number;
+
+  /**
+   * How long after a scale-in another scale-in may start (0 to 1 hour).
+   * @default Duration.minutes(5)
+   */
+  readonly scaleInCooldown?: Duration;
+
+  /**
+   * How long after a scale-out another scale-out may start (0 to 1 hour).
+   * @default Duration.minutes(1)
+   */
+  readonly scaleOutCooldown?: Duration;
 }

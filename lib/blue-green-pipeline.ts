@@ -32,6 +32,7 @@ import { Registry } from './private/registry';
 import { ReleasePipeline } from './private/release-pipeline';
 import { Routes } from './private/routes';
 import { containerSettings, resolveSettings } from './private/settings';
+import { SlotScaling } from './private/slot-scaling';
 import { Slots } from './private/slots';
 import { StateKey } from './private/state-key';
 import { Storage } from './private/storage';
@@ -64,8 +65,11 @@ export class BlueGreenPipeline extends Construct {
   public readonly redirectListener?: elbv2.ApplicationListener;
   /** Security group of the slot tasks: it admits the load balancer on the container and health-check ports. */
   public readonly serviceSecurityGroup: ec2.SecurityGroup;
-  /** The ECR repository the build pushes to, KMS-encrypted; release tags are immutable, the slot tags (`slot-a`, `slot-b`) move. */
-  public readonly repository: ecr.Repository;
+  /**
+   * The ECR repository the build pushes to: the `repository` you gave, or a created one,
+   * KMS-encrypted, whose release tags are immutable and whose slot tags (`slot-a`, `slot-b`) move.
+   */
+  public readonly repository: ecr.IRepository;
   /** Slot `a`: its task definition, container, target group and service. */
   public readonly slotA: BlueGreenSlot;
   /** Slot `b`: its task definition, container, target group and service. */
@@ -123,8 +127,8 @@ export class BlueGreenPipeline extends Construct {
   public readonly logBucket: s3.Bucket;
   /** The KMS key of the pipeline artifacts. */
   public readonly artifactsKey: kms.Key;
-  /** The KMS key of the image repository. */
-  public readonly imageKey: kms.Key;
+  /** The KMS key of a created image repository; absent when you give `repository`. */
+  public readonly imageKey?: kms.Key;
   /** The KMS key of the approval and audit topics and the dead-letter queue. */
   public readonly notificationsKey: kms.Key;
   /** The KMS key of the log groups. */
@@ -158,7 +162,7 @@ export class BlueGreenPipeline extends Construct {
    */
   constructor(scope: Construct, id: string, props: BlueGreenPipelineProps) {
     super(scope, id);
-    assertValid(id, validateProps(props, { region: Stack.of(this).region }));
+    assertValid(id, validateProps(props, { region: Stack.of(this).region, account: Stack.of(this).account }));
     for (const [warning, text] of propWarnings(props)) Annotations.of(this).addWarningV2(warning, text);
     // Server access logs by bucket policy, so every bucket keeps ACLs disabled (set before any child exists).
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
@@ -169,7 +173,7 @@ export class BlueGreenPipeline extends Construct {
 
     // Encryption and storage; the network and the traffic entry; the registry.
     const storage = new Storage(this, { ...settings, pipelineName, objectLock: props.objectLock, replicationBucket: props.replicationBucket, evidenceRetention: props.evidenceRetention });
-    ({ artifacts: this.artifactsKey, images: this.imageKey, notifications: this.notificationsKey, logs: this.logsKey } = storage.keys);
+    ({ artifacts: this.artifactsKey, notifications: this.notificationsKey, logs: this.logsKey } = storage.keys);
     ({ logBucket: this.logBucket, artifactBucket: this.artifactBucket } = storage);
     [this.evidence, this.evidenceBucket] = [storage.evidence, storage.evidence.bucket];
     [this.stateSeal, this.stateKey] = [storage.stateKey, storage.stateKey.key];
@@ -177,7 +181,8 @@ export class BlueGreenPipeline extends Construct {
     ({ vpc: this.vpc, cluster: this.cluster, loadBalancer: this.loadBalancer } = network);
     const entry = new TrafficEntry(this, { ...props, ...settings, ...network });
     ({ productionListener: this.productionListener, testListener: this.testListener, redirectListener: this.redirectListener, serviceSecurityGroup: this.serviceSecurityGroup, testUrl: this.testUrl } = entry);
-    this.repository = new Registry(this, { ...props, ...settings, key: storage.keys.images }).repository;
+    const registry = new Registry(this, { ...props, ...settings });
+    [this.repository, this.imageKey] = [registry.repository, registry.key];
 
     // The control plane's network, and the function that answers CloudFormation for the slots and the routes.
     const shared = controlPlaneFoundation(this, { ...settings, vpc: network.vpc, queueKey: storage.keys.notifications, logsKey: storage.keys.logs });
@@ -203,6 +208,11 @@ export class BlueGreenPipeline extends Construct {
     ({ deployGreenFunction: this.deployGreenFunction, swapFunction: this.swapFunction, configParameter: this.configParameter } = controlPlane);
     const bake = settings.baking && alarms ? new BakeWatching(this, { ...settings, alarms, shared, controlPlane }) : undefined;
     this.bakeFunction = bake?.bake.function;
+    // Auto scaling: the slots' scalable targets and policies; the floors are the control plane's.
+    if (props.autoScaling) {
+      const scaling = new SlotScaling(this, { autoScaling: props.autoScaling, cluster: network.cluster, loadBalancer: network.loadBalancer, slots, infraOwner });
+      for (const fn of [controlPlane.deployGreen, controlPlane.swap, ...(bake ? [bake.bake] : [])]) scaling.grantFloors(fn);
+    }
 
     // The pipeline: Source, BuildAndScan (the gate before the registry), Release (with the tests before the approval).
     const gate = { gate: props, repository: this.repository, key: storage.keys.artifacts, logsKey: storage.keys.logs, stateKey: storage.stateKey, evidence: storage.evidence, source: props.source.describe() };

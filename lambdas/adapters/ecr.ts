@@ -1,6 +1,7 @@
 // Pointing a slot's mutable tag at a release digest (ECR).
-import { BatchDeleteImageCommand, BatchGetImageCommand, PutImageCommand } from '@aws-sdk/client-ecr';
+import { BatchDeleteImageCommand, BatchGetImageCommand, DescribeRepositoriesCommand, PutImageCommand } from '@aws-sdk/client-ecr';
 import { ImageNotFoundError, ImagesPort } from '../core/ports';
+import { TagMutabilitySetting } from '../core/registry';
 import { Clients, errorName } from './clients';
 
 export const MANIFEST_MEDIA_TYPES = [
@@ -52,10 +53,26 @@ export async function removeTag(c: Clients<'ecr'>, repositoryName: string, tag: 
   if (failure) throw new Error(`removing tag ${tag} from ${repositoryName} failed (${failure.failureCode}: ${failure.failureReason})`);
 }
 
+/**
+ * The repository's tag mutability. DescribeRepositories names the repository, so one answer (or
+ * RepositoryNotFoundException) is the whole result; a response without the field is the API's
+ * default, MUTABLE (ECR API Reference, CreateRepository: imageTagMutability).
+ */
+export async function describeTagMutability(c: Clients<'ecr'>, repositoryName: string): Promise<TagMutabilitySetting> {
+  const out = await c.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [repositoryName] }));
+  const repository = out?.repositories?.find((r) => r.repositoryName === repositoryName);
+  if (repository === undefined) throw new Error(`DescribeRepositories did not describe repository ${repositoryName}`);
+  return {
+    mutability: repository.imageTagMutability ?? 'MUTABLE',
+    exclusions: (repository.imageTagMutabilityExclusionFilters ?? []).filter((f) => f.filterType === 'WILDCARD' && f.filter !== undefined).map((f) => f.filter as string),
+  };
+}
+
 export function ecrImages(c: Clients<'ecr'>, repositoryName: string): ImagesPort {
   return {
     tag: (digest, tag) => tagImage(c, repositoryName, digest, tag),
     tagged: (tag) => digestOfTag(c, repositoryName, tag),
     untag: (tag) => removeTag(c, repositoryName, tag),
+    tagMutability: () => describeTagMutability(c, repositoryName),
   };
 }

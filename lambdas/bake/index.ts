@@ -30,6 +30,8 @@ import { elbRoutes } from '../adapters/elb';
 import { HandlerDeps, JobOutcome, handlerDeps, pollOutcome, runPipelineJob } from '../adapters/job';
 import { lambdaRollback } from '../adapters/lambda';
 import { dropRelease } from '../adapters/lease';
+import { freeLiveSlot, slotScaling } from '../adapters/scaling';
+import { aasSend } from '../adapters/scaling-client';
 import { ssmLeaseStore } from '../adapters/ssm';
 import { BakeEntry, EvidencePorts, evidenceText } from '../core/evidence';
 import { withEvidenceProblem } from '../adapters/evidence-outcome';
@@ -54,6 +56,8 @@ export function bakeConfigOf(config: ReleaseConfig): BakeConfig {
   return config.bake;
 }
 
+const aas = aasSend();
+
 export function bakePorts(config: ReleaseConfig): BakePorts & EvidencePorts {
   return {
     evidence: evidenceStoreFor(config, s3Send(clients.s3)),
@@ -61,6 +65,7 @@ export function bakePorts(config: ReleaseConfig): BakePorts & EvidencePorts {
     alarms: cloudWatchAlarms(clients),
     rollback: lambdaRollback(clients, bakeConfigOf(config).swapFunctionName),
     lease: ssmLeaseStore(clients, config.leaseParameterPath, config.stateKeyArn),
+    ...(config.autoScaling ? { scaling: slotScaling(aas, config) } : {}),
   };
 }
 
@@ -111,7 +116,10 @@ async function poll(job: PipelineJob, executionId: string, config: ReleaseConfig
   }
   const verdict = progress.kind === 'rollback' ? await rollBack(token, executionId, progress, ports, deps, log) : progress;
   // The bake is the end of the release, whichever way it ends: the slots are free for the next one.
-  if (verdict.kind !== 'continue') await dropRelease(ports.lease, executionId, deps.now, log);
+  if (verdict.kind !== 'continue') {
+    await dropRelease(ports.lease, executionId, deps.now, log);
+    await freeLiveSlot(ports, config, log);
+  }
   const outcome = pollOutcome(verdict, serialiseBakeToken(token), { waiting: 'Baking', failed: 'Bake failed' }, log);
   if (verdict.kind === 'continue') return outcome;
   const entry: BakeEntry = {

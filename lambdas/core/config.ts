@@ -60,6 +60,14 @@ export interface ReleaseConfig {
    * production listener: the header line, e.g. `X-Release-Test: green` (absent: a test port).
    */
   readonly testHeader?: string;
+  /** Each slot's scalable target, owned by the control plane's floors (core/scaling.ts); absent: no auto scaling. */
+  readonly autoScaling?: AutoScalingConfig;
+}
+
+/** The bounds the live slot scales within between releases. */
+export interface AutoScalingConfig {
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
 }
 
 /** The evidence record's place: the evidence bucket (KMS-encrypted, TLS-only) under one prefix. */
@@ -258,6 +266,7 @@ export function parseReleaseConfig(raw: string | undefined): ReleaseConfig {
     bake: doc.bake === undefined ? undefined : parseBakeConfig(p, doc.bake),
     evidence: doc.evidence === undefined ? undefined : parseEvidenceConfig(p, doc.evidence),
     trafficShift: doc.trafficShift === undefined ? undefined : parseTrafficShiftConfig(p, doc.trafficShift),
+    autoScaling: doc.autoScaling === undefined ? undefined : parseAutoScalingConfig(p, doc.autoScaling),
     testHeader: p.optionalString('testHeader', TEST_HEADER, 'a header line "<name>: <value>" (name: 1-40 token characters; value: 1-128 printable characters)'),
   };
   if (p.ok) {
@@ -273,6 +282,7 @@ export function parseReleaseConfig(raw: string | undefined): ReleaseConfig {
   if (config.evidence === undefined) delete (config as { evidence?: EvidenceConfig }).evidence;
   if (config.trafficShift === undefined) delete (config as { trafficShift?: TrafficShiftConfig }).trafficShift;
   if (config.testHeader === undefined) delete (config as { testHeader?: string }).testHeader;
+  if (config.autoScaling === undefined) delete (config as { autoScaling?: AutoScalingConfig }).autoScaling;
   return config;
 }
 
@@ -321,6 +331,21 @@ function parseAlarmWatch(p: FieldProblems, raw: Record<string, unknown>, section
 function refuseUnknownKeys(p: FieldProblems, raw: Record<string, unknown>, section: string, known: readonly string[]): void {
   for (const key of Object.keys(raw)) if (!known.includes(key)) p.add(`${section}.${/^\w{1,64}$/.test(key) ? key : quote(key)} is not a known field`);
 }
+
+/** The optional `autoScaling` section: strict; an ECS service's desired count is 0-5000 here (the construct checks the same). */
+function parseAutoScalingConfig(p: FieldProblems, raw: unknown): AutoScalingConfig | undefined {
+  if (!isRecord(raw)) {
+    p.add(`autoScaling must be an object {minCapacity, maxCapacity} (got ${describe(raw)})`);
+    return undefined;
+  }
+  refuseUnknownKeys(p, raw, 'autoScaling', ['minCapacity', 'maxCapacity']);
+  const scaling = { minCapacity: p.integer('autoScaling.minCapacity', 1, MAX_TASKS), maxCapacity: p.integer('autoScaling.maxCapacity', 1, MAX_TASKS) };
+  if (scaling.minCapacity > scaling.maxCapacity) p.add(`autoScaling.minCapacity ${scaling.minCapacity} is above autoScaling.maxCapacity ${scaling.maxCapacity}`);
+  return scaling;
+}
+
+/** The most tasks the construct lets a slot scale to. */
+export const MAX_TASKS = 1000;
 
 /** The optional `bake` section: strict, since a bake that watches nothing would pass every release. */
 function parseBakeConfig(p: FieldProblems, raw: unknown): BakeConfig | undefined {

@@ -16,3 +16,5 @@ export * from './approval';
 export * from './text';
 export * from './decide-slot-service';
 export * from './evidence';
+export * from './registry';
+export * from './scaling';

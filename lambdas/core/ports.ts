@@ -4,6 +4,8 @@ import { ObservedActionExecution } from './approval';
 import { SlotName } from './config';
 import { RollbackResult } from './events';
 import { LeaseRecord } from './lease';
+import { TagMutabilitySetting } from './registry';
+import { ScalingBounds } from './scaling';
 import { StateRecord } from './state';
 
 // ---------------------------------------------------------------- observations (plain data)
@@ -116,6 +118,14 @@ export interface ImagesPort {
   tagged(tag: string): Promise<string | null>;
   /** Removes `tag` (the image keeps its other tags); a tag that is already gone is fine. */
   untag(tag: string): Promise<void>;
+  /** The repository's tag mutability and its exclusions (DescribeRepositories). */
+  tagMutability(): Promise<TagMutabilitySetting>;
+}
+
+/** Each slot's Application Auto Scaling scalable target (present only with `config.autoScaling`). */
+export interface ScalingPort {
+  /** Registers the slot's bounds (RegisterScalableTarget); Application Auto Scaling then fits the count into them. */
+  bound(slot: SlotName, bounds: ScalingBounds): Promise<void>;
 }
 
 export class ImageNotFoundError extends Error {
@@ -184,6 +194,8 @@ export interface DeployPorts {
   readonly images: ImagesPort;
   readonly lease: LeaseStore;
   readonly executions: ExecutionLookup;
+  /** The slots' scalable targets; absent without auto scaling. */
+  readonly scaling?: ScalingPort;
 }
 
 /** What swap and rollback use. */
@@ -200,6 +212,8 @@ export interface SwapPorts {
   readonly approvals: ApprovalLookup;
   /** The candidate's alarms, watched during each step of a traffic shift. */
   readonly alarms: AlarmsPort;
+  /** The slots' scalable targets; absent without auto scaling. */
+  readonly scaling?: ScalingPort;
 }
 
 /** Structured logger: one JSON object per line. */
@@ -247,4 +261,6 @@ export interface BakePorts {
   readonly rollback: RollbackPort;
   /** Bake ends the release: it gives the lease back. */
   readonly lease: LeaseStore;
+  /** The slots' scalable targets; absent without auto scaling. */
+  readonly scaling?: ScalingPort;
 }

@@ -2,7 +2,7 @@
 // wait (via continuation tokens) until it is steady, healthy and running exactly the digest. Never
 // touches production. Every way it fails puts the slot's tag back on what the slot runs.
 import { S3Client } from '@aws-sdk/client-s3';
-import { ReleaseConfig } from '../core/config';
+import { ReleaseConfig, SLOT_NAMES, otherSlot } from '../core/config';
 import {
   DeployProgress,
   decideAfterTransientError,
@@ -23,6 +23,7 @@ import {
   serialiseDeployToken,
 } from '../core/events';
 import { uniformDigest } from '../core/slot';
+import { slotTagProblem } from '../core/registry';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -42,6 +43,9 @@ import { shortDigest } from '../core/drift';
 import { evidenceStoreFor } from '../adapters/evidence';
 import { s3Send } from '../adapters/s3-client';
 import { recordDeployEvidence } from './evidence';
+import { freeLiveSlot, slotScaling } from '../adapters/scaling';
+import { aasSend } from '../adapters/scaling-client';
+import { heldAt, releaseFloors } from '../core/scaling';
 
 const OPERATION = 'deploy-green';
 const FAILED = 'DeployGreen failed and production is untouched';
@@ -55,6 +59,7 @@ const clients = {
   codepipeline: new CodePipelineClient({}),
   s3: new S3Client({}),
 };
+const aas = aasSend();
 
 export function deployPorts(config: ReleaseConfig): DeployPorts & EvidencePorts {
   return {
@@ -64,6 +69,7 @@ export function deployPorts(config: ReleaseConfig): DeployPorts & EvidencePorts 
     images: ecrImages(clients, config.repositoryName),
     lease: ssmLeaseStore(clients, config.leaseParameterPath, config.stateKeyArn),
     executions: executionLookup(clients, config.pipelineName),
+    ...(config.autoScaling ? { scaling: slotScaling(aas, config) } : {}),
   };
 }
 
@@ -124,6 +130,11 @@ async function start(run: Run, release: Pick<DeployGreenParameters, 'imageDigest
     startedAt: now.toISOString(),
     deadline: new Date(now.getTime() + config.deployTimeoutSeconds * 1000).toISOString(),
   };
+  if (waiting === undefined) {
+    // Before anything is taken: a repository that cannot move the slot tags would fail every release.
+    const problem = slotTagProblem(config.repositoryName, await ports.images.tagMutability(), SLOT_NAMES.map((slot) => config.slots[slot].imageTag));
+    if (problem !== null) return failure(`DeployGreen refused and production is untouched: ${problem}`);
+  }
   let held;
   try {
     held = await takeRelease(ports.lease, ports.executions, run.executionId, deps.now, run.log);
@@ -176,6 +187,19 @@ async function start(run: Run, release: Pick<DeployGreenParameters, 'imageDigest
       return giveUp(run, `${FAILED}: rolling slot ${plan.slot} failed (${errorSummary(err)}); ${undone}`);
     }
   }
+  if (ports.scaling && config.autoScaling) {
+    // The candidate cannot scale in below what the swap will verify, nor the live slot (the
+    // rollback target once production moves) below what it runs now.
+    const floors = releaseFloors(config.autoScaling, plan.slot, plan.desiredCount, services[otherSlot(plan.slot)]?.desiredCount ?? 0);
+    try {
+      for (const slot of SLOT_NAMES) await ports.scaling.bound(slot, floors[slot]);
+      log.info('scaling floors held', { floors });
+    } catch (err) {
+      const rolled = { ...token, deploymentId };
+      const undone = await undo(run, rolled, 'tag-and-roll', log);
+      return giveUp(run, `${FAILED}: holding the slots' scaling floors failed (${errorSummary(err)}); ${undone}`, rolled);
+    }
+  }
   log.info('slot rolling', { desiredCount: plan.desiredCount, deploymentId, deadline: lease.deadline });
   return {
     kind: 'success',
@@ -206,7 +230,7 @@ async function poll(run: Run, token: DeployRollToken): Promise<JobOutcome> {
   }
   if (progress.kind === 'fail') {
     const undone = await undo(run, token, progress.undo, log);
-    return giveUp(run, `${FAILED}: ${progress.reason}; ${undone}`);
+    return giveUp(run, `${FAILED}: ${progress.reason}; ${undone}`, token);
   }
   return pollOutcome(progress, serialiseDeployToken(token), { waiting: 'Waiting', failed: FAILED }, log);
 }
@@ -239,8 +263,20 @@ async function undo(run: Run, token: DeployRollToken, how: 'none' | 'tag' | 'tag
   }
 }
 
-/** A failure that ends the release: the lease goes back first. */
-async function giveUp(run: Run, message: string): Promise<JobOutcome> {
+/**
+ * A failure that ends the release: the lease goes back first, and with auto scaling the live slot
+ * scales freely again and a rolled candidate keeps a floor at the count it went back to.
+ */
+async function giveUp(run: Run, message: string, rolled?: DeployRollToken): Promise<JobOutcome> {
   await dropRelease(run.ports.lease, run.executionId, run.deps.now, run.log);
+  const { scaling } = run.ports;
+  if (scaling && run.config.autoScaling) {
+    if (rolled) {
+      await scaling.bound(rolled.slot, heldAt(run.config.autoScaling, rolled.previousDesiredCount)).catch((err) =>
+        run.log.warn('the candidate keeps its scaling floor until the next release', { slot: rolled.slot, error: errorSummary(err) }),
+      );
+    }
+    await freeLiveSlot(run.ports, run.config, run.log);
+  }
   return failure(message);
 }

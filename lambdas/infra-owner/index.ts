@@ -30,6 +30,9 @@ import { sentence } from '../adapters/job';
 import { defaultSecurityGroupResource } from './default-security-group';
 import { NOT_CREATED_PREFIX, routesResource } from './routes';
 import { Step, slotServiceResource } from './slot-service';
+import { SLOT_SCALING_RESOURCE_TYPE, slotScalingResource } from './slot-scaling';
+import { AasSend } from '../adapters/scaling';
+import { aasSend } from '../adapters/scaling-client';
 
 /** The Lambda context fields the hand-over needs. */
 export interface InfraOwnerContext extends InvocationContext {
@@ -42,6 +45,8 @@ export type ContinueLater = (event: Record<string, unknown>, context: InfraOwner
 export interface InfraOwnerDeps {
   readonly clients: Pick<ControlPlaneClients, 'elbv2' | 'ecs' | 'ecr'> & { readonly ec2: EC2Client };
   readonly send: ResponseSender;
+  /** Application Auto Scaling, for Custom::BlueGreenSlotScaling. */
+  readonly aas: AasSend;
   /** Time kept back to answer CloudFormation (or hand the wait on) before Lambda stops the function. */
   readonly answerMarginMs: number;
   /** Between two looks at a slot service that is draining or deploying. */
@@ -69,6 +74,7 @@ const invokeSelf: ContinueLater = async (event, context) => {
 export function createInfraOwnerHandler(overrides: Partial<InfraOwnerDeps> = {}) {
   const deps: InfraOwnerDeps = {
     clients,
+    aas: aasSend(),
     send: httpsResponseSender,
     answerMarginMs: 10_000,
     pollIntervalMs: 10_000,
@@ -143,9 +149,11 @@ async function handle(event: CustomResourceEvent, deps: InfraOwnerDeps, state: R
       return slotServiceResource(deps.clients, event, state);
     case DEFAULT_SECURITY_GROUP_RESOURCE_TYPE:
       return { kind: 'done', result: await defaultSecurityGroupResource(deps.clients.ec2, event) };
+    case SLOT_SCALING_RESOURCE_TYPE:
+      return { kind: 'done', result: await slotScalingResource(deps.clients, deps.aas, event) };
     default:
       throw new Error(
-        `unknown resource type ${event.resourceType} (expected ${ROUTES_RESOURCE_TYPE}, ${SLOT_SERVICE_RESOURCE_TYPE} or ${DEFAULT_SECURITY_GROUP_RESOURCE_TYPE})`,
+        `unknown resource type ${event.resourceType} (expected ${ROUTES_RESOURCE_TYPE}, ${SLOT_SERVICE_RESOURCE_TYPE}, ${DEFAULT_SECURITY_GROUP_RESOURCE_TYPE} or ${SLOT_SCALING_RESOURCE_TYPE})`,
       );
   }
 }

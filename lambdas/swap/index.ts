@@ -38,6 +38,8 @@ import { taggingLabels } from '../adapters/tagging';
 import { resolveRoutes } from '../core/routes';
 import { StateRecord, rollbackExecutionId } from '../core/state';
 import { JobOutcome, continues, failure, handlerDeps, runPipelineJob, sentence } from '../adapters/job';
+import { freeLiveSlot, settleAfterRollback, slotScaling } from '../adapters/scaling';
+import { aasSend } from '../adapters/scaling-client';
 import { createLogger } from '../adapters/log';
 import { applyReleasePlan, notify } from './apply';
 import { evidenceStoreFor } from '../adapters/evidence';
@@ -62,6 +64,8 @@ const clients = {
   s3: new S3Client({}),
 };
 
+const aas = aasSend();
+
 export function swapPorts(config: ReleaseConfig): Ports {
   return {
     evidence: evidenceStoreFor(config, s3Send(clients.s3)),
@@ -75,6 +79,7 @@ export function swapPorts(config: ReleaseConfig): Ports {
     notifier: config.notificationTopicArn ? snsNotifier(clients, config.notificationTopicArn) : null,
     approvals: approvalLookup(clients),
     alarms: cloudWatchAlarms(clients),
+    ...(config.autoScaling ? { scaling: slotScaling(aas, config) } : {}),
   };
 }
 
@@ -119,7 +124,9 @@ async function swapJob(job: PipelineJob, deps: Deps, baseLog: Logger): Promise<J
   } finally {
     // Without a bake, the release ends with its swap; with one, Bake gives the release back. A
     // shift that goes on keeps it.
-    await endHold(ports.lease, held.lease, { dropRelease: !config.bakeAfterSwap && !continues(outcome) }, deps.now, log);
+    const releaseEnds = !config.bakeAfterSwap && !continues(outcome);
+    await endHold(ports.lease, held.lease, { dropRelease: releaseEnds }, deps.now, log);
+    if (releaseEnds) await freeLiveSlot(ports, config, log);
   }
 }
 
@@ -171,12 +178,16 @@ async function underOperation(request: OperatorRequest, executionId: string, dep
   if (held.kind !== 'held') {
     return { outcome: 'busy', message: sentence(`${OPERATOR_NAMES[request.action]} not started and nothing changed: ${held.reason}; ask again shortly`), ...UNKNOWN_VIEW, state: 'old' };
   }
+  let result: OperatorResult | undefined;
   try {
-    if (request.action === 'promote') return await promoteUnderLease(request, executionId, config, ports, held.lease, deps, log);
-    if (request.action === 'abort') return await abortUnderLease(request, executionId, 'abort', config, ports, deps, log);
-    return await rollbackUnderLease(request, executionId, config, ports, held.lease, deps, log);
+    if (request.action === 'promote') result = await promoteUnderLease(request, executionId, config, ports, held.lease, deps, log);
+    else if (request.action === 'abort') result = await abortUnderLease(request, executionId, 'abort', config, ports, deps, log);
+    else result = await rollbackUnderLease(request, executionId, config, ports, held.lease, deps, log);
+    return result;
   } finally {
     await endHold(ports.lease, held.lease, { dropRelease: false }, deps.now, log);
+    // Between releases, an operator's rollback makes the other slot the previous one: it keeps its count, the new live slot scales freely.
+    if (result?.outcome === 'rolled-back' && held.lease.release === null) await settleAfterRollback(ports, config, log);
   }
 }
 

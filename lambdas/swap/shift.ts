@@ -28,6 +28,7 @@ import { Logger, ObservedRoutes, SwapPorts } from '../core/ports';
 import { describeShare, resolveRoutes, shares, trafficText, viewTraffic } from '../core/routes';
 import { JobOutcome, continues, failure, sentence } from '../adapters/job';
 import { endHold } from '../adapters/lease';
+import { freeLiveSlot } from '../adapters/scaling';
 import { swapUnderLease } from './all-at-once';
 import { applyReleasePlan, applyShiftStep, notify } from './apply';
 import { withEvidenceProblem } from '../adapters/evidence-outcome';
@@ -153,8 +154,9 @@ export async function shiftPoll(rawToken: string, request: SwapParameters, confi
     return outcome;
   } finally {
     // The release ends here when the chain does: with a bake only if the shift failed (Bake never runs then).
-    const ended = !continues(outcome);
-    await endHold(ports.lease, held.lease, { dropRelease: ended && (!config.bakeAfterSwap || outcome?.kind !== 'success') }, deps.now, log);
+    const releaseEnds = !continues(outcome) && (!config.bakeAfterSwap || outcome?.kind !== 'success');
+    await endHold(ports.lease, held.lease, { dropRelease: releaseEnds }, deps.now, log);
+    if (releaseEnds) await freeLiveSlot(ports, config, log);
   }
 }
 

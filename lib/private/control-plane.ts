@@ -142,7 +142,8 @@ export class ControlPlane {
       fn.allow(['ecs:ListTasks', 'ecs:DescribeTasks'], ['*'], clusterCondition);
     }
     this.deployGreen.allow(['ecs:UpdateService'], slots.serviceArns);
-    this.deployGreen.allow(['ecr:BatchGetImage', 'ecr:PutImage', 'ecr:BatchDeleteImage'], [repository.repositoryArn]);
+    // DescribeRepositories: the tag-mutability check before every release.
+    this.deployGreen.allow(['ecr:BatchGetImage', 'ecr:PutImage', 'ecr:BatchDeleteImage', 'ecr:DescribeRepositories'], [repository.repositoryArn]);
     const swap = this.swap;
     swap.allow(['ecr:BatchGetImage', 'ecr:PutImage'], [repository.repositoryArn]);
     swap.allow(['ssm:GetParameter', 'ssm:PutParameter'], [settings.names.stateParameterArn]);
@@ -183,5 +184,6 @@ function releaseConfig(props: ControlPlaneProps): ReleaseConfigDocument {
     bakeAfterSwap: settings.baking,
     notificationTopicArn: props.notificationTopic.topicArn,
     evidence: props.evidence.location,
+    ...(settings.autoScaling ? { autoScaling: settings.autoScaling } : {}),
   };
 }

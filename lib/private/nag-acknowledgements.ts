@@ -27,7 +27,8 @@ export const NAG_ACKNOWLEDGEMENTS = {
       'valid resource: ELB Describe*, ECS ListTasks/DescribeTasks (conditioned on the cluster ARN), Resource Groups ' +
       'Tagging TagResources/GetResources (the ecs:TagResource and elasticloadbalancing:AddTags grants scope what can be ' +
       'tagged), CodePipeline PutJob*Result, ECR GetAuthorizationToken, lambda:ListFunctions, SSM DescribeParameters ' +
-      '(the state record\'s seal check), the EC2 network interface actions Lambda needs to run a function in the ' +
+      '(the state record\'s seal check), Application Auto Scaling DescribeScalableTargets (the infra owner reads a ' +
+      'slot\'s registered bounds), the EC2 network interface actions Lambda needs to run a function in the ' +
       'VPC, and the EC2 Describe reads (DHCP options, security groups, VPCs) CodeBuild makes to run the pre-approval tests in it. One action has resource-level permissions but is documented to need "*" for what Bake reads: ' +
       'cloudwatch:DescribeAlarms returns composite alarms only to a caller whose permission is scoped to "*" ' +
       '(DescribeAlarms API reference), and Bake (and a traffic shift\'s Swap) watches composite alarms; it reads alarm ' +
@@ -51,6 +52,17 @@ export const NAG_ACKNOWLEDGEMENTS = {
       'bucket (build artifacts), the generations of its own release lease (one parameter per generation, under ' +
       '/bluegreen/<pipeline>/lease), and, with `replicationBucket`, the objects its buckets replicate and the replicas ' +
       'in the bucket you gave.',
+  },
+  scalableTargetsByCondition: {
+    rules: ['AwsSolutions-IAM5'],
+    scope:
+      'with autoScaling only: the scalable-target/* ARN of the stack\'s account and region, in statements conditioned on ' +
+      'the ecs service namespace and the ecs:service:DesiredCount scalable dimension',
+    reason:
+      'Application Auto Scaling names a scalable target by an id it generates when the target is registered ' +
+      '(arn:…:scalable-target/<id>), so no ARN of the two slots\' targets exists at synth; the conditions hold the ' +
+      'registrations to ECS services\' desired counts. The control plane only sets the two slots\' bounds, and the ' +
+      'infra owner registers and deregisters them.',
   },
   tagScopedRuleWrites: {
     rules: ['AwsSolutions-IAM5'],
@@ -189,6 +201,8 @@ export const ACTIONS_WITHOUT_RESOURCE_SCOPE: readonly string[] = [
   'ec2:DescribeVpcs',
   // The state record's seal check (its type and key); a List action without resource types.
   'ssm:DescribeParameters',
+  // A slot's registered bounds, read by the infra owner (autoScaling); a Read action without resource types.
+  'application-autoscaling:DescribeScalableTargets',
   ...VPC_FUNCTION_ACTIONS,
 ];
 
@@ -228,6 +242,7 @@ export class PolicyAcknowledgements implements IAspect {
     const verdicts = new Map<string, boolean>();
     const tagScopedFindings = new Set<string>();
     const interfaceFindings = new Set<string>();
+    const scalingFindings = new Set<string>();
     const judge = (finding: string, acceptable: boolean) => verdicts.set(finding, (verdicts.get(finding) ?? true) && acceptable);
     for (const statement of statements) {
       if (statement.Effect !== 'Allow') continue;
@@ -237,23 +252,34 @@ export class PolicyAcknowledgements implements IAspect {
       if (onEverything) judge('Resource::*', actions.every((a) => ACTIONS_WITHOUT_RESOURCE_SCOPE.includes(a)));
       actions.filter((a) => a.includes('*')).forEach((a) => judge(`Action::${a}`, false));
       const ruleTagScoped = isRuleTagScoped(statement);
+      const scalingScoped = isEcsScalingScoped(statement);
       resources.filter((r) => r !== '*' && r.includes('*')).forEach((r) => {
         const byTags = !owned.has(r) && ruleTagScoped && r.endsWith(':listener-rule/app/*');
         const interfaces = !owned.has(r) && isCodeBuildInterfacePermission(statement, actions) && r.endsWith(':network-interface/*');
+        const byScaling = !owned.has(r) && scalingScoped && r.endsWith(':scalable-target/*');
         if (byTags) tagScopedFindings.add(`Resource::${r}`);
         if (interfaces) interfaceFindings.add(`Resource::${r}`);
-        judge(`Resource::${r}`, owned.has(r) || byTags || interfaces);
+        if (byScaling) scalingFindings.add(`Resource::${r}`);
+        judge(`Resource::${r}`, owned.has(r) || byTags || interfaces || byScaling);
       });
     }
     const accepted = [...verdicts].filter(([, ok]) => ok).map(([finding]) => finding);
     if (accepted.includes('Resource::*')) acknowledge(node, 'actionsWithoutResourceScope');
-    const ownedWildcards = accepted.filter((f) => f.startsWith('Resource::') && f !== 'Resource::*' && !tagScopedFindings.has(f) && !interfaceFindings.has(f));
+    const ownedWildcards = accepted.filter((f) => f.startsWith('Resource::') && f !== 'Resource::*' && !tagScopedFindings.has(f) && !interfaceFindings.has(f) && !scalingFindings.has(f));
     if (ownedWildcards.length) acknowledge(node, 'ownedResourceWildcards', ownedWildcards);
     const byTags = accepted.filter((f) => tagScopedFindings.has(f));
     if (byTags.length) acknowledge(node, 'tagScopedRuleWrites', byTags);
     const interfaces = accepted.filter((f) => interfaceFindings.has(f));
     if (interfaces.length) acknowledge(node, 'codeBuildVpcInterfaces', interfaces);
+    const byScaling = accepted.filter((f) => scalingFindings.has(f));
+    if (byScaling.length) acknowledge(node, 'scalableTargetsByCondition', byScaling);
   }
+}
+
+/** A statement held to ECS services' desired counts by Application Auto Scaling's condition keys. */
+function isEcsScalingScoped(statement: Record<string, unknown>): boolean {
+  const equals = (statement.Condition as { StringEquals?: Record<string, unknown> } | undefined)?.StringEquals ?? {};
+  return equals['application-autoscaling:service-namespace'] === 'ecs' && equals['application-autoscaling:scalable-dimension'] === 'ecs:service:DesiredCount';
 }
 
 /** A statement whose StringEquals requires both rule tags of a Custom::BlueGreenRoutes resource (on the request or the rule). */

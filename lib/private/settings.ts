@@ -7,6 +7,8 @@ import type { TrafficShiftSteps } from '../traffic-shift';
 import { DEFAULTS, defaultPipelineName, defaultPorts } from './defaults';
 import { configParameterName, leaseParameterPath, stateParameterName } from './names';
 import type { SlotContainerSettings } from './slot';
+import { firstReleaseCount } from './capacity-validation';
+import type { AutoScalingConfig } from '../../lambdas/core/config';
 
 /** The props with every default applied: what more than one part reads. */
 export interface Settings {
@@ -36,6 +38,8 @@ export interface Settings {
   /** Whether production is open to the internet (a load balancer you give counts as internet-facing). */
   readonly internetFacing: boolean;
   readonly names: ReleaseNames;
+  /** The live slot's bounds between releases, with `autoScaling`. */
+  readonly autoScaling?: AutoScalingConfig;
 }
 
 /** The names and ARNs the control plane, the CLI and the grants agree on. */
@@ -65,7 +69,7 @@ export function resolveSettings(stack: Stack, id: string, props: BlueGreenPipeli
     containerPort: props.containerPort ?? DEFAULTS.containerPort,
     removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-    desiredCount: props.desiredCount ?? DEFAULTS.desiredCount,
+    desiredCount: firstReleaseCount(props),
     deployTimeout: props.deployTimeout ?? DEFAULTS.deployTimeout,
     bakeTime,
     baking,
@@ -77,6 +81,7 @@ export function resolveSettings(stack: Stack, id: string, props: BlueGreenPipeli
     reserveConcurrency: props.reservedConcurrency ?? true,
     internetFacing: props.loadBalancer ? true : (props.internetFacing ?? DEFAULTS.internetFacing),
     names: releaseNames(stack, pipelineName),
+    ...(props.autoScaling ? { autoScaling: { minCapacity: props.autoScaling.minCapacity, maxCapacity: props.autoScaling.maxCapacity } } : {}),
   };
 }
 

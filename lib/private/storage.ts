@@ -19,10 +19,9 @@ export interface StorageProps {
   readonly evidenceRetention?: Duration;
 }
 
-/** One customer-managed key per kind of data, rotation on. */
+/** One customer-managed key per kind of data, rotation on (the image repository's is the registry's). */
 export interface StorageKeys {
   readonly artifacts: kms.Key;
-  readonly images: kms.Key;
   /** The approval and audit topics (and the dead-letter queue). */
   readonly notifications: kms.Key;
   readonly logs: kms.Key;
@@ -53,7 +52,6 @@ export class Storage {
     this.replicationBucket = props.replicationBucket;
     this.keys = {
       artifacts: rotatingKey(scope, 'ArtifactsKey', 'Encrypts the blue/green pipeline artifacts', removalPolicy),
-      images: rotatingKey(scope, 'ImageKey', 'Encrypts the blue/green image repository', removalPolicy),
       notifications: rotatingKey(scope, 'NotificationsKey', 'Encrypts the blue/green approval and audit topics', removalPolicy),
       logs: logsKey(scope, 'LogsKey', removalPolicy),
     };

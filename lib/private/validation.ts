@@ -12,6 +12,7 @@ import {
 import { watchAlarmName } from './bake-alarms';
 import { cidrProblem } from './cidr';
 import { SLOT_ENV } from './names';
+import { checkAutoScaling, checkRepository, repositoryWarnings } from './capacity-validation';
 
 // Deliberately simple: one @, no spaces, a dot in the domain. SNS confirms the address anyway.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -41,6 +42,8 @@ export function validateProps(props: BlueGreenPipelineProps, context: Validation
 export interface ValidationContext {
   /** The stack's region; a token for an environment-agnostic stack (region checks are skipped). */
   readonly region: string;
+  /** The stack's account; a token for an environment-agnostic stack (account checks are skipped). */
+  readonly account: string;
 }
 
 /**
@@ -61,6 +64,7 @@ export function propWarnings(props: BlueGreenPipelineProps): Array<[string, stri
       'preApprovalTests with a header test route limited to testListenerAllowedCidrs: the header rule forwards the tests to green only when their source address is in those CIDRs (the VPC\'s private addresses for an internal load balancer, the NAT gateway\'s public address for an internet-facing one); from anywhere else their requests reach production.',
     ]);
   }
+  warnings.push(...repositoryWarnings(props));
   return warnings;
 }
 
@@ -79,6 +83,8 @@ const CHECKS: ReadonlyArray<(props: BlueGreenPipelineProps, add: (problem: strin
   checkStorage,
   checkBuild,
   checkSource,
+  checkRepository,
+  checkAutoScaling,
 ];
 
 /**

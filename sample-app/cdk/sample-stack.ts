@@ -2,7 +2,7 @@ import { App, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 // Inside this repository the construct is imported from source; in your own app use
 //   import { BlueGreenPipeline, PipelineSource } from 'cdk-blue-green-pipeline';
-import { BlueGreenPipeline, PipelineSource } from '../../lib';
+import { BlueGreenPipeline, BlueGreenPipelineProps, PipelineSource } from '../../lib';
 
 /**
  * PLACEHOLDERS — replace with your own values, or pass them as context:
@@ -26,6 +26,8 @@ export interface SampleStackProps extends StackProps {
   readonly repository: string;
   readonly branch: string;
   readonly approvalEmails: string[];
+  /** Props that replace the sample's own, made in the stack (the cost bench prices variants of the sample this way). */
+  readonly overrides?: (stack: Stack) => Partial<BlueGreenPipelineProps>;
 }
 
 /** The sample service's stack: one BlueGreenPipeline that builds sample-app/Dockerfile. */
@@ -49,6 +51,7 @@ export class SampleStack extends Stack {
       healthCheckPath: '/health',
       readonlyRootFilesystem: true,
       environment: { APP_NAME: 'bluegreen-sample' },
+      ...props.overrides?.(this),
     });
   }
 }
@@ -57,7 +60,7 @@ export class SampleStack extends Stack {
  * Adds the sample stack to `app`. Values come from context (`-c key=value`), else the
  * placeholders. The account is left unresolved unless known, so synthesis needs no lookups.
  */
-export function buildSampleApp(app: App): SampleStack {
+export function buildSampleApp(app: App, overrides?: SampleStackProps['overrides']): SampleStack {
   const context = (key: keyof typeof PLACEHOLDERS): string => app.node.tryGetContext(key) ?? PLACEHOLDERS[key];
   return new SampleStack(app, 'BlueGreenSample', {
     env: {
@@ -70,5 +73,6 @@ export function buildSampleApp(app: App): SampleStack {
     repository: context('repository'),
     branch: context('branch'),
     approvalEmails: [context('approvalEmail')],
+    overrides,
   });
 }

@@ -23,7 +23,7 @@ import { createReleaseHarness } from '../support/release-harness';
 import { SLOTS } from '../support/release-stack';
 import { MAX_MANAGED_POLICY_CHARACTERS, splitDocument } from '../../lib/private/managed-policies';
 import { ResolvedLength } from '../../lib/private/resolved-length';
-import { CONFIGURATIONS, Configuration, maximalConfiguration, releaseStrategiesConfiguration } from './nag/configurations';
+import { CONFIGURATIONS, Configuration, capacityConfiguration, maximalConfiguration, releaseStrategiesConfiguration } from './nag/configurations';
 
 afterAll(() => {
   AwsWorld.uninstall();
@@ -45,6 +45,7 @@ const NAMES = Object.keys(FUNCTIONS) as FunctionName[];
 
 /** The IAM service prefix of each SDK client package (Service Authorization Reference). */
 const PREFIX: Record<string, string> = {
+  '@aws-sdk/client-application-auto-scaling': 'application-autoscaling',
   '@aws-sdk/client-cloudwatch': 'cloudwatch',
   '@aws-sdk/client-codepipeline': 'codepipeline',
   '@aws-sdk/client-ec2': 'ec2',
@@ -59,6 +60,7 @@ const PREFIX: Record<string, string> = {
 };
 /** The world's service keys, for the calls the simulation records. */
 const WORLD_PREFIX: Record<string, string> = {
+  aas: 'application-autoscaling',
   cloudwatch: 'cloudwatch', codepipeline: 'codepipeline', ec2: 'ec2', ecr: 'ecr', ecs: 'ecs', elbv2: 'elasticloadbalancing', lambda: 'lambda', tagging: 'tag', s3: 's3', sns: 'sns', ssm: 'ssm',
 };
 /** API operations whose IAM action has another name (Service Authorization Reference: S3 ListObjectsV2 → s3:ListBucket; Lambda Invoke → lambda:InvokeFunction). */
@@ -120,17 +122,31 @@ const RUNTIME: readonly string[] = [
  * shows the function never calls it.
  */
 const NOT_ON_THIS_PATH: Record<FunctionName, Readonly<Record<string, { readonly never: string } | { readonly onlyWith: string }>>> = {
-  DeployGreen: {},
+  DeployGreen: {
+    'application-autoscaling:RegisterScalableTarget': { onlyWith: 'autoScaling: a release holds the slots\' floors and gives them back' },
+    'application-autoscaling:DescribeScalableTargets': { never: "the infra owner's read of a slot's registered bounds" },
+    'application-autoscaling:DeregisterScalableTarget': { never: "the infra owner's teardown of a slot's scalable target" },
+  },
   Swap: {
+    'application-autoscaling:RegisterScalableTarget': { onlyWith: 'autoScaling: a release holds the slots\' floors and gives them back' },
+    'application-autoscaling:DescribeScalableTargets': { never: "the infra owner's read of a slot's registered bounds" },
+    'application-autoscaling:DeregisterScalableTarget': { never: "the infra owner's teardown of a slot's scalable target" },
+    'ecr:DescribeRepositories': { never: "DeployGreen's check that the repository can hold a slot tag" },
     'ecr:BatchDeleteImage': { never: "DeployGreen's undo of its own tag move; a swap moves no slot tag" },
     'ecs:UpdateService': { never: 'DeployGreen rolls the idle slot; a swap only moves routes' },
     'cloudwatch:DescribeAlarms': { onlyWith: 'trafficShift: a shift watches the candidate\'s alarms during its steps' },
   },
   Bake: {
+    'application-autoscaling:RegisterScalableTarget': { onlyWith: 'autoScaling: a release holds the slots\' floors and gives them back' },
+    'application-autoscaling:DescribeScalableTargets': { never: "the infra owner's read of a slot's registered bounds" },
+    'application-autoscaling:DeregisterScalableTarget': { never: "the infra owner's teardown of a slot's scalable target" },
     'elasticloadbalancing:ModifyRule': { never: "route writes are the swap function's; Bake invokes it to roll back and only reads the routes" },
   },
   EvidenceRecorder: {},
   InfraOwner: {
+    'application-autoscaling:RegisterScalableTarget': { onlyWith: "autoScaling: the slots' scalable targets, registered around the count each has" },
+    'application-autoscaling:DescribeScalableTargets': { onlyWith: "autoScaling: a slot's registered bounds" },
+    'application-autoscaling:DeregisterScalableTarget': { onlyWith: "autoScaling: a slot's scalable target removed with the stack" },
     'elasticloadbalancing:SetRulePriorities': { onlyWith: 'testRoute: TestRoute.header(…): the header rule goes ahead of production on its listener' },
   },
 };
@@ -245,12 +261,25 @@ async function shiftCalls(): Promise<CallRecord[]> {
   return h.world.calls;
 }
 
+/** Auto scaling: a release holds the slots' floors and gives them back; target tracking moves a count between releases. */
+async function scalingCalls(): Promise<CallRecord[]> {
+  const h = createReleaseHarness({ clock: useWorldClock, autoScaling: { minCapacity: 2, maxCapacity: 8 } });
+  const bake = addBake(h, { windowSeconds: 60 });
+  for (const label of ['v1', 'v2']) {
+    const release = await h.driver.release(label);
+    expect(release.swap).toMatchObject({ status: 'succeeded' });
+    expect(await bake.run(release)).toMatchObject({ status: 'succeeded' });
+  }
+  return h.world.calls;
+}
+
 // The maximal configuration moves production all at once and tests on a port; the strategies one
 // shifts traffic, tests on a header rule and runs tests before the approval.
 // Each with the calls its scenario must make, so an attribution that stopped working would show.
 const SETUPS: ReadonlyArray<[string, () => Configuration, () => Promise<CallRecord[]>, readonly string[]]> = [
   ['the maximal configuration', maximalConfiguration, async () => [...(await releaseFlowCalls()), ...(await stackCalls())], NAMES.map((n) => `${n} *`)],
   ['the release strategies', releaseStrategiesConfiguration, shiftCalls, ['Swap cloudwatch:DescribeAlarms', 'Swap elasticloadbalancing:ModifyRule', 'Bake cloudwatch:DescribeAlarms', 'DeployGreen ecs:UpdateService']],
+  ['your own repository and auto scaling', capacityConfiguration, scalingCalls, ['DeployGreen application-autoscaling:RegisterScalableTarget', 'DeployGreen ecr:DescribeRepositories']],
 ];
 
 describe.each(SETUPS)('least privilege for the control-plane functions: %s', (_name, make, scenario, expected) => {

@@ -1,5 +1,5 @@
 import { CodePipelineClient, GetPipelineExecutionCommand, GetPipelineStateCommand, ListPipelineExecutionsCommand, InvalidJobStateException, ListActionExecutionsCommand, PutApprovalResultCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
-import { BatchGetImageCommand, DescribeImagesCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
+import { BatchGetImageCommand, DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { CreateServiceCommand, DeleteClusterCommand, DeleteServiceCommand, DescribeTaskDefinitionCommand, ListTagsForResourceCommand, DescribeServicesCommand, DescribeTasksCommand, ECSClient, ListClustersCommand, ListTasksCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { AddTagsCommand, CreateRuleCommand, DescribeListenersCommand, DescribeRulesCommand, DescribeTagsCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -130,6 +130,31 @@ describe('AwsWorld', () => {
     expect(failures![0].failureCode).toBe('ImageNotFound');
     await expect(elb.send(new ModifyRuleCommand({ RuleArn: `${stack.config.productionRuleArn}0`, Actions: [forward(stack.config.slots.b.targetGroupArn)] }))).rejects.toMatchObject({ name: 'RuleNotFoundException' });
     await expect(ecs.send(new ListClustersCommand({}))).rejects.toThrow(/not modelled/);
+  });
+
+  test('ECR tag mutability: an existing tag moves only where the setting and its exclusions allow it; DescribeRepositories reports both', async () => {
+    const v1 = stack.build('v1');
+    const v2 = stack.build('v2');
+    const manifest = (digest: string) => world.ecr.repositories.get('app')!.images.get(digest)!.manifest;
+    const put = (digest: string, imageTag: string) => ecr.send(new PutImageCommand({ repositoryName: 'app', imageManifest: manifest(digest), imageTag }));
+    // As seeded (the construct's repository): slot tags move, release tags do not.
+    await put(v1.digest, 'slot-b');
+    await put(v2.digest, 'slot-b');
+    await put(v1.digest, 'keep');
+    await expect(put(v2.digest, 'keep')).rejects.toMatchObject({ name: 'ImageTagAlreadyExistsException' });
+    expect((await ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ['app'] }))).repositories![0]).toMatchObject({
+      imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
+      imageTagMutabilityExclusionFilters: [{ filterType: 'WILDCARD', filter: 'slot-*' }],
+    });
+    world.ecr.setTagMutability('app', 'MUTABLE_WITH_EXCLUSION', ['slot*b']);
+    await expect(put(v1.digest, 'slot-b')).rejects.toMatchObject({ name: 'ImageTagAlreadyExistsException' });
+    await put(v2.digest, 'keep');
+    world.ecr.setTagMutability('app', 'IMMUTABLE');
+    await expect(put(v1.digest, 'keep')).rejects.toMatchObject({ name: 'ImageTagAlreadyExistsException' });
+    // A tag that does not exist yet can be pushed into an immutable repository.
+    await put(v1.digest, 'slot-a');
+    expect(() => world.ecr.setTagMutability('app', 'IMMUTABLE_WITH_EXCLUSION', ['slot/*'])).toThrow(/InvalidParameter|filters/);
+    await expect(ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ['missing'] }))).rejects.toMatchObject({ name: 'RepositoryNotFoundException' });
   });
 
   test('faults: throttling and 5xx reach the caller once, with the SDK error shape, and are logged', async () => {

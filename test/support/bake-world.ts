@@ -5,6 +5,8 @@
 import { CloudWatchClient, DescribeAlarmsCommandInput } from '@aws-sdk/client-cloudwatch';
 import { AwsStub, mockClient } from 'aws-sdk-client-mock';
 import { bakePorts, createBakeHandler } from '../../lambdas/bake';
+import { slotScaling } from '../../lambdas/adapters/scaling';
+import { worldAasSend } from './model/aas';
 import { evidenceStoreFor } from '../../lambdas/adapters/evidence';
 import { worldS3Send } from './model/s3';
 import { BakeConfig, ReleaseConfig } from '../../lambdas/core/config';
@@ -107,7 +109,7 @@ export function addBake(h: ReleaseHarness, opts: { windowSeconds?: number; grant
   process.env.BLUEGREEN_CONFIG = JSON.stringify({ ...stack.config, bakeAfterSwap: true });
   const logSink = (line: string) => void h.logs.push(line);
   // Only Bake's copy of the configuration carries the bake section, as the construct does it.
-  const handler = world.actingAs('Bake', createBakeHandler({ loadConfig: () => config, logSink, now: () => new Date(world.now()), ports: (c) => ({ ...bakePorts(c), evidence: evidenceStoreFor(c, worldS3Send(world)) }) }));
+  const handler = world.actingAs('Bake', createBakeHandler({ loadConfig: () => config, logSink, now: () => new Date(world.now()), ports: (c) => ({ ...bakePorts(c), evidence: evidenceStoreFor(c, worldS3Send(world)), ...(c.autoScaling ? { scaling: slotScaling(worldAasSend(world), c) } : {}) }) }));
   world.lambda.register(functionName, handler);
   h.driver.registerHandler(functionName, handler);
 

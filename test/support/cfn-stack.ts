@@ -8,6 +8,7 @@
 import type { CustomResourceResponse } from '../../lambdas/adapters/cfn-response';
 import { createInfraOwnerHandler } from '../../lambdas/infra-owner';
 import type { AwsWorld } from './aws-model';
+import { worldAasSend } from './model/aas';
 
 export interface CustomResourceRecord {
   readonly logicalId: string;
@@ -59,6 +60,8 @@ export class InfraOwnerStack {
     this.stackId = `arn:aws:cloudformation:${world.region}:${world.account}:stack/AppStack/0b0e4e6d-0000-4000-8000-000000000001`;
     const handler = world.actingAs('InfraOwner', createInfraOwnerHandler({
       send: async (_url, response) => void this.answers.push(response),
+      // Application Auto Scaling as the world serves it (serveAutoScaling), for Custom::BlueGreenSlotScaling.
+      aas: worldAasSend(world),
       // Polls let world time pass, one tick (15 s) each.
       sleep: async (ms) => world.tick(Math.max(1, Math.round(ms / world.tickMs))),
       pollIntervalMs: world.tickMs,

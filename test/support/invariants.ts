@@ -174,7 +174,7 @@ export function labelsMatchRoutes(stack: ReleaseStack): boolean {
  * Bake is its last action); a move of production back to X (a rollback) lifts the protection.
  */
 export class PreviousSlotGuard {
-  private protectedSlot: { slot: SlotName; digest: string; executionId: string } | null = null;
+  private protectedSlot: { slot: SlotName; digest: string; executionId: string; count: number } | null = null;
   private lastLive: SlotName | undefined;
 
   constructor(private readonly world: AwsWorld, private readonly stack: ReleaseStack) {
@@ -189,7 +189,7 @@ export class PreviousSlotGuard {
       const left = this.lastLive;
       const serving = [...new Set(this.stack.servingDigests(left))];
       this.protectedSlot =
-        swapOf !== undefined && serving.length === 1 && serving[0] !== null ? { slot: left, digest: serving[0], executionId: swapOf } : null;
+        swapOf !== undefined && serving.length === 1 && serving[0] !== null ? { slot: left, digest: serving[0], executionId: swapOf, count: this.desiredCount(left) } : null;
     }
     if (live !== undefined) this.lastLive = live;
     const guard = this.protectedSlot;
@@ -203,9 +203,16 @@ export class PreviousSlotGuard {
     if (serving.length === 0 || serving.some((d) => d !== guard.digest)) {
       out.push(`Invariant 8: slot ${guard.slot}, which production left for release ${guard.executionId}, serves ${[...new Set(serving)].join(', ') || 'nothing'} instead of ${guard.digest} before that release's bake ended.`);
     }
+    // No scaling action either: it keeps the count it left production with.
+    const count = this.desiredCount(guard.slot);
+    if (count < guard.count) out.push(`Invariant 8: slot ${guard.slot}, which production left for release ${guard.executionId} with ${guard.count} task(s), was scaled in to ${count} before that release's bake ended.`);
     const tag = this.world.ecr.tagOf(this.stack.config.repositoryName, this.stack.config.slots[guard.slot].imageTag);
     if (tag !== guard.digest) out.push(`Invariant 8: slot ${guard.slot}'s tag names ${tag ?? 'nothing'} instead of ${guard.digest} before release ${guard.executionId}'s bake ended.`);
     return out;
+  }
+
+  private desiredCount(slot: SlotName): number {
+    return this.world.ecs.services.get(this.stack.config.slots[slot].serviceArn)?.desiredCount ?? 0;
   }
 
   /** The running execution whose Swap made `slot` live (CodePipeline's record, not the product's). */

@@ -6,7 +6,10 @@ import { freeLease } from '../../lambdas/core/lease';
 import type { ReleaseConfig } from '../../lambdas/core/config';
 import { evidenceStoreFor } from '../../lambdas/adapters/evidence';
 import { worldS3Send } from './model/s3';
-import type { LeaseStore } from '../../lambdas/core/ports';
+import { AutoScalingModel, serveAutoScaling, worldAasSend } from './model/aas';
+import { serviceResourceId, slotScaling } from '../../lambdas/adapters/scaling';
+import { aroundCount } from '../../lambdas/core/scaling';
+import type { LeaseStore, ScalingPort } from '../../lambdas/core/ports';
 import { AwsWorld } from './aws-model';
 import { addAlarms, serveAlarms } from './bake-world';
 import { AlarmModel } from './cloudwatch-model';
@@ -26,6 +29,8 @@ export interface ReleaseHarness {
    * or by `addBake`.
    */
   alarms: AlarmModel | null;
+  /** Application Auto Scaling, served when the stack is seeded with `autoScaling`. */
+  readonly scaling: AutoScalingModel | null;
   /** Violations of invariants 1, 2, 3, 5 and 8 found after any handler returned. */
   readonly violations: string[];
   /** Throws unless invariants 1, 2, 3 and 5 hold now and they and 8 held after every handler returned. */
@@ -42,6 +47,11 @@ export interface HarnessOptions extends SeedOptions, Omit<DriverOptions, 'afterI
    * release lease, to show what the lease prevents. Never for a test of the product's behaviour.
    */
   withoutLease?: boolean;
+  /**
+   * With `autoScaling`, register every floor at the configured minimum instead: the control plane
+   * as if it held no floors, to show what they prevent. Never for a test of the product's behaviour.
+   */
+  withoutFloors?: boolean;
 }
 
 /** A lease store that grants every claim: no serialisation beyond CodePipeline's. */
@@ -57,7 +67,10 @@ export function createReleaseHarness(opts: HarnessOptions = {}): ReleaseHarness 
   // The handlers read world time (as `Date` does under a jest world clock), so a harness without one (the bench) still bakes and shifts.
   const now = () => new Date(world.now());
   // With `evidence`, the handlers write it to the world's S3 through the S3 seam.
-  const evidence = (config: ReleaseConfig) => ({ evidence: evidenceStoreFor(config, worldS3Send(world), now) });
+  const evidence = (config: ReleaseConfig) => ({
+    evidence: evidenceStoreFor(config, worldS3Send(world), now),
+    ...(config.autoScaling ? { scaling: floorsOf(slotScaling(worldAasSend(world), config), config, opts.withoutFloors === true) } : {}),
+  });
   const handlers = {
     deployGreen: world.actingAs('DeployGreen', createDeployGreenHandler({ logSink, now, ports: (config) => ({ ...deployPorts(config), ...lease, ...evidence(config) }) })),
     swap: world.actingAs('Swap', createSwapHandler({ logSink, now, ports: (config) => ({ ...swapPorts(config), ...lease, ...evidence(config) }) })),
@@ -73,6 +86,12 @@ export function createReleaseHarness(opts: HarnessOptions = {}): ReleaseHarness 
     }
   };
   const driver = new ReleaseDriver(world, stack, handlers, { ...opts, afterInvocation });
+  // The scalable targets as the infra owner registers them when the stack is created: around each slot's count.
+  const scaling = opts.autoScaling ? serveAutoScaling(world) : null;
+  for (const slot of scaling ? (['a', 'b'] as const) : []) {
+    const bounds = aroundCount(opts.autoScaling!, 0, null);
+    scaling!.commands.RegisterScalableTarget({ ServiceNamespace: 'ecs', ResourceId: serviceResourceId(stack.config.slots[slot].serviceArn), ScalableDimension: 'ecs:service:DesiredCount', MinCapacity: bounds.min, MaxCapacity: bounds.max });
+  }
   let alarms: AlarmModel | null = null;
   if (opts.trafficShift) {
     alarms = new AlarmModel({ region: world.region, account: world.account, now: () => world.now() });
@@ -86,6 +105,7 @@ export function createReleaseHarness(opts: HarnessOptions = {}): ReleaseHarness 
     driver,
     logs,
     alarms,
+    scaling,
     violations,
     check: (o = {}) => {
       violations.push(...previousSlot.check().map((v) => `at check: ${v}`));
@@ -93,6 +113,12 @@ export function createReleaseHarness(opts: HarnessOptions = {}): ReleaseHarness 
       assertInvariants(world, driver.approved, { stack, settled: o.settled });
     },
   };
+}
+
+/** The scaling port as the handlers get it; `withoutFloors` lowers every floor to the configured minimum. */
+function floorsOf(port: ScalingPort, config: ReleaseConfig, withoutFloors: boolean): ScalingPort {
+  if (!withoutFloors) return port;
+  return { bound: (slot, bounds) => port.bound(slot, { ...bounds, min: Math.min(bounds.min, config.autoScaling!.minCapacity) }) };
 }
 
 function describeDelivery(d: Delivery): string {

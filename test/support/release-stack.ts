@@ -7,7 +7,7 @@ import type { AwsWorld } from './aws-model';
 import type { ActionDefinition } from './model/codepipeline';
 import { forward, pathPatternAll } from './model/elbv2';
 import type { LambdaHandler } from './model/small-services';
-import { otherSlot, type ReleaseConfig, type SlotName, type TrafficShiftConfig } from '../../lambdas/core/config';
+import { otherSlot, type AutoScalingConfig, type ReleaseConfig, type SlotName, type TrafficShiftConfig } from '../../lambdas/core/config';
 import { watchAlarmName } from '../../lib/private/bake-alarms';
 import type { StateRecord } from '../../lambdas/core/state';
 import { serveS3 } from './model/s3';
@@ -52,6 +52,8 @@ export interface SeedOptions {
    * at 2), as `Custom::BlueGreenRoutes` makes it for `TestRoute.header(…)`; no test listener.
    */
   testHeader?: { name: string; value: string };
+  /** The config's `autoScaling`: the harness then serves Application Auto Scaling (test/support/model/aas.ts). */
+  autoScaling?: AutoScalingConfig;
 }
 
 /** The artifact bucket and its KMS key, when the stack keeps evidence. */
@@ -177,7 +179,8 @@ export function seedReleaseStack(world: AwsWorld, opts: SeedOptions = {}): Relea
   const region = world.region;
   const clusterArn = world.ecs.addCluster('app-cluster');
   const repositoryName = 'app';
-  const repositoryUri = world.ecr.createRepository(repositoryName);
+  // As the construct creates it: release tags immutable, the slot tags excluded.
+  const repositoryUri = world.ecr.createRepository(repositoryName, { tagMutability: 'IMMUTABLE_WITH_EXCLUSION', exclusions: ['slot-*'], scanOnPush: true });
 
   const loadBalancerArn = world.elbv2.addLoadBalancer('app-alb');
   const productionListenerArn = world.elbv2.addListener({ loadBalancerArn, port: 80 });
@@ -247,6 +250,7 @@ export function seedReleaseStack(world: AwsWorld, opts: SeedOptions = {}): Relea
     bakeAfterSwap: false,
     ...(opts.withoutNotifications ? {} : { notificationTopicArn }),
     ...(opts.evidence ? { evidence: { bucket: ARTIFACT_BUCKET, prefix: `bluegreen-evidence/${pipelineName}` } } : {}),
+    ...(opts.autoScaling ? { autoScaling: opts.autoScaling } : {}),
     ...(opts.trafficShift
       ? {
           trafficShift: {

@@ -3,7 +3,7 @@
 import {
   CodePipelineClient, GetPipelineExecutionCommand, ListActionExecutionsCommand, PutJobFailureResultCommand, PutJobSuccessResultCommand,
 } from '@aws-sdk/client-codepipeline';
-import { BatchGetImageCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
+import { BatchGetImageCommand, DescribeRepositoriesCommand, ECRClient, PutImageCommand } from '@aws-sdk/client-ecr';
 import { DescribeServicesCommand, DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { DescribeRulesCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ResourceGroupsTaggingAPIClient, TagResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
@@ -36,6 +36,10 @@ export function resetAws(cfg: ReleaseConfig = config): void {
   aws.tagging.on(TagResourcesCommand).resolves({});
   aws.ssm.on(PutParameterCommand).resolves({});
   aws.ecr.on(PutImageCommand).resolves({});
+  // As the construct creates the repository: release tags immutable, the slot tags excluded.
+  aws.ecr.on(DescribeRepositoriesCommand).resolves({
+    repositories: [{ repositoryName: cfg.repositoryName, imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION', imageTagMutabilityExclusionFilters: [{ filterType: 'WILDCARD', filter: 'slot-*' }] }],
+  });
   aws.sns.on(PublishCommand).resolves({});
   aws.codepipeline.on(ListActionExecutionsCommand).resolves({ actionExecutionDetails: [] });
   // The release lease: free, every write wins; every execution asked about is running.

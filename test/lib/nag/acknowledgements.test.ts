@@ -19,6 +19,11 @@ const EXPECTED: Record<string, { rules: string[]; scope: RegExp; reason: RegExp 
     scope: /wildcard ARNs the construct lists/,
     reason: /objects of its artifact bucket.*generations of its own release lease/s,
   },
+  scalableTargetsByCondition: {
+    rules: ['AwsSolutions-IAM5'],
+    scope: /scalable-target\/\* ARN .* conditioned on the ecs service namespace and the ecs:service:DesiredCount scalable dimension/,
+    reason: /id it generates when the target is registered/,
+  },
   tagScopedRuleWrites: {
     rules: ['AwsSolutions-IAM5'],
     scope: /conditioned on the bluegreen:stack and bluegreen:resource tags/,

@@ -2,6 +2,7 @@ import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -103,6 +104,18 @@ export function maximalConfiguration(): Configuration {
   return { stack, construct };
 }
 
+/** Capacity: your own image repository and auto scaling of the slots on CPU and requests. */
+export function capacityConfiguration(): Configuration {
+  const stack = new Stack(new App(), 'Capacity', { env: ENV });
+  const construct = new BlueGreenPipeline(stack, 'Release', {
+    source: PipelineSource.connection({ connectionArn: CONNECTION_ARN, owner: 'acme', repository: 'shop' }),
+    approvalEmails: ['release@example.com'],
+    repository: ecr.Repository.fromRepositoryName(stack, 'Images', 'payments/api'),
+    autoScaling: { minCapacity: 2, maxCapacity: 10, targetCpuUtilizationPercent: 60, targetRequestsPerTarget: 500, scaleInCooldown: Duration.minutes(10) },
+  });
+  return { stack, construct };
+}
+
 /** The sample app's stack, as `npm run synth` builds it. */
 export function sampleConfiguration(): Configuration {
   const stack = buildSampleApp(new App({ context: { account: ENV.account } }));
@@ -136,4 +149,5 @@ export const CONFIGURATIONS: ReadonlyArray<[string, () => Configuration]> = [
   ['a maximal configuration', maximalConfiguration],
   ['a production-shaped configuration', productionConfiguration],
   ['the release strategies (canary, header test route, pre-approval tests)', releaseStrategiesConfiguration],
+  ['your own repository and auto scaling', capacityConfiguration],
 ];

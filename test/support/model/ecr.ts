@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type {
   BatchGetImageCommandOutput,
   DescribeImagesCommandOutput,
+  DescribeRepositoriesCommandOutput,
   ImageIdentifier,
   PutImageCommandOutput,
 } from '@aws-sdk/client-ecr';
@@ -20,11 +21,53 @@ interface ImageState {
   size: number;
 }
 
+/** ECR API Reference, PutImageTagMutability: imageTagMutability, Valid Values. */
+export type TagMutability = 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | 'MUTABLE_WITH_EXCLUSION';
+
+export interface RepositoryOptions {
+  /** Default MUTABLE (ECR API Reference, CreateRepository: "If this parameter is omitted, the default setting of MUTABLE will be used"). */
+  tagMutability?: TagMutability;
+  /** WILDCARD exclusion filters (ImageTagMutabilityExclusionFilter: 1-5 of them, `[0-9a-zA-Z._*-]{1,128}`). */
+  exclusions?: string[];
+  scanOnPush?: boolean;
+}
+
 interface RepositoryState {
   name: string;
-  immutableTags: boolean;
+  tagMutability: TagMutability;
+  exclusions: string[];
+  scanOnPush: boolean;
+  createdAt: number;
   images: Map<string, ImageState>;
   tags: Map<string, string>;
+}
+
+const EXCLUSION_FILTER = /^[0-9a-zA-Z._*-]{1,128}$/;
+
+/** A WILDCARD filter: `*` stands for any run of characters (none included), every other character for itself. */
+function globMatch(filter: string, tag: string): boolean {
+  const [head, ...rest] = filter.split('*');
+  if (rest.length === 0) return filter === tag;
+  if (!tag.startsWith(head)) return false;
+  const tail = rest.pop() as string;
+  let at = head.length;
+  for (const part of rest) {
+    const found = tag.indexOf(part, at);
+    if (found < 0) return false;
+    at = found + part.length;
+  }
+  return tag.length - tail.length >= at && tag.endsWith(tail);
+}
+
+/** Whether an existing `tag` may be pointed elsewhere: an exclusion takes the opposite of the setting. */
+function tagMayMove(repo: RepositoryState, tag: string): boolean {
+  const excluded = repo.exclusions.some((f) => globMatch(f, tag));
+  switch (repo.tagMutability) {
+    case 'MUTABLE': return true;
+    case 'IMMUTABLE': return false;
+    case 'IMMUTABLE_WITH_EXCLUSION': return excluded;
+    case 'MUTABLE_WITH_EXCLUSION': return !excluded;
+  }
 }
 
 const err = (name: string, message: string) => awsError('ecr', name, message);
@@ -34,9 +77,22 @@ export class EcrModel implements ServiceModel {
 
   constructor(private readonly world: WorldRef) {}
 
-  createRepository(name: string, opts: { immutableTags?: boolean } = {}): string {
-    this.repositories.set(name, { name, immutableTags: Boolean(opts.immutableTags), images: new Map(), tags: new Map() });
+  createRepository(name: string, opts: RepositoryOptions = {}): string {
+    const repo: RepositoryState = { name, tagMutability: 'MUTABLE', exclusions: [], scanOnPush: Boolean(opts.scanOnPush), createdAt: this.world.now(), images: new Map(), tags: new Map() };
+    this.repositories.set(name, repo);
+    this.setTagMutability(name, opts.tagMutability ?? 'MUTABLE', opts.exclusions ?? []);
     return this.repositoryUri(name);
+  }
+
+  /** What PutImageTagMutability does (an operator changing the repository between releases). */
+  setTagMutability(name: string, tagMutability: TagMutability, exclusions: string[] = []): void {
+    const repo = this.repo(name);
+    // API Reference, PutImageTagMutability and ImageTagMutabilityExclusionFilter: at most 5 filters, each matching the pattern.
+    if (exclusions.length > 5 || exclusions.some((f) => !EXCLUSION_FILTER.test(f))) {
+      throw err('InvalidParameterException', 'imageTagMutabilityExclusionFilters must hold 1-5 filters matching ^[0-9a-zA-Z._*-]{1,128}$.');
+    }
+    repo.tagMutability = tagMutability;
+    repo.exclusions = [...exclusions];
   }
 
   repositoryUri(name: string): string {
@@ -140,7 +196,9 @@ export class EcrModel implements ServiceModel {
           `Image with digest '${digest}' and tag '${input.imageTag ?? ''}' already exists in the repository with name '${repo.name}' in registry with id '${this.world.account}'`,
         );
       }
-      if (current !== undefined && repo.immutableTags) {
+      // User Guide, "Preventing image tags from being overwritten": an immutable tag already in the
+      // repository gets ImageTagAlreadyExistsException; a tag that does not exist yet can be pushed.
+      if (current !== undefined && !tagMayMove(repo, input.imageTag)) {
         throw err(
           'ImageTagAlreadyExistsException',
           `The image tag '${input.imageTag}' already exists in the '${repo.name}' repository and cannot be overwritten because the repository is immutable.`,
@@ -178,6 +236,26 @@ export class EcrModel implements ServiceModel {
         imageIds.push({ imageDigest: image.digest, ...(id.imageTag !== undefined ? { imageTag: id.imageTag } : {}) });
       }
       return { imageIds, failures, $metadata: {} };
+    },
+
+    // API Reference, DescribeRepositories: named repositories, each described or the whole call
+    // fails with RepositoryNotFoundException; imageTagMutabilityExclusionFilters with the setting.
+    DescribeRepositories: (input: { repositoryNames?: string[] }): DescribeRepositoriesCommandOutput => {
+      const repos = input.repositoryNames ? input.repositoryNames.map((n) => this.repo(n)) : [...this.repositories.values()];
+      return {
+        repositories: repos.map((r) => ({
+          repositoryArn: `arn:aws:ecr:${this.world.region}:${this.world.account}:repository/${r.name}`,
+          registryId: this.world.account,
+          repositoryName: r.name,
+          repositoryUri: this.repositoryUri(r.name),
+          createdAt: new Date(r.createdAt),
+          imageTagMutability: r.tagMutability,
+          ...(r.exclusions.length ? { imageTagMutabilityExclusionFilters: r.exclusions.map((filter) => ({ filterType: 'WILDCARD' as const, filter })) } : {}),
+          imageScanningConfiguration: { scanOnPush: r.scanOnPush },
+          encryptionConfiguration: { encryptionType: 'KMS' as const },
+        })),
+        $metadata: {},
+      };
     },
 
     DescribeImages: (input: { repositoryName: string; imageIds?: ImageIdentifier[] }): DescribeImagesCommandOutput => {
