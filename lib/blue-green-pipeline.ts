@@ -38,7 +38,8 @@ import { StateKey } from './private/state-key';
 import { Storage } from './private/storage';
 import { Topics } from './private/topics';
 import { TrafficEntry } from './private/traffic-entry';
-import { assertValid, propWarnings, validateProps } from './private/validation';
+import { propWarnings } from './private/prop-warnings';
+import { assertValid, validateProps } from './private/validation';
 
 // The construct is a sequence of parts (`lib/private/`), each creating its resources in this
 // scope (so the logical IDs do not depend on how the parts are cut) and granting what its own

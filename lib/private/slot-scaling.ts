@@ -3,7 +3,7 @@ import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
-import type { SlotAutoScaling } from '../blue-green-pipeline-props';
+import type { SlotAutoScaling } from '../blue-green-service-props';
 import { SLOT_SCALING_RESOURCE_TYPE } from '../../lambdas/core/scaling';
 import { ControlPlaneFunction } from './control-plane-function';
 import { InfraOwner } from './infra-owner';

@@ -12,7 +12,7 @@ import {
 import { watchAlarmName } from './bake-alarms';
 import { cidrProblem } from './cidr';
 import { SLOT_ENV } from './names';
-import { checkAutoScaling, checkRepository, repositoryWarnings } from './capacity-validation';
+import { checkAutoScaling, checkRepository } from './capacity-validation';
 
 // Deliberately simple: one @, no spaces, a dot in the domain. SNS confirms the address anyway.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -44,28 +44,6 @@ export interface ValidationContext {
   readonly region: string;
   /** The stack's account; a token for an environment-agnostic stack (account checks are skipped). */
   readonly account: string;
-}
-
-/**
- * The props that are valid but probably not what was meant, as [id, message] for a synthesis
- * warning.
- */
-export function propWarnings(props: BlueGreenPipelineProps): Array<[string, string]> {
-  const warnings: Array<[string, string]> = [];
-  if (props.bakeTime !== undefined && !props.bakeTime.isUnresolved() && props.bakeTime.toMilliseconds() === 0) {
-    warnings.push([
-      'cdk-blue-green-pipeline:noBake',
-      'bakeTime is 0: the Release stage has no Bake action, so nothing watches a new release and nothing rolls it back by itself; rolling back is up to an operator (bluegreen rollback).',
-    ]);
-  }
-  if (props.preApprovalTests && props.testRoute?.kind === 'header' && props.testRoute.bind([]).sourceCidrs !== undefined) {
-    warnings.push([
-      'cdk-blue-green-pipeline:testsSourceAddress',
-      'preApprovalTests with a header test route limited to testListenerAllowedCidrs: the header rule forwards the tests to green only when their source address is in those CIDRs (the VPC\'s private addresses for an internal load balancer, the NAT gateway\'s public address for an internet-facing one); from anywhere else their requests reach production.',
-    ]);
-  }
-  warnings.push(...repositoryWarnings(props));
-  return warnings;
 }
 
 /** The checks, one per area of the props; each reports every problem it finds. */

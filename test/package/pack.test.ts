@@ -189,6 +189,7 @@ describe('package adoption', () => {
         'ReleaseTests',
         'ReleaseTestsOptions',
         'S3SourceOptions',
+        'SlotAutoScaling',
         'SourceDescription',
         'TestRoute',
         'TestRouteBinding',
