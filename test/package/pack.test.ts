@@ -178,6 +178,7 @@ describe('package adoption', () => {
       [
         'BlueGreenPipeline',
         'BlueGreenPipelineProps',
+        'BlueGreenServiceProps',
         'BlueGreenSlot',
         'CanaryOptions',
         'CodeCommitSourceOptions',
