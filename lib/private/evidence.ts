@@ -31,8 +31,12 @@ export interface EvidenceBucketProps {
 export class EvidenceBucket {
   public readonly bucket: s3.Bucket;
   public readonly prefix: string;
+  private recordPolicy?: iam.ManagedPolicy;
 
-  constructor(scope: Construct, private readonly props: EvidenceBucketProps) {
+  constructor(
+    private readonly scope: Construct,
+    private readonly props: EvidenceBucketProps,
+  ) {
     this.prefix = `bluegreen-evidence/${props.pipelineName}`;
     const expire = props.retention ? { expiration: props.retention, noncurrentVersionExpiration: props.retention } : {};
     // Every write of a record is a version: earlier states stay readable (and tampering shows).
@@ -58,11 +62,18 @@ export class EvidenceBucket {
    * condition on s3:prefix would not apply to that check, so it is the bucket's, unconditioned.
    */
   public grantRecord(fn: ControlPlaneFunction, options: { readonly readBuilds?: boolean } = {}): void {
-    const records = [this.keys('executions'), this.keys('index')];
-    fn.allow(['s3:GetObject'], options.readBuilds ? [...records, this.keys('builds')] : records);
-    fn.allow(['s3:PutObject'], records);
-    fn.allow(['s3:ListBucket'], [this.bucket.bucketArn]);
-    fn.allow(['kms:Decrypt', 'kms:GenerateDataKey'], [this.props.key.keyArn]);
+    // One policy for every writer of the records, so each wildcard is in the template once.
+    this.recordPolicy ??= new iam.ManagedPolicy(this.scope, 'EvidenceRecordPolicy', {
+      description: `Reads and writes the release evidence records of ${this.props.pipelineName}`,
+      statements: [
+        new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [this.keys('executions'), this.keys('index')] }),
+        new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }),
+        new iam.PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [this.props.key.keyArn] }),
+      ],
+    });
+    this.recordPolicy.attachToRole(fn.role);
+    fn.function.node.addDependency(this.recordPolicy);
+    if (options.readBuilds) fn.allow(['s3:GetObject'], [this.keys('builds')]);
   }
 
   /** The build's uploads only: its report, SBOM and build record. */

@@ -28,8 +28,13 @@ describe('the evidence record in the construct', () => {
       expect(resourcesOf(statementWith(statements, 's3:ListBucket')).map(text)).toEqual([`<${bucketId}.Arn>`]);
     }
     // Only DeployGreen reads the build's uploads (to check them into the record).
-    expect(resourcesOf(statementWith(statementsOf(t, 'ReleaseDeployGreenRole'), 's3:GetObject')).map(text)).toContain(`<${bucketId}.Arn>/bluegreen-evidence/shop/builds/*`);
-    expect(resourcesOf(statementWith(statementsOf(t, 'ReleaseSwapRole'), 's3:GetObject')).map(text)).not.toContain(`<${bucketId}.Arn>/bluegreen-evidence/shop/builds/*`);
+    const reads = (role: string) => statementsOf(t, role).filter((s) => [].concat(s.Action).includes('s3:GetObject' as never)).flatMap((s) => resourcesOf(s).map(text));
+    expect(reads('ReleaseDeployGreenRole')).toContain(`<${bucketId}.Arn>/bluegreen-evidence/shop/builds/*`);
+    expect(reads('ReleaseSwapRole')).not.toContain(`<${bucketId}.Arn>/bluegreen-evidence/shop/builds/*`);
+    // The records' grants are one policy the four roles share, so each wildcard is in the template once.
+    const shared = Object.entries(t.findResources('AWS::IAM::ManagedPolicy')).filter(([id]) => id.startsWith('ReleaseEvidenceRecordPolicy'));
+    expect(shared).toHaveLength(1);
+    expect((shared[0][1] as any).Properties.Roles.map((r: { Ref: string }) => r.Ref.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['ReleaseBakeRole', 'ReleaseDeployGreenRole', 'ReleaseEvidenceRecorderRole', 'ReleaseSwapRole']);
   });
 
   test('the build may upload its own evidence and cannot write the records', () => {
