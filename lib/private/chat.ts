@@ -1,8 +1,9 @@
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Construct } from 'constructs';
+import { Construct, DependencyGroup } from 'constructs';
 import type { ChatChannel } from '../chat-channel';
+import { splitDocument } from './managed-policies';
 
 export interface ChatProps {
   readonly channel: ChatChannel;
@@ -35,16 +36,26 @@ export interface ChatProps {
  */
 export class Chat {
   public readonly configuration: CfnResource;
-  /** The guardrail: the most any command from the channel may do. */
-  public readonly guardrails: iam.ManagedPolicy;
+  /**
+   * The guardrail: the most any command from the channel may do. More than one policy when the
+   * statements outgrow IAM's 6,144 characters for a managed policy (the configuration takes a list).
+   */
+  public readonly guardrails: iam.CfnManagedPolicy[];
   /** The channel role CloudFormation requires (IamRoleArn); with user roles required no command runs under it, so it has no permissions. */
   public readonly channelRole: iam.Role;
 
   constructor(scope: Construct, props: ChatProps) {
-    this.guardrails = new iam.ManagedPolicy(scope, 'ChatGuardrails', {
-      description: `The most a command from the chat channel of ${props.pipelineName} may do: approve or reject its release, roll it back, read its status`,
-    });
-    props.grantOperator(new GuardrailGrantee(this.guardrails));
+    const stack = Stack.of(scope);
+    const grantee = new GuardrailGrantee(stack.account);
+    props.grantOperator(grantee);
+    const statements = grantee.statements.map((statement) => stack.resolve(statement.toStatementJson()) as Record<string, unknown>);
+    const document = { Version: '2012-10-17' };
+    this.guardrails = splitDocument(stack, document, statements).map((part, i) =>
+      new iam.CfnManagedPolicy(scope, i === 0 ? 'ChatGuardrails' : `ChatGuardrails${i + 1}`, {
+        policyDocument: part,
+        description: `The most a command from the chat channel of ${props.pipelineName} may do: approve or reject its release, roll it back, read its status${i === 0 ? '' : ` (part ${i + 1})`}`,
+      }),
+    );
     this.channelRole = new iam.Role(scope, 'ChatChannelRole', {
       assumedBy: new iam.ServicePrincipal('chatbot.amazonaws.com'),
       description: `Channel role of the chat channel of ${props.pipelineName}; commands run under each member's own role`,
@@ -53,7 +64,7 @@ export class Chat {
       configurationName: `${props.pipelineName}-release`,
       iamRoleArn: this.channelRole.roleArn,
       snsTopicArns: props.topics.map((topic) => topic.topicArn),
-      guardrailPolicies: [this.guardrails.managedPolicyArn],
+      guardrailPolicies: this.guardrails.map((policy) => policy.ref),
       // INFO: every command run from the channel and its result go to CloudWatch Logs (Administrator Guide, "Logging and monitoring").
       loggingLevel: 'INFO',
     });
@@ -61,17 +72,15 @@ export class Chat {
 }
 
 /**
- * Lets the construct's own grants (grantApprove, grantRead) write into the guardrail policy, which
- * is attached to no principal: the channel configuration names it. A grant only ever adds statements.
+ * Collects the construct's own grants (grantApprove, grantRead) for the guardrail policies, which
+ * are attached to no principal: the channel configuration names them.
  */
 class GuardrailGrantee implements iam.IPrincipal {
   public readonly grantPrincipal: iam.IPrincipal = this;
   public readonly assumeRoleAction = 'sts:AssumeRole';
-  public readonly principalAccount: string;
+  public readonly statements: iam.PolicyStatement[] = [];
 
-  constructor(private readonly policy: iam.ManagedPolicy) {
-    this.principalAccount = Stack.of(policy).account;
-  }
+  constructor(public readonly principalAccount: string) {}
 
   public get policyFragment(): iam.PrincipalPolicyFragment {
     throw new Error('A guardrail policy is not a principal: nothing can trust it.');
@@ -82,7 +91,8 @@ class GuardrailGrantee implements iam.IPrincipal {
   }
 
   public addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
-    this.policy.addStatements(statement);
-    return { statementAdded: true, policyDependable: this.policy };
+    this.statements.push(statement);
+    // Nothing waits on the statement: the policies are created from it afterwards.
+    return { statementAdded: true, policyDependable: new DependencyGroup() };
   }
 }
