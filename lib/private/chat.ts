@@ -17,7 +17,7 @@ export interface ChatProps {
 /**
  * The chat channel of the release (Amazon Q Developer in chat applications, formerly AWS Chatbot):
  * the channel configuration subscribed to the approval and audit topics, with the user role
- * requirement on and one guardrail policy.
+ * requirement on and the guardrail policies.
  *
  * How a command from the channel is authorized (Administrator Guide, "User role requirement",
  * https://docs.aws.amazon.com/chatbot/latest/adminguide/adm-container.html; AWS::Chatbot::SlackChannelConfiguration,
@@ -25,14 +25,17 @@ export interface ChatProps {
  * with UserRoleRequired every channel member runs commands under the IAM role they mapped to their
  * chat user, never under the channel role, so CodePipeline records that role's session as the
  * approver; and whatever role runs it, a command may do at most what the guardrail policies allow.
- * The guardrail policy here allows exactly this pipeline's approval (PutApprovalResult on the
+ * The guardrail policies here allow exactly this pipeline's approval (PutApprovalResult on the
  * Release/Approve action), its rollback (invoking the swap function by name) and the reads of
  * `bluegreen status`: a member's role that can do more elsewhere cannot do it from this channel.
  *
  * No custom action (AWS::Chatbot::CustomAction) is created: an action's command is at most 100
- * characters (CreateCustomAction API reference, CommandText), too short for a put-approval-result
- * with its token, and actions are account-wide, so two pipelines in one account would share them.
- * People type the commands the README lists instead.
+ * characters (CreateCustomAction API reference, CommandText,
+ * https://docs.aws.amazon.com/cli/latest/reference/chatbot/create-custom-action.html), too short
+ * for a put-approval-result with its pipeline, stage, action, token and comment. People type the
+ * commands the README lists instead; a command from chat times out after 15 seconds
+ * (https://docs.aws.amazon.com/chatbot/latest/adminguide/intro-to-the-aws-cli-in-slack.html), so a
+ * rollback is invoked asynchronously and its audit message reports it in the channel.
  */
 export class Chat {
   public readonly configuration: CfnResource;
