@@ -14,6 +14,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { BlueGreenServiceProps } from './blue-green-service-props';
+import type { ChatChannel } from './chat-channel';
 import type { PipelineSource } from './pipeline-source';
 import type { ReleaseTests } from './release-tests';
 import type { TestRoute } from './test-route';
@@ -168,6 +169,18 @@ export interface BlueGreenPipelineProps extends BlueGreenServiceProps {
    * @default Duration.days(7)
    */
   readonly approvalTimeout?: Duration;
+
+  /**
+   * A Slack or Microsoft Teams channel (`ChatChannel.slack(…)`, `ChatChannel.microsoftTeams(…)`)
+   * that shows every approval request and audit message, and from which people approve, reject and
+   * roll back this pipeline's releases under their own IAM roles (Amazon Q Developer in chat
+   * applications, formerly AWS Chatbot, with its user role requirement on). The channel's guardrail
+   * policy allows only this pipeline's approval, its rollback and the reads of `bluegreen status`.
+   * Authorize the workspace or team once in the Amazon Q Developer in chat applications console
+   * before deploying.
+   * @default - none: approvals by email and the CLI only
+   */
+  readonly chat?: ChatChannel;
 
   /**
    * How long DeployGreen waits for the green slot to become steady and healthy (1 minute to 23

@@ -37,6 +37,7 @@ import { Slots } from './private/slots';
 import { StateKey } from './private/state-key';
 import { Storage } from './private/storage';
 import { Topics } from './private/topics';
+import { Chat } from './private/chat';
 import { TrafficEntry } from './private/traffic-entry';
 import { propWarnings } from './private/prop-warnings';
 import { assertValid, validateProps } from './private/validation';
@@ -227,6 +228,7 @@ export class BlueGreenPipeline extends Construct {
 
     // Audit: execution state changes go to the audit topic; approvals and outcomes into the evidence record.
     publishPipelineEvents('PipelineEvents', this.pipeline, topics.notificationTopic);
+    if (props.chat) new Chat(this, { channel: props.chat, pipelineName, topics: [topics.approvalTopic, topics.notificationTopic], grantOperator: (grantee) => this.grantChatOperator(grantee) });
     const recorder = new EvidenceRecorder(this, { pipelineName, pipelineArn: names.pipelineArn, config: controlPlane.config, evidence: storage.evidence, shared });
     this.evidenceRecorderFunction = recorder.recorder.function;
     const parts = [storage, controlPlane];
@@ -300,5 +302,16 @@ export class BlueGreenPipeline extends Construct {
    */
   public grantRollback(grantee: iam.IGrantable): iam.Grant {
     return this.swapFunction.grantInvoke(grantee).combine(this.grantRead(grantee));
+  }
+
+  /**
+   * What a command from the chat channel may do at most: grantApprove and grantRead, and invoking
+   * the swap function by name (what `lambda invoke --function-name` calls; its versions and aliases
+   * are not granted, unlike `grantRollback`'s grantInvoke).
+   */
+  private grantChatOperator(grantee: iam.IGrantable): iam.Grant {
+    return this.grantApprove(grantee)
+      .combine(this.grantRead(grantee))
+      .combine(iam.Grant.addToPrincipal({ grantee, actions: ['lambda:InvokeFunction'], resourceArns: [this.swapFunction.functionArn] }));
   }
 }

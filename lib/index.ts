@@ -6,3 +6,4 @@ export * from './pipeline-source';
 export * from './traffic-shift';
 export * from './test-route';
 export * from './release-tests';
+export * from './chat-channel';

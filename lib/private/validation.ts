@@ -177,6 +177,7 @@ function checkPorts(props: BlueGreenPipelineProps, add: (problem: string) => voi
  */
 function checkReleaseStrategies(props: BlueGreenPipelineProps, add: (problem: string) => void): void {
   for (const problem of props.trafficShift?.validate() ?? []) add(problem);
+  for (const problem of props.chat?.validate() ?? []) add(problem);
   const route = props.testRoute;
   if (route) {
     const productionPort = props.productionPort ?? defaultPorts(props.certificate !== undefined).production;

@@ -11,7 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import { BlueGreenPipeline, GateSeverity, PipelineSource, ReleaseTests, TestRoute, TrafficShift } from '../../../lib';
+import { BlueGreenPipeline, ChatChannel, GateSeverity, PipelineSource, ReleaseTests, TestRoute, TrafficShift } from '../../../lib';
 import { buildSampleApp } from '../../../sample-app/cdk/sample-stack';
 
 export const ENV = { account: '123456789012', region: 'eu-west-1' };
@@ -143,6 +143,17 @@ export function releaseStrategiesConfiguration(): Configuration {
   return { stack, construct };
 }
 
+/** Approvals and rollbacks from a Slack channel (Amazon Q Developer in chat applications). */
+export function chatConfiguration(): Configuration {
+  const stack = new Stack(new App(), 'Chat', { env: ENV });
+  const construct = new BlueGreenPipeline(stack, 'Release', {
+    source: PipelineSource.connection({ connectionArn: CONNECTION_ARN, owner: 'acme', repository: 'shop' }),
+    approvalEmails: ['release@example.com'],
+    chat: ChatChannel.slack({ workspaceId: 'T07EA123LEP', channelId: 'C07EZ1ABC23' }),
+  });
+  return { stack, construct };
+}
+
 export const CONFIGURATIONS: ReadonlyArray<[string, () => Configuration]> = [
   ['the sample app', sampleConfiguration],
   ['a minimal configuration', minimalConfiguration],
@@ -150,4 +161,5 @@ export const CONFIGURATIONS: ReadonlyArray<[string, () => Configuration]> = [
   ['a production-shaped configuration', productionConfiguration],
   ['the release strategies (canary, header test route, pre-approval tests)', releaseStrategiesConfiguration],
   ['your own repository and auto scaling', capacityConfiguration],
+  ['approvals and rollbacks from a Slack channel', chatConfiguration],
 ];
