@@ -132,7 +132,9 @@ function releaseMarkers(logGroup: logs.ILogGroup): cloudwatch.LogQueryWidget {
  * RunningTaskCount by ClusterName and ServiceName), which a created cluster has turned on.
  */
 function slotWidgets(slot: Slot, props: ReleaseDashboardProps): cloudwatch.GraphWidget[] {
-  const dimensionsMap = { LoadBalancer: loadBalancerFullName(props.loadBalancer), TargetGroup: slot.targetGroup.targetGroupFullName };
+  // A created load balancer has its full name as an attribute; an imported one has it from its ARN.
+  const lb = props.loadBalancer instanceof elbv2.ApplicationLoadBalancer ? props.loadBalancer.loadBalancerFullName : loadBalancerFullName(props.loadBalancer);
+  const dimensionsMap = { LoadBalancer: lb, TargetGroup: slot.targetGroup.targetGroupFullName };
   const elb = (metricName: string, statistic: string, label: string) =>
     new cloudwatch.Metric({ namespace: 'AWS/ApplicationELB', metricName, dimensionsMap, statistic, period: PERIOD, label });
   const graph = (title: string, left: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title: `Slot ${slot.slotName}: ${title}`, width: QUARTER, height: HEIGHT, left });

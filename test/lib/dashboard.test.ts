@@ -62,7 +62,7 @@ describe('the dashboard', () => {
       ]);
       for (const m of elb) {
         expect([m[2], m[4], m[5]]).toEqual(['LoadBalancer', 'TargetGroup', tg]);
-        expect(m[3]).toContain(`Ref:${lb}`);
+        expect(m[3]).toBe(`<GetAtt ${lb}.LoadBalancerFullName>`);
       }
       const tasks = metricsOf(byHeading(widgets, `Slot ${s}: running tasks`));
       expect(tasks.map((m) => m.slice(0, 6))).toEqual([['ECS/ContainerInsights', 'RunningTaskCount', 'ClusterName', `<Ref ${cluster}>`, 'ServiceName', `shop-slot-${s}`]]);
