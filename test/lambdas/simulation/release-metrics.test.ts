@@ -61,4 +61,21 @@ describe('the release metrics from the real handlers', () => {
     ]);
     expect(v1.image.digest).not.toBe(v2.image.digest);
   });
+
+  test('a failed test-rule write: the swap that landed, then the revert back, so the weights end where production is', async () => {
+    const h = createReleaseHarness({ clock: useWorldClock });
+    const v1 = await h.driver.release('v1');
+    const v2 = h.driver.start('v2');
+    expect(await h.driver.deploy(v2)).toMatchObject({ status: 'succeeded', outputs: { GREEN_SLOT: 'a' } });
+    h.driver.approve(v2);
+    let writes = 0;
+    h.world.faults.when((c) => c.command === 'ModifyRule' && ++writes === 2, 'unavailable', { times: Infinity });
+    const from = h.logs.length;
+    expect((await h.driver.swap(v2)).status).toBe('failed');
+    expect(moves(h, from)).toEqual([
+      { operation: 'swap', digest: v2.image.digest, weights: { a: 100, b: 0 } },
+      { operation: 'revert', digest: v1.image.digest, weights: { a: 0, b: 100 } },
+    ]);
+    expect(h.stack.traffic()).toEqual({ a: 0, b: 100 });
+  });
 });
