@@ -237,10 +237,8 @@ export class BlueGreenPipeline extends Construct {
     const recorder = new EvidenceRecorder(this, { pipelineName, pipelineArn: names.pipelineArn, config: controlPlane.config, evidence: storage.evidence, shared });
     this.evidenceRecorderFunction = recorder.recorder.function;
     // On-call's picture of the release: which slot is live, how each slot is doing, what moved when.
-    if (props.dashboard !== false) {
-      const view = { pipelineName, loadBalancer: network.loadBalancer, cluster: network.cluster, slots, alarms: alarms?.all ?? [], swapLogGroup: controlPlane.swap.logGroup };
-      this.dashboard = new ReleaseDashboard(this, view).dashboard;
-    }
+    const view = { pipelineName, loadBalancer: network.loadBalancer, cluster: network.cluster, slots, alarms: alarms?.all ?? [], swapLogGroup: controlPlane.swap.logGroup };
+    this.dashboard = props.dashboard === false ? undefined : new ReleaseDashboard(this, view).dashboard;
     const parts = [storage, controlPlane];
     acknowledgeFindings({ ...settings, ...network, ...entry, ...storage, root: this, webAcl: props.webAclArn !== undefined, projects: [build.project, ...(tests ? [tests.project] : [])],
       evidenceBucket: storage.evidence.bucket, replicated: props.replicationBucket !== undefined, publicTestListener: props.allowPublicTestListener === true,
