@@ -376,4 +376,14 @@ export interface BlueGreenPipelineProps extends BlueGreenServiceProps {
    * @default 5
    */
   readonly bake5xxThreshold?: number;
+
+  /**
+   * A CloudWatch dashboard for the pipeline: production weight per slot over time, release
+   * operations and markers (with the digest), each slot's requests, target 5xx, p50 and p99
+   * response time, healthy and unhealthy hosts and running tasks, and the release alarms' states.
+   * Running tasks need Container Insights on the cluster (a created cluster has it). A dashboard
+   * is billed by CloudWatch beyond the account's free ones.
+   * @default true
+   */
+  readonly dashboard?: boolean;
 }

@@ -22,6 +22,7 @@ import { BakeWatching, ReleaseAlarms } from './private/bake';
 import { BuildAndScan } from './private/build-and-scan';
 import { acknowledgeFindings } from './private/compliance';
 import { ControlPlane } from './private/control-plane';
+import { ReleaseDashboard } from './private/dashboard';
 import { controlPlaneFoundation } from './private/control-plane-function';
 import { EvidenceBucket, EvidenceRecorder } from './private/evidence';
 import { InfraOwner } from './private/infra-owner';
@@ -152,6 +153,12 @@ export class BlueGreenPipeline extends Construct {
   public readonly evidenceBucket: s3.Bucket;
   /** Records approvals and execution outcomes from CodePipeline's events into the evidence. */
   public readonly evidenceRecorderFunction: lambda.Function;
+  /**
+   * The pipeline's CloudWatch dashboard: production weight per slot, release operations and
+   * markers, each slot's requests, 5xx, latency, hosts and tasks, the release alarms; absent with
+   * `dashboard: false`.
+   */
+  public readonly dashboard?: cloudwatch.Dashboard;
   private readonly evidence: EvidenceBucket;
   private readonly stateSeal: StateKey;
   private readonly leasePathArn: string;
@@ -231,6 +238,9 @@ export class BlueGreenPipeline extends Construct {
     if (props.chat) new Chat(this, { channel: props.chat, pipelineName, topics: [topics.approvalTopic, topics.notificationTopic], grantOperator: (grantee) => this.grantChatOperator(grantee) });
     const recorder = new EvidenceRecorder(this, { pipelineName, pipelineArn: names.pipelineArn, config: controlPlane.config, evidence: storage.evidence, shared });
     this.evidenceRecorderFunction = recorder.recorder.function;
+    // On-call's picture of the release: which slot is live, how each slot is doing, what moved when.
+    const view = { pipelineName, loadBalancer: network.loadBalancer, cluster: network.cluster, slots, alarms: alarms?.all ?? [], swapLogGroup: controlPlane.swap.logGroup };
+    this.dashboard = props.dashboard === false ? undefined : new ReleaseDashboard(this, view).dashboard;
     const parts = [storage, controlPlane];
     acknowledgeFindings({ ...settings, ...network, ...entry, ...storage, root: this, webAcl: props.webAclArn !== undefined, projects: [build.project, ...(tests ? [tests.project] : [])],
       evidenceBucket: storage.evidence.bucket, replicated: props.replicationBucket !== undefined, publicTestListener: props.allowPublicTestListener === true,

@@ -18,3 +18,4 @@ export * from './decide-slot-service';
 export * from './evidence';
 export * from './registry';
 export * from './scaling';
+export * from './release-metrics';

@@ -5,6 +5,7 @@ import { errorSummary } from '../core/errors';
 import { ShiftStepPlan } from '../core/decide-shift';
 import { ReleasePlan } from '../core/decide-swap';
 import { Logger, SwapPorts } from '../core/ports';
+import { ReleaseOperation, releaseMetricDocuments } from '../core/release-metrics';
 import { RouteWrite, describeShare, describeWrite, ruleMatchesWrite, weightedTargetGroups } from '../core/routes';
 
 export type ApplyResult =
@@ -28,6 +29,13 @@ async function forwardConfirmed(config: ReleaseConfig, ports: SwapPorts, write: 
   }
 }
 
+/** The dashboard's metrics (embedded metric format, no extra permission) once a production write has landed. */
+function recordProductionMove(config: ReleaseConfig, log: Logger, operation: ReleaseOperation, write: RouteWrite, digest: string | null): void {
+  for (const metrics of releaseMetricDocuments({ pipelineName: config.pipelineName, operation, write, digest, timestamp: Date.now() })) {
+    log.info('release metric', metrics);
+  }
+}
+
 async function writeRoutes(config: ReleaseConfig, ports: SwapPorts, plan: ReleasePlan, log: Logger): Promise<ApplyResult> {
   let productionMoved = false;
   const was = describeWrite(plan.revert);
@@ -35,7 +43,10 @@ async function writeRoutes(config: ReleaseConfig, ports: SwapPorts, plan: Releas
     try {
       await forwardConfirmed(config, ports, write);
       log.info('route written', { rule: write.rule, to: describeWrite(write) });
-      if (write.rule === 'production') productionMoved = true;
+      if (write.rule === 'production') {
+        productionMoved = true;
+        recordProductionMove(config, log, plan.kind, write, plan.liveDigest);
+      }
     } catch (err) {
       const cause = errorSummary(err);
       if (write.rule === 'production') {
@@ -47,6 +58,7 @@ async function writeRoutes(config: ReleaseConfig, ports: SwapPorts, plan: Releas
       try {
         await forwardConfirmed(config, ports, plan.revert);
         log.warn('production reverted after the test rule write failed', { error: cause });
+        recordProductionMove(config, log, 'revert', plan.revert, plan.previousDigest);
         return { ok: false, state: 'old', reason: `writing the test rule failed (${cause}), so production was reverted to ${was}` };
       } catch (revertErr) {
         return {
@@ -138,6 +150,7 @@ export async function applyShiftStep(config: ReleaseConfig, ports: SwapPorts, pl
     await forwardConfirmed(config, ports, plan.write);
     writes.push(plan.write);
     log.info('route written', { rule: 'production', to: describeWrite(plan.write), step: plan.record.shift!.step });
+    recordProductionMove(config, log, 'shift-step', plan.write, plan.record.shift!.digest);
   } catch (err) {
     return old(`writing step ${plan.record.shift!.step} (${describeWrite(plan.write)})`, err);
   }

@@ -202,6 +202,8 @@ export class BakeWatch extends Construct {
   /** The watched alarm names for Bake's configuration (and a shift's). */
   public readonly names: WatchedAlarmNames;
   public readonly compositeAlarms: cloudwatch.CompositeAlarm[];
+  /** The composite alarms Bake and a shift watch, one per slot and one over your alarms. */
+  public readonly watched: cloudwatch.CompositeAlarm[];
 
   constructor(scope: Construct, id: string, props: BakeWatchProps) {
     super(scope, id);
@@ -212,6 +214,7 @@ export class BakeWatch extends Construct {
     const shared = props.shared.length > 0 ? watch('Shared', 'shared', props.shared, `Bake of ${props.pipelineName}: any of your bakeAlarms`) : undefined;
     const all = [slotA, slotB, ...(shared ? [shared] : [])];
     this.compositeAlarms = all.flatMap((w) => [...w.groups, w.alarm]);
+    this.watched = all.map((w) => w.alarm);
     this.names = { a: [slotA.alarm.alarmName], b: [slotB.alarm.alarmName], shared: shared ? [shared.alarm.alarmName] : [] };
   }
 }

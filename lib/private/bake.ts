@@ -32,6 +32,8 @@ export class ReleaseAlarms {
   public readonly slotBAlarms: cloudwatch.Alarm[];
   /** The watched (composite) alarm names, for the configuration. */
   public readonly names: WatchedAlarmNames;
+  /** The per-slot alarms and the watched composite alarms, for the dashboard. */
+  public readonly all: cloudwatch.IAlarm[];
 
   constructor(scope: Construct, props: BakeAlarmsProps) {
     const alarmProps = {
@@ -44,7 +46,9 @@ export class ReleaseAlarms {
     this.slotBAlarms = new SlotBakeAlarms(bakeAlarms, 'SlotB', { ...alarmProps, targetGroup: props.slots.b.targetGroup }).alarms;
     allowAlarmsToNotify([...this.slotAAlarms, ...this.slotBAlarms], props.topics.notificationTopic, props.topics.createdTopicKey);
     // One composite alarm per slot and one over your alarms, whatever their number.
-    this.names = new BakeWatch(bakeAlarms, 'Watch', { pipelineName: props.pipelineName, slotA: this.slotAAlarms, slotB: this.slotBAlarms, shared: props.bakeAlarms ?? [] }).names;
+    const watch = new BakeWatch(bakeAlarms, 'Watch', { pipelineName: props.pipelineName, slotA: this.slotAAlarms, slotB: this.slotBAlarms, shared: props.bakeAlarms ?? [] });
+    this.names = watch.names;
+    this.all = [...this.slotAAlarms, ...this.slotBAlarms, ...watch.watched];
   }
 }
 
