@@ -312,15 +312,7 @@ export async function abortUnderLease(
     log,
   );
   const moved = `Production is back on slot ${decision.toSlot} (${decision.liveDigest}) alone: the traffic shift to slot ${from.toSlot} was stopped at ${from.percent}%`;
-  return {
-    outcome: operation === 'abort' ? 'aborted' : 'rolled-back',
-    message: withEvidence(unpublished ? `${moved}, but ${unpublished}` : moved),
-    liveSlot: decision.toSlot,
-    liveDigest: decision.liveDigest,
-    previousDigest: decision.previousDigest,
-    state: 'new',
-    traffic: `${decision.toSlot}=100`,
-  };
+  return landed(operation === 'abort' ? 'aborted' : 'rolled-back', withEvidence(unpublished ? `${moved}, but ${unpublished}` : moved), decision);
 }
 
 /** All of production on the candidate now, skipping the remaining steps, after the same verification as a step. */
@@ -353,13 +345,10 @@ export async function promoteUnderLease(request: RollbackRequest, executionId: s
     log,
   );
   const moved = `Production moved to slot ${decision.toSlot} (${decision.liveDigest}) alone, skipping the rest of the traffic shift from ${view.shift!.percent}%`;
-  return {
-    outcome: 'promoted',
-    message: withEvidence(unpublished ? `${moved}, but ${unpublished}` : moved),
-    liveSlot: decision.toSlot,
-    liveDigest: decision.liveDigest,
-    previousDigest: decision.previousDigest,
-    state: 'new',
-    traffic: `${decision.toSlot}=100`,
-  };
+  return landed('promoted', withEvidence(unpublished ? `${moved}, but ${unpublished}` : moved), decision);
+}
+
+/** An operator's move that landed: all of production on `decision.toSlot`. */
+function landed(outcome: OperatorResult['outcome'], message: string, decision: { toSlot: SlotName; liveDigest: string | null; previousDigest: string | null }): OperatorResult {
+  return { outcome, message, liveSlot: decision.toSlot, liveDigest: decision.liveDigest, previousDigest: decision.previousDigest, state: 'new', traffic: `${decision.toSlot}=100` };
 }

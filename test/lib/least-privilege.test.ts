@@ -121,25 +121,26 @@ const RUNTIME: readonly string[] = [
  * then, and the strategies configuration sets those props). Where ungranted, the simulation
  * shows the function never calls it.
  */
+/** The release functions hold and give back the slots' floors; registering and removing targets is the infra owner's. */
+const HOLDS_FLOORS = {
+    'application-autoscaling:RegisterScalableTarget': { onlyWith: 'autoScaling: a release holds the slots\' floors and gives them back' },
+    'application-autoscaling:DescribeScalableTargets': { never: "the infra owner's read of a slot's registered bounds" },
+    'application-autoscaling:DeregisterScalableTarget': { never: "the infra owner's teardown of a slot's scalable target" },
+} as const;
+
 const NOT_ON_THIS_PATH: Record<FunctionName, Readonly<Record<string, { readonly never: string } | { readonly onlyWith: string }>>> = {
   DeployGreen: {
-    'application-autoscaling:RegisterScalableTarget': { onlyWith: 'autoScaling: a release holds the slots\' floors and gives them back' },
-    'application-autoscaling:DescribeScalableTargets': { never: "the infra owner's read of a slot's registered bounds" },
-    'application-autoscaling:DeregisterScalableTarget': { never: "the infra owner's teardown of a slot's scalable target" },
+    ...HOLDS_FLOORS,
   },
   Swap: {
-    'application-autoscaling:RegisterScalableTarget': { onlyWith: 'autoScaling: a release holds the slots\' floors and gives them back' },
-    'application-autoscaling:DescribeScalableTargets': { never: "the infra owner's read of a slot's registered bounds" },
-    'application-autoscaling:DeregisterScalableTarget': { never: "the infra owner's teardown of a slot's scalable target" },
+    ...HOLDS_FLOORS,
     'ecr:DescribeRepositories': { never: "DeployGreen's check that the repository can hold a slot tag" },
     'ecr:BatchDeleteImage': { never: "DeployGreen's undo of its own tag move; a swap moves no slot tag" },
     'ecs:UpdateService': { never: 'DeployGreen rolls the idle slot; a swap only moves routes' },
     'cloudwatch:DescribeAlarms': { onlyWith: 'trafficShift: a shift watches the candidate\'s alarms during its steps' },
   },
   Bake: {
-    'application-autoscaling:RegisterScalableTarget': { onlyWith: 'autoScaling: a release holds the slots\' floors and gives them back' },
-    'application-autoscaling:DescribeScalableTargets': { never: "the infra owner's read of a slot's registered bounds" },
-    'application-autoscaling:DeregisterScalableTarget': { never: "the infra owner's teardown of a slot's scalable target" },
+    ...HOLDS_FLOORS,
     'elasticloadbalancing:ModifyRule': { never: "route writes are the swap function's; Bake invokes it to roll back and only reads the routes" },
   },
   EvidenceRecorder: {},
