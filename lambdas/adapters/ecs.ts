@@ -110,11 +110,17 @@ export async function rollSlot(c: Clients<'ecs'>, config: SlotsConfig, slot: Slo
   return { deploymentId: out.service?.deployments?.find((d) => d.status === 'PRIMARY')?.id ?? null };
 }
 
+/** Sets the slot's desired count and nothing else (no new deployment): the scheduled scale-down. */
+export async function scaleSlot(c: Clients<'ecs'>, config: SlotsConfig, slot: SlotName, desiredCount: number): Promise<void> {
+  await c.ecs.send(new UpdateServiceCommand({ cluster: config.clusterArn, service: config.slots[slot].serviceArn, desiredCount }));
+}
+
 export function ecsSlots(c: Clients<'ecs' | 'elbv2'>, config: SlotsConfig): SlotsPort {
   return {
     observe: (slot) => observeSlot(c, config, slot),
     describeServices: (slots) => describeSlotServices(c, config, slots),
     roll: (slot, desiredCount) => rollSlot(c, config, slot, desiredCount),
+    scale: (slot, desiredCount) => scaleSlot(c, config, slot, desiredCount),
   };
 }
 

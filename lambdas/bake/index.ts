@@ -32,6 +32,8 @@ import { lambdaRollback } from '../adapters/lambda';
 import { dropRelease } from '../adapters/lease';
 import { freeLiveSlot, slotScaling } from '../adapters/scaling';
 import { aasSend } from '../adapters/scaling-client';
+import { retirementScheduler, scheduleRetirement } from '../adapters/scheduler';
+import { schedulerSend } from '../adapters/scheduler-client';
 import { ssmLeaseStore } from '../adapters/ssm';
 import { BakeEntry, EvidencePorts, evidenceText } from '../core/evidence';
 import { withEvidenceProblem } from '../adapters/evidence-outcome';
@@ -57,6 +59,7 @@ export function bakeConfigOf(config: ReleaseConfig): BakeConfig {
 }
 
 const aas = aasSend();
+const scheduler = schedulerSend();
 
 export function bakePorts(config: ReleaseConfig): BakePorts & EvidencePorts {
   return {
@@ -66,6 +69,7 @@ export function bakePorts(config: ReleaseConfig): BakePorts & EvidencePorts {
     rollback: lambdaRollback(clients, bakeConfigOf(config).swapFunctionName),
     lease: ssmLeaseStore(clients, config.leaseParameterPath, config.stateKeyArn),
     ...(config.autoScaling ? { scaling: slotScaling(aas, config) } : {}),
+    ...(config.previousSlotRetention ? { retirement: retirementScheduler(scheduler, config.previousSlotRetention, config.pipelineName) } : {}),
   };
 }
 
@@ -119,6 +123,11 @@ async function poll(job: PipelineJob, executionId: string, config: ReleaseConfig
   if (verdict.kind !== 'continue') {
     await dropRelease(ports.lease, executionId, deps.now, log);
     await freeLiveSlot(ports, config, log);
+  }
+  // A bake that passed ends the release with production on the new slot: the other one may retire later.
+  if (verdict.kind === 'succeed') {
+    const retention = config.previousSlotRetention;
+    await scheduleRetirement(ports.retirement, retention, { executionId, liveSlot: token.slot, targetArn: retention?.swapFunctionArn }, deps.now(), log);
   }
   const outcome = pollOutcome(verdict, serialiseBakeToken(token), { waiting: 'Baking', failed: 'Bake failed' }, log);
   if (verdict.kind === 'continue') return outcome;

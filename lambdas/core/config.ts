@@ -62,6 +62,20 @@ export interface ReleaseConfig {
   readonly testHeader?: string;
   /** Each slot's scalable target, owned by the control plane's floors (core/scaling.ts); absent: no auto scaling. */
   readonly autoScaling?: AutoScalingConfig;
+  /** The previous slot is scaled to zero this long after a release ends (core/retire.ts); absent: it stays warm. */
+  readonly previousSlotRetention?: RetentionConfig;
+}
+
+/**
+ * How the previous slot is retired: a one-time EventBridge Scheduler schedule in the control
+ * plane's own group, whose role may only invoke the swap function.
+ */
+export interface RetentionConfig {
+  readonly seconds: number;
+  readonly scheduleGroupName: string;
+  readonly schedulerRoleArn: string;
+  /** The swap function the schedule invokes: in Bake's copy (the swap function knows its own ARN from its invocation). */
+  readonly swapFunctionArn?: string;
 }
 
 /** The bounds the live slot scales within between releases. */
@@ -267,6 +281,7 @@ export function parseReleaseConfig(raw: string | undefined): ReleaseConfig {
     evidence: doc.evidence === undefined ? undefined : parseEvidenceConfig(p, doc.evidence),
     trafficShift: doc.trafficShift === undefined ? undefined : parseTrafficShiftConfig(p, doc.trafficShift),
     autoScaling: doc.autoScaling === undefined ? undefined : parseAutoScalingConfig(p, doc.autoScaling),
+    previousSlotRetention: doc.previousSlotRetention === undefined ? undefined : parseRetentionConfig(p, doc.previousSlotRetention),
     testHeader: p.optionalString('testHeader', TEST_HEADER, 'a header line "<name>: <value>" (name: 1-40 token characters; value: 1-128 printable characters)'),
   };
   if (p.ok) {
@@ -283,6 +298,7 @@ export function parseReleaseConfig(raw: string | undefined): ReleaseConfig {
   if (config.trafficShift === undefined) delete (config as { trafficShift?: TrafficShiftConfig }).trafficShift;
   if (config.testHeader === undefined) delete (config as { testHeader?: string }).testHeader;
   if (config.autoScaling === undefined) delete (config as { autoScaling?: AutoScalingConfig }).autoScaling;
+  if (config.previousSlotRetention === undefined) delete (config as { previousSlotRetention?: RetentionConfig }).previousSlotRetention;
   return config;
 }
 
@@ -343,6 +359,30 @@ function parseAutoScalingConfig(p: FieldProblems, raw: unknown): AutoScalingConf
   if (scaling.minCapacity > scaling.maxCapacity) p.add(`autoScaling.minCapacity ${scaling.minCapacity} is above autoScaling.maxCapacity ${scaling.maxCapacity}`);
   return scaling;
 }
+
+/** A schedule group's name: 1-64 of [0-9a-zA-Z-_.] (EventBridge Scheduler API Reference, CreateScheduleGroup: Name). */
+export const SCHEDULE_GROUP_NAME = /^[0-9a-zA-Z._-]{1,64}$/;
+/** The longest retention the construct accepts (it checks the same): a year. */
+export const MAX_RETENTION_SECONDS = 366 * 24 * 3600;
+
+/** The optional `previousSlotRetention` section: strict. */
+function parseRetentionConfig(p: FieldProblems, raw: unknown): RetentionConfig | undefined {
+  if (!isRecord(raw)) {
+    p.add(`previousSlotRetention must be an object {seconds, scheduleGroupName, schedulerRoleArn} (got ${describe(raw)})`);
+    return undefined;
+  }
+  refuseUnknownKeys(p, raw, 'previousSlotRetention', ['seconds', 'scheduleGroupName', 'schedulerRoleArn', 'swapFunctionArn']);
+  const retention: RetentionConfig = {
+    seconds: p.integer('previousSlotRetention.seconds', 60, MAX_RETENTION_SECONDS),
+    scheduleGroupName: p.string('previousSlotRetention.scheduleGroupName', SCHEDULE_GROUP_NAME, 'a schedule group name (1-64 of 0-9 a-z A-Z - _ .)'),
+    schedulerRoleArn: p.string('previousSlotRetention.schedulerRoleArn', /^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/, 'an IAM role ARN'),
+    swapFunctionArn: p.optionalString('previousSlotRetention.swapFunctionArn', LAMBDA_FUNCTION_ARN, 'a Lambda function ARN'),
+  };
+  if (retention.swapFunctionArn === undefined) delete (retention as { swapFunctionArn?: string }).swapFunctionArn;
+  return retention;
+}
+
+const LAMBDA_FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,140}$/;
 
 /** The most tasks the construct lets a slot scale to. */
 export const MAX_TASKS = 1000;

@@ -206,7 +206,8 @@ export function judgeBakeRollback(token: BakeToken, fired: string, invocation: R
   }
   const result: RollbackResult = invocation.result;
   const message = result.message.replace(/\.\s*$/, '');
-  if (result.outcome === 'busy') return judgeBakeRollback(token, fired, { kind: 'busy', message }, now);
+  // 'in-progress': the previous slot is scaling back up (it was at zero); the next poll asks again, as for 'busy'.
+  if (result.outcome === 'busy' || result.outcome === 'in-progress') return judgeBakeRollback(token, fired, { kind: 'busy', message }, now);
   switch (result.outcome) {
     case 'rolled-back':
     case 'already-done':
@@ -221,7 +222,7 @@ export function judgeBakeRollback(token: BakeToken, fired: string, invocation: R
 /** A RollbackResult as answered by the swap function, or null when the payload is anything else. */
 export function asRollbackResult(value: unknown): RollbackResult | null {
   if (!isRecord(value)) return null;
-  const outcomes = ['rolled-back', 'already-done', 'refused', 'busy', 'failed'];
+  const outcomes = ['rolled-back', 'already-done', 'refused', 'busy', 'in-progress', 'failed'];
   if (!outcomes.includes(value.outcome as string) || typeof value.message !== 'string') return null;
   if (value.state !== 'old' && value.state !== 'new') return null;
   if (value.liveSlot !== null && !isSlotName(value.liveSlot)) return null;

@@ -8,6 +8,7 @@ import { RollbackRequest, RollbackResult } from './events';
 import { labelledResources, liveLabels } from './labels';
 import { ObservedRoutes, SlotObservation } from './ports';
 import { resolveRoutes, routeWrite, writesToMakeLive } from './routes';
+import { scaleUpPhase } from './retire';
 import { slotNotReadyReason } from './slot';
 import { StateRecord, commitOfDigest, hasExecution, nextStateRecord, rollbackExecutionId } from './state';
 
@@ -25,6 +26,16 @@ export interface RollbackInput {
   /** Whether the record's previous digest is proven approved (core/approval.ts); null when there is none to prove. */
   readonly proof: ApprovalProof | null;
   readonly now: Date;
+  /** The control plane may scale the target up (`previousSlotRetention`); else a target at zero is refused. */
+  readonly canScaleUp?: boolean;
+}
+
+/** A rollback target at zero: bring it back on the previous digest first, then ask again. */
+export interface ScaleUpPlan {
+  readonly kind: 'scale-up';
+  readonly slot: SlotName;
+  readonly digest: string;
+  readonly repairTag: ReturnType<typeof tagRepair>;
 }
 
 export interface AlreadyDone {
@@ -32,7 +43,12 @@ export interface AlreadyDone {
   readonly reason: string;
 }
 
-export type RollbackDecision = (ReleasePlan & { readonly kind: 'rollback' }) | AlreadyDone | Refusal;
+export type RollbackDecision =
+  | (ReleasePlan & { readonly kind: 'rollback' })
+  | ScaleUpPlan
+  | { readonly kind: 'in-progress'; readonly reason: string }
+  | AlreadyDone
+  | Refusal;
 
 /** Default actor when the event names none. */
 export const UNKNOWN_ACTOR = 'direct-invoke';
@@ -69,10 +85,19 @@ export function decideRollback(input: RollbackInput): RollbackDecision {
   const toSlot = otherSlot(liveSlot);
   if (target.slot !== toSlot) return { kind: 'refused', reason: `observed slot ${target.slot} instead of the rollback target slot ${toSlot}` };
   const notReady = slotNotReadyReason(target, state.previousDigest, config.repositoryName);
-  if (notReady !== null) return { kind: 'refused', reason: `slot ${toSlot} cannot take production back: ${notReady}` };
+  const phase = notReady === null ? null : scaleUpPhase(target, state, input.targetTag, config.repositoryName);
+  if (notReady !== null && (phase === null || !input.canScaleUp)) {
+    const hint = phase === 'scaled-down' ? '; scale it up to the live slot\'s count on the slot tag, then roll back again (with previousSlotRetention the rollback does this itself)' : '';
+    return { kind: 'refused', reason: `slot ${toSlot} cannot take production back: ${notReady}${hint}` };
+  }
   if (input.proof === null || !input.proof.proven) {
     return { kind: 'refused', reason: `slot ${toSlot}'s ${state.previousDigest} is not proven approved: ${input.proof?.proven === false ? input.proof.reason : 'no proof was given'}` };
   }
+  if (phase === 'scaled-down') {
+    const repairTag = tagRepair(config.slots[toSlot].imageTag, input.targetTag, state.previousDigest);
+    return { kind: 'scale-up', slot: toSlot, digest: state.previousDigest, repairTag };
+  }
+  if (phase === 'scaling-up') return { kind: 'in-progress', reason: `slot ${toSlot} is scaling back up on ${state.previousDigest} (${notReady})` };
 
   const liveDigest = state.previousDigest;
   const previousDigest = state.liveDigest;

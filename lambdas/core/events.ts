@@ -179,8 +179,9 @@ export interface RollbackRequest {
 }
 
 /** What an operator (or Bake, or a shift) asks the swap function directly. */
-export type OperatorAction = 'rollback' | 'promote' | 'abort';
-const OPERATOR_ACTIONS: readonly OperatorAction[] = ['rollback', 'promote', 'abort'];
+/** `retire` is the scheduled scale-down of the previous slot (core/retire.ts), never an operator's. */
+export type OperatorAction = 'rollback' | 'promote' | 'abort' | 'retire';
+const OPERATOR_ACTIONS: readonly OperatorAction[] = ['rollback', 'promote', 'abort', 'retire'];
 
 export interface OperatorRequest extends RollbackRequest {
   readonly action: OperatorAction;
@@ -202,6 +203,11 @@ export function parseOperatorEvent(event: unknown, fallbackRequestId: string): O
     p.add(`expectedLiveSlot must be "a" or "b" (got ${describe(expected)})`);
   }
   const forRelease = p.optionalString('forRelease', /^[A-Za-z0-9._:-]{1,128}$/, 'a pipeline execution id') ?? null;
+  if (event.action === 'retire') {
+    // A schedule names the release whose previous slot it retires, and the slot that release made live.
+    if (forRelease === null && event.forRelease === undefined) p.add('forRelease is required for "retire" (the release whose previous slot it scales down)');
+    if (!isSlotName(expected)) p.add('expectedLiveSlot is required for "retire" (the slot that release made live)');
+  }
   p.throwIfAny(`The ${OPERATOR_ACTIONS.includes(event.action as OperatorAction) ? String(event.action) : 'operator'} event`);
   return { action: event.action as OperatorAction, reason, actor, requestId, expectedLiveSlot: isSlotName(expected) ? expected : null, forRelease };
 }
@@ -449,7 +455,11 @@ export function parseSlotServiceProperties(props: Record<string, unknown>, what 
 /** What a direct invoke (rollback, promote, abort) returns. Expected refusals are results, never exceptions. */
 export interface OperatorResult {
   /** 'busy': another operation holds the slots (the release lease); nothing changed, ask again. */
-  readonly outcome: 'rolled-back' | 'promoted' | 'aborted' | 'already-done' | 'refused' | 'busy' | 'failed';
+  /**
+   * 'in-progress': a rollback is scaling the previous slot back up; ask again with the same
+   * `requestId` until it answers something else. 'retired': the scheduled scale-down ran.
+   */
+  readonly outcome: 'rolled-back' | 'promoted' | 'aborted' | 'retired' | 'already-done' | 'refused' | 'busy' | 'in-progress' | 'failed';
   /** One sentence. */
   readonly message: string;
   /** null only when the routes could not be read or are unrecognisable. */
@@ -460,15 +470,19 @@ export interface OperatorResult {
   readonly state: 'old' | 'new';
   /** Each slot's share of production as the function left it, when it could read the routes (`a=100`, `a=90 b=10`). */
   readonly traffic?: string;
+  /** With 'in-progress': the request id to ask again with. */
+  readonly requestId?: string;
 }
 
 /** What a rollback invoke returns (Bake reads it). */
 export interface RollbackResult extends OperatorResult {
-  readonly outcome: 'rolled-back' | 'already-done' | 'refused' | 'busy' | 'failed';
+  readonly outcome: 'rolled-back' | 'already-done' | 'refused' | 'busy' | 'in-progress' | 'failed';
 }
 
 /** The part of the Lambda context the handlers use; optional so tests can call handler(event). */
 export interface InvocationContext {
   readonly awsRequestId?: string;
+  /** The function's ARN as invoked (with a qualifier when invoked through a version or alias). */
+  readonly invokedFunctionArn?: string;
   getRemainingTimeInMillis?(): number;
 }

@@ -20,12 +20,15 @@ export interface LeaseRelease {
   readonly since: string;
 }
 
-/** A swap (its traffic shift steps included), a rollback, or an operator ending a shift early. */
-export type OperationKind = 'swap' | 'rollback' | 'promote' | 'abort';
-const OPERATION_KINDS: readonly OperationKind[] = ['swap', 'rollback', 'promote', 'abort'];
+/**
+ * A swap (its traffic shift steps included), a rollback, an operator ending a shift early, or the
+ * scheduled scale-down of the previous slot (`previousSlotRetention`).
+ */
+export type OperationKind = 'swap' | 'rollback' | 'promote' | 'abort' | 'retire';
+const OPERATION_KINDS: readonly OperationKind[] = ['swap', 'rollback', 'promote', 'abort', 'retire'];
 
 export interface LeaseOperation {
-  /** `swap:<executionId>`, or `<kind>:<requestId>` for an operator's rollback, promote or abort. */
+  /** `swap:<executionId>`, `<kind>:<requestId>` for an operator's rollback, promote or abort, or `retire:<executionId>`. */
   readonly id: string;
   readonly kind: OperationKind;
   /** ISO-8601: after this the holder's invocation is certainly over (its function timeout has passed). */

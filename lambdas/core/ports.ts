@@ -105,6 +105,8 @@ export interface SlotsPort {
   describeServices(slots: readonly SlotName[]): Promise<Partial<Record<SlotName, ObservedService>>>;
   /** UpdateService(forceNewDeployment, desiredCount); returns the new primary deployment id when known. */
   roll(slot: SlotName, desiredCount: number): Promise<{ deploymentId: string | null }>;
+  /** UpdateService(desiredCount) alone: no new deployment. */
+  scale(slot: SlotName, desiredCount: number): Promise<void>;
 }
 
 export interface ImagesPort {
@@ -126,6 +128,20 @@ export interface ImagesPort {
 export interface ScalingPort {
   /** Registers the slot's bounds (RegisterScalableTarget); Application Auto Scaling then fits the count into them. */
   bound(slot: SlotName, bounds: ScalingBounds): Promise<void>;
+}
+
+/** A one-time EventBridge Scheduler schedule that invokes the swap function with `input`. */
+export interface RetireSchedule {
+  readonly name: string;
+  /** `at(yyyy-mm-ddThh:mm:ss)`, UTC. */
+  readonly expression: string;
+  readonly targetArn: string;
+  readonly input: string;
+}
+
+export interface RetirementPort {
+  /** CreateSchedule; 'exists' when a schedule of that name is already there (ConflictException). */
+  schedule(request: RetireSchedule): Promise<'created' | 'exists'>;
 }
 
 export class ImageNotFoundError extends Error {
@@ -214,6 +230,8 @@ export interface SwapPorts {
   readonly alarms: AlarmsPort;
   /** The slots' scalable targets; absent without auto scaling. */
   readonly scaling?: ScalingPort;
+  /** The previous slot's scheduled scale-down; absent without `previousSlotRetention`. */
+  readonly retirement?: RetirementPort;
 }
 
 /** Structured logger: one JSON object per line. */
@@ -263,4 +281,6 @@ export interface BakePorts {
   readonly lease: LeaseStore;
   /** The slots' scalable targets; absent without auto scaling. */
   readonly scaling?: ScalingPort;
+  /** The previous slot's scheduled scale-down; absent without `previousSlotRetention`. */
+  readonly retirement?: RetirementPort;
 }

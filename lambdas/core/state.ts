@@ -67,6 +67,11 @@ export interface StateRecord {
   readonly history: readonly HistoryEntry[];
   /** Set while a traffic shift is under way (absent otherwise). */
   readonly shift?: ShiftRecord;
+  /**
+   * When `previousSlotRetention` scaled the non-live slot to zero (core/retire.ts); absent while it
+   * is warm. Any move of production writes a new record without it.
+   */
+  readonly previousScaledDownAt?: string;
 }
 
 export const STATE_SCHEMA = 2;
@@ -117,9 +122,16 @@ export function parseStateRecord(raw: string | null | undefined): StateRecord | 
     changedBy: p.string('changedBy'),
     history: historyField(p, doc.history),
     ...(doc.shift === undefined || doc.shift === null ? {} : { shift: shiftField(p, doc.shift) }),
+    ...(doc.previousScaledDownAt === undefined ? {} : { previousScaledDownAt: timeField(p, 'previousScaledDownAt') }),
   };
   p.throwIfAny('The state record');
   return record;
+}
+
+function timeField(p: FieldProblems, key: string): string {
+  const value = p.string(key);
+  if (value !== '' && Number.isNaN(Date.parse(value))) p.add(`${key} must be an ISO-8601 time (got ${describe(value)})`);
+  return value;
 }
 
 /**

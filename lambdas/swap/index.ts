@@ -40,6 +40,9 @@ import { StateRecord, rollbackExecutionId } from '../core/state';
 import { JobOutcome, continues, failure, handlerDeps, runPipelineJob, sentence } from '../adapters/job';
 import { freeLiveSlot, settleAfterRollback, slotScaling } from '../adapters/scaling';
 import { aasSend } from '../adapters/scaling-client';
+import { retirementScheduler, scheduleRetirement, unqualifiedFunctionArn } from '../adapters/scheduler';
+import { schedulerSend } from '../adapters/scheduler-client';
+import { inProgress, retireUnderLease, startScaleUp } from './retire';
 import { createLogger } from '../adapters/log';
 import { applyReleasePlan, notify } from './apply';
 import { evidenceStoreFor } from '../adapters/evidence';
@@ -65,6 +68,7 @@ const clients = {
 };
 
 const aas = aasSend();
+const scheduler = schedulerSend();
 
 export function swapPorts(config: ReleaseConfig): Ports {
   return {
@@ -80,16 +84,19 @@ export function swapPorts(config: ReleaseConfig): Ports {
     approvals: approvalLookup(clients),
     alarms: cloudWatchAlarms(clients),
     ...(config.autoScaling ? { scaling: slotScaling(aas, config) } : {}),
+    ...(config.previousSlotRetention ? { retirement: retirementScheduler(scheduler, config.previousSlotRetention, config.pipelineName) } : {}),
   };
 }
 
 export function createSwapHandler(overrides: Partial<Deps> = {}) {
-  const deps = handlerDeps({ ports: swapPorts, reporter: jobReporter(clients) }, overrides);
+  const deps: Deps = { ...handlerDeps({ ports: swapPorts, reporter: jobReporter(clients) }, overrides), ...(overrides.selfArn ? { selfArn: overrides.selfArn } : {}) };
   return async (event: unknown, context?: InvocationContext): Promise<OperatorResult | void> => {
+    const selfArn = unqualifiedFunctionArn(context?.invokedFunctionArn) ?? deps.selfArn;
+    const invocation: Deps = selfArn === undefined ? deps : { ...deps, selfArn };
     if (isPipelineJobEvent(event)) {
-      return runPipelineJob(event, 'swap', deps, (job, log) => swapJob(job, deps, log), (err) => `Swap failed before changing any route, so the system is in the old state: ${errorSummary(err)}`);
+      return runPipelineJob(event, 'swap', invocation, (job, log) => swapJob(job, invocation, log), (err) => `Swap failed before changing any route, so the system is in the old state: ${errorSummary(err)}`);
     }
-    return operatorInvoke(event, context, deps);
+    return operatorInvoke(event, context, invocation);
   };
 }
 
@@ -127,6 +134,7 @@ async function swapJob(job: PipelineJob, deps: Deps, baseLog: Logger): Promise<J
     const releaseEnds = !config.bakeAfterSwap && !continues(outcome);
     await endHold(ports.lease, held.lease, { dropRelease: releaseEnds }, deps.now, log);
     if (releaseEnds) await freeLiveSlot(ports, config, log);
+    if (releaseEnds && outcome?.kind === 'success') await scheduleRetirement(ports.retirement, config.previousSlotRetention, { executionId, liveSlot: request.greenSlot, targetArn: deps.selfArn }, deps.now(), log);
   }
 }
 
@@ -143,12 +151,14 @@ function parseSwapWait(raw: string): string {
 // ------------------------------------------------------------------ operators: rollback, promote, abort
 
 const UNKNOWN_VIEW = { liveSlot: null, liveDigest: null, previousDigest: null };
-const OPERATOR_NAMES = { rollback: 'Rollback', promote: 'Promote', abort: 'Abort' } as const;
+const OPERATOR_NAMES = { rollback: 'Rollback', promote: 'Promote', abort: 'Abort', retire: 'Retire' } as const;
+const ACTIONS = Object.keys(OPERATOR_NAMES) as (keyof typeof OPERATOR_NAMES)[];
+const DONE: readonly OperatorResult['outcome'][] = ['rolled-back', 'promoted', 'aborted', 'retired', 'already-done', 'in-progress'];
 
 async function operatorInvoke(event: unknown, context: InvocationContext | undefined, deps: Deps): Promise<OperatorResult> {
   const asked = (event as { action?: unknown } | null)?.action;
   // A malformed event is most likely a rollback's (the one action there was before the others).
-  const action = asked === 'promote' || asked === 'abort' ? asked : 'rollback';
+  const action = ACTIONS.find((a) => a === asked) ?? 'rollback';
   let log = createLogger({ operation: action, jobId: null, executionId: null }, deps.logSink);
   let request: OperatorRequest;
   try {
@@ -158,7 +168,7 @@ async function operatorInvoke(event: unknown, context: InvocationContext | undef
     return { outcome: 'refused', message: sentence(`${OPERATOR_NAMES[action]} refused and nothing changed: ${(err as Error).message}`), ...UNKNOWN_VIEW, state: 'old' };
   }
   const what = OPERATOR_NAMES[request.action];
-  const executionId = request.action === 'rollback' ? rollbackExecutionId(request.requestId) : `${request.action}:${request.requestId}`;
+  const executionId = request.action === 'rollback' ? rollbackExecutionId(request.requestId) : request.action === 'retire' ? `retire:${request.forRelease}` : `${request.action}:${request.requestId}`;
   log = log.child({ executionId, actor: request.actor ?? UNKNOWN_ACTOR });
   let result: OperatorResult;
   try {
@@ -166,7 +176,7 @@ async function operatorInvoke(event: unknown, context: InvocationContext | undef
   } catch (err) {
     result = { outcome: 'failed', message: sentence(`${what} failed before changing any route, so the system is in the old state: ${errorSummary(err)}`), ...UNKNOWN_VIEW, state: 'old' };
   }
-  (['rolled-back', 'promoted', 'aborted', 'already-done'].includes(result.outcome) ? log.info : log.warn)(result.message, { outcome: result.outcome, state: result.state });
+  (DONE.includes(result.outcome) ? log.info : log.warn)(result.message, { outcome: result.outcome, state: result.state });
   return result;
 }
 
@@ -182,10 +192,12 @@ async function underOperation(request: OperatorRequest, executionId: string, dep
   try {
     if (request.action === 'promote') result = await promoteUnderLease(request, executionId, config, ports, held.lease, deps, log);
     else if (request.action === 'abort') result = await abortUnderLease(request, executionId, 'abort', config, ports, deps, log);
+    else if (request.action === 'retire') result = await retireUnderLease(request, config, ports, held.lease, deps, log);
     else result = await rollbackUnderLease(request, executionId, config, ports, held.lease, deps, log);
     return result;
   } finally {
-    await endHold(ports.lease, held.lease, { dropRelease: false }, deps.now, log);
+    // A rollback scaling its target back up keeps the slots until it is asked again (the hold lapses by itself otherwise).
+    if (result?.outcome !== 'in-progress') await endHold(ports.lease, held.lease, { dropRelease: false }, deps.now, log);
     // Between releases, an operator's rollback makes the other slot the previous one: it keeps its count, the new live slot scales freely.
     if (result?.outcome === 'rolled-back' && held.lease.release === null) await settleAfterRollback(ports, config, log);
   }
@@ -224,7 +236,10 @@ async function rollbackUnderLease(
   const holderId = lease.release?.executionId;
   const releaseHolder = holderId === undefined ? null : { executionId: holderId, running: await ports.executions.inProgress(holderId) };
   const proof = state?.previousDigest ? await approvalProofOf(ports, config, state, log) : null;
-  const decision = decideRollback({ config, request, routes, target, targetTag, state, releaseHolder, proof, now: deps.now() });
+  const canScaleUp = config.previousSlotRetention !== undefined;
+  const decision = decideRollback({ config, request, routes, target, targetTag, state, releaseHolder, proof, now: deps.now(), canScaleUp });
+  if (decision.kind === 'scale-up') return startScaleUp(decision, request, config, ports, state as StateRecord, deps, log);
+  if (decision.kind === 'in-progress') return inProgress(request, decision.reason, releaseView(liveSlot, state));
   if (decision.kind === 'already-done') {
     return { outcome: 'already-done', message: sentence(`Nothing to do: ${decision.reason}`), ...releaseView(liveSlot, state), state: 'new' };
   }

@@ -12,7 +12,8 @@ import { beginOperation } from '../adapters/lease';
 
 /** The swap function's ports: the release's, and the evidence record. */
 export type Ports = SwapPorts & EvidencePorts;
-export type Deps = HandlerDeps<Ports>;
+/** `selfArn`: this function's own ARN, from the invocation (a retirement schedule's target). */
+export type Deps = HandlerDeps<Ports> & { readonly selfArn?: string };
 
 /** changedBy when the approver cannot be found. */
 export const FALLBACK_APPROVER = 'codepipeline';

@@ -29,6 +29,7 @@ import { describeShare, resolveRoutes, shares, trafficText, viewTraffic } from '
 import { JobOutcome, continues, failure, sentence } from '../adapters/job';
 import { endHold } from '../adapters/lease';
 import { freeLiveSlot } from '../adapters/scaling';
+import { scheduleRetirement } from '../adapters/scheduler';
 import { swapUnderLease } from './all-at-once';
 import { applyReleasePlan, applyShiftStep, notify } from './apply';
 import { withEvidenceProblem } from '../adapters/evidence-outcome';
@@ -157,6 +158,8 @@ export async function shiftPoll(rawToken: string, request: SwapParameters, confi
     const releaseEnds = !continues(outcome) && (!config.bakeAfterSwap || outcome?.kind !== 'success');
     await endHold(ports.lease, held.lease, { dropRelease: releaseEnds }, deps.now, log);
     if (releaseEnds) await freeLiveSlot(ports, config, log);
+    // A shift that got to 100% without a bake ends the release with production on the candidate.
+    if (releaseEnds && outcome?.kind === 'success') await scheduleRetirement(ports.retirement, config.previousSlotRetention, { executionId: request.executionId, liveSlot: request.greenSlot, targetArn: deps.selfArn }, deps.now(), log);
   }
 }
 

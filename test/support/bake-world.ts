@@ -10,6 +10,8 @@ import { worldAasSend } from './model/aas';
 import { evidenceStoreFor } from '../../lambdas/adapters/evidence';
 import { worldS3Send } from './model/s3';
 import { BakeConfig, ReleaseConfig } from '../../lambdas/core/config';
+import { retirementScheduler } from '../../lambdas/adapters/scheduler';
+import { worldSchedulerSend } from './model/scheduler';
 import { watchAlarmName } from '../../lib/private/bake-alarms';
 import type { AwsWorld, ServiceKey } from './aws-model';
 import { AlarmModel } from './cloudwatch-model';
@@ -96,7 +98,10 @@ export function addBake(h: ReleaseHarness, opts: { windowSeconds?: number; grant
   const watched = h.alarms ? watchedNames(stack.pipelineName) : addAlarms(alarms, stack.pipelineName);
   h.alarms = alarms;
   const bake: BakeConfig = { alarms: { a: watched.a, b: watched.b }, sharedAlarms: watched.shared, swapFunctionName: stack.ids.swapFunctionName, windowSeconds: opts.windowSeconds ?? 120 };
-  const config: ReleaseConfig = { ...stack.config, bakeAfterSwap: true, bake };
+  const retention = stack.config.previousSlotRetention;
+  // Only Bake's copy names the swap function for the retirement schedule (the swap function knows itself).
+  const swapFunctionArn = `arn:aws:lambda:${world.region}:${world.account}:function:${stack.ids.swapFunctionName}`;
+  const config: ReleaseConfig = { ...stack.config, bakeAfterSwap: true, bake, ...(retention ? { previousSlotRetention: { ...retention, swapFunctionArn } } : {}) };
   serveAlarms(world, alarms);
   const functionName = `${stack.pipelineName}-bake`;
   const action = { name: 'Bake', category: 'Invoke' as const, provider: 'Lambda', namespace: 'Bake', functionName, userParameters: BAKE_USER_PARAMETERS };
@@ -109,7 +114,7 @@ export function addBake(h: ReleaseHarness, opts: { windowSeconds?: number; grant
   process.env.BLUEGREEN_CONFIG = JSON.stringify({ ...stack.config, bakeAfterSwap: true });
   const logSink = (line: string) => void h.logs.push(line);
   // Only Bake's copy of the configuration carries the bake section, as the construct does it.
-  const handler = world.actingAs('Bake', createBakeHandler({ loadConfig: () => config, logSink, now: () => new Date(world.now()), ports: (c) => ({ ...bakePorts(c), evidence: evidenceStoreFor(c, worldS3Send(world)), ...(c.autoScaling ? { scaling: slotScaling(worldAasSend(world), c) } : {}) }) }));
+  const handler = world.actingAs('Bake', createBakeHandler({ loadConfig: () => config, logSink, now: () => new Date(world.now()), ports: (c) => ({ ...bakePorts(c), evidence: evidenceStoreFor(c, worldS3Send(world)), ...(c.autoScaling ? { scaling: slotScaling(worldAasSend(world), c) } : {}), ...(c.previousSlotRetention ? { retirement: retirementScheduler(worldSchedulerSend(world), c.previousSlotRetention, c.pipelineName) } : {}) }) }));
   world.lambda.register(functionName, handler);
   h.driver.registerHandler(functionName, handler);
 

@@ -176,6 +176,11 @@ export class ReleaseDriver {
     return (await this.operator('rollback', event)) as RollbackResult | undefined;
   }
 
+  /** Invokes the swap function with any direct event (a schedule's `retire`, a malformed one). */
+  async invokeSwap(event: Record<string, unknown>): Promise<OperatorResult | undefined> {
+    return this.deliverRollback(event as unknown as RollbackEvent);
+  }
+
   /** `bluegreen promote`: all of production on the shift's candidate now. */
   promote(event: Partial<Omit<RollbackEvent, 'action'>> = {}): Promise<OperatorResult | undefined> {
     return this.operator('promote', { reason: 'looks good', ...event });

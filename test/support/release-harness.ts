@@ -7,6 +7,8 @@ import type { ReleaseConfig } from '../../lambdas/core/config';
 import { evidenceStoreFor } from '../../lambdas/adapters/evidence';
 import { worldS3Send } from './model/s3';
 import { AutoScalingModel, serveAutoScaling, worldAasSend } from './model/aas';
+import { SchedulerModel, serveScheduler, worldSchedulerSend } from './model/scheduler';
+import { retirementScheduler } from '../../lambdas/adapters/scheduler';
 import { serviceResourceId, slotScaling } from '../../lambdas/adapters/scaling';
 import { aroundCount } from '../../lambdas/core/scaling';
 import type { LeaseStore, ScalingPort } from '../../lambdas/core/ports';
@@ -31,6 +33,13 @@ export interface ReleaseHarness {
   alarms: AlarmModel | null;
   /** Application Auto Scaling, served when the stack is seeded with `autoScaling`. */
   readonly scaling: AutoScalingModel | null;
+  /** EventBridge Scheduler, served when the stack is seeded with `previousSlotRetentionSeconds`. */
+  readonly scheduler: SchedulerModel | null;
+  /**
+   * Scheduler invokes the swap function for every schedule due at the world's time (as its role,
+   * asynchronously: what the function answers goes nowhere); returns what each answered.
+   */
+  fireSchedules(): Promise<unknown[]>;
   /** Violations of invariants 1, 2, 3, 5 and 8 found after any handler returned. */
   readonly violations: string[];
   /** Throws unless invariants 1, 2, 3 and 5 hold now and they and 8 held after every handler returned. */
@@ -70,6 +79,7 @@ export function createReleaseHarness(opts: HarnessOptions = {}): ReleaseHarness 
   const evidence = (config: ReleaseConfig) => ({
     evidence: evidenceStoreFor(config, worldS3Send(world), now),
     ...(config.autoScaling ? { scaling: floorsOf(slotScaling(worldAasSend(world), config), config, opts.withoutFloors === true) } : {}),
+    ...(config.previousSlotRetention ? { retirement: retirementScheduler(worldSchedulerSend(world), config.previousSlotRetention, config.pipelineName) } : {}),
   });
   const handlers = {
     deployGreen: world.actingAs('DeployGreen', createDeployGreenHandler({ logSink, now, ports: (config) => ({ ...deployPorts(config), ...lease, ...evidence(config) }) })),
@@ -92,6 +102,16 @@ export function createReleaseHarness(opts: HarnessOptions = {}): ReleaseHarness 
     const bounds = aroundCount(opts.autoScaling!, 0, null);
     scaling!.commands.RegisterScalableTarget({ ServiceNamespace: 'ecs', ResourceId: serviceResourceId(stack.config.slots[slot].serviceArn), ScalableDimension: 'ecs:service:DesiredCount', MinCapacity: bounds.min, MaxCapacity: bounds.max });
   }
+  const retention = stack.config.previousSlotRetention;
+  const scheduler = retention ? serveScheduler(world, [retention.scheduleGroupName]) : null;
+  const fireSchedules = async (): Promise<unknown[]> => {
+    const answers: unknown[] = [];
+    for (const due of scheduler?.due() ?? []) {
+      answers.push(await driver.invokeSwap(JSON.parse(due.input.Target.Input)));
+      scheduler!.completed(due);
+    }
+    return answers;
+  };
   let alarms: AlarmModel | null = null;
   if (opts.trafficShift) {
     alarms = new AlarmModel({ region: world.region, account: world.account, now: () => world.now() });
@@ -106,6 +126,8 @@ export function createReleaseHarness(opts: HarnessOptions = {}): ReleaseHarness 
     logs,
     alarms,
     scaling,
+    scheduler,
+    fireSchedules,
     violations,
     check: (o = {}) => {
       violations.push(...previousSlot.check().map((v) => `at check: ${v}`));

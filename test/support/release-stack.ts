@@ -54,6 +54,8 @@ export interface SeedOptions {
   testHeader?: { name: string; value: string };
   /** The config's `autoScaling`: the harness then serves Application Auto Scaling (test/support/model/aas.ts). */
   autoScaling?: AutoScalingConfig;
+  /** Seconds of `previousSlotRetention`: the harness then serves EventBridge Scheduler (test/support/model/scheduler.ts). */
+  previousSlotRetentionSeconds?: number;
 }
 
 /** The artifact bucket and its KMS key, when the stack keeps evidence. */
@@ -251,6 +253,9 @@ export function seedReleaseStack(world: AwsWorld, opts: SeedOptions = {}): Relea
     ...(opts.withoutNotifications ? {} : { notificationTopicArn }),
     ...(opts.evidence ? { evidence: { bucket: ARTIFACT_BUCKET, prefix: `bluegreen-evidence/${pipelineName}` } } : {}),
     ...(opts.autoScaling ? { autoScaling: opts.autoScaling } : {}),
+    ...(opts.previousSlotRetentionSeconds !== undefined
+      ? { previousSlotRetention: { seconds: opts.previousSlotRetentionSeconds, scheduleGroupName: `bluegreen-${pipelineName}`, schedulerRoleArn: `arn:aws:iam::${world.account}:role/${pipelineName}-retire-scheduler` } }
+      : {}),
     ...(opts.trafficShift
       ? {
           trafficShift: {

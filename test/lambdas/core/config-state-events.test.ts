@@ -147,7 +147,10 @@ describe('event parsers', () => {
     expect(parseOperatorEvent({ action: 'abort', reason: '5xx' }, 'req-3')).toMatchObject({ action: 'abort', reason: '5xx' });
     expect(() => parseOperatorEvent({ action: 'rollback' }, 'x')).toThrow(/The rollback event is invalid: reason must be a non-empty string/);
     expect(() => parseOperatorEvent({ action: 'rollback', reason: 'r', expectedLiveSlot: 'c' }, 'x')).toThrow(/expectedLiveSlot/);
-    expect(() => parseOperatorEvent({ action: 'deploy', reason: 'r' }, 'x')).toThrow(/action must be one of "rollback", "promote", "abort" \(got "deploy"\)/);
+    expect(() => parseOperatorEvent({ action: 'deploy', reason: 'r' }, 'x')).toThrow(/action must be one of "rollback", "promote", "abort", "retire" \(got "deploy"\)/);
+    // A schedule's retire names the release and the slot it made live; without them it is refused, naming both.
+    expect(() => parseOperatorEvent({ action: 'retire', reason: 'r' }, 'x')).toThrow(/The retire event is invalid: forRelease is required for "retire".*expectedLiveSlot is required for "retire"/);
+    expect(parseOperatorEvent({ action: 'retire', reason: 'r', forRelease: 'e1', expectedLiveSlot: 'a', requestId: 'retire-e1' }, 'x')).toMatchObject({ action: 'retire', forRelease: 'e1', expectedLiveSlot: 'a' });
     expect(() => parseOperatorEvent('rollback', 'x')).toThrow(/must be a JSON object/);
   });
 
