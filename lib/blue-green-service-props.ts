@@ -61,6 +61,18 @@ export interface BlueGreenServiceProps {
   readonly autoScaling?: SlotAutoScaling;
 
   /**
+   * How long the previous slot (the one production left) keeps its tasks after a release ends:
+   * then a one-time EventBridge Scheduler schedule, owned by the control plane, scales it to zero.
+   * The scale-down is skipped if the slot is no longer the previous slot (a later release or a
+   * rollback moved production) or a release holds the slots. A rollback to a slot at zero scales it
+   * back up to the live slot's count on the previous digest, answers "in progress" until it is
+   * steady and healthy, and then moves production in one route write; it is refused if the
+   * previous digest is gone from the repository. Whole minutes, 1 minute to 366 days; known at synth.
+   * @default - the previous slot stays warm until the next release: rollback is one route write at any time
+   */
+  readonly previousSlotRetention?: Duration;
+
+  /**
    * CPU architecture of the tasks, and of the CodeBuild image that builds them.
    * @default ecs.CpuArchitecture.X86_64
    */

@@ -87,7 +87,7 @@ export function decideRollback(input: RollbackInput): RollbackDecision {
   const notReady = slotNotReadyReason(target, state.previousDigest, config.repositoryName);
   const phase = notReady === null ? null : scaleUpPhase(target, state, input.targetTag, config.repositoryName);
   if (notReady !== null && (phase === null || !input.canScaleUp)) {
-    const hint = phase === 'scaled-down' ? '; scale it up to the live slot\'s count on the slot tag, then roll back again (with previousSlotRetention the rollback does this itself)' : '';
+    const hint = phase === 'scaled-down' ? ', so scale it back up first (with previousSlotRetention, a rollback does that itself)' : '';
     return { kind: 'refused', reason: `slot ${toSlot} cannot take production back: ${notReady}${hint}` };
   }
   if (input.proof === null || !input.proof.proven) {

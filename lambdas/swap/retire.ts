@@ -7,6 +7,7 @@ import { OperatorRequest, OperatorResult } from '../core/events';
 import { LeaseRecord } from '../core/lease';
 import { ImageNotFoundError, Logger } from '../core/ports';
 import { decideRetire } from '../core/retire';
+import { resolveRoutes } from '../core/routes';
 import { heldAt } from '../core/scaling';
 import { StateRecord } from '../core/state';
 import { sentence } from '../adapters/job';
@@ -26,7 +27,8 @@ export async function retireUnderLease(
 ): Promise<OperatorResult> {
   const slot = otherSlot(request.expectedLiveSlot ?? 'a');
   const [routes, stored, target] = await Promise.all([ports.routes.read(), readStateLeniently(ports, log), ports.slots.observe(slot)]);
-  const view = releaseView(request.expectedLiveSlot, stored.state);
+  const resolved = resolveRoutes(config, routes);
+  const view = releaseView(resolved.ok ? resolved.view.liveSlot : null, stored.state);
   if (stored.malformed) return { outcome: 'refused', message: sentence('Retire skipped and nothing changed: the state record is malformed or not sealed by the control plane'), ...view, state: 'old' };
   const holder = lease.release?.executionId;
   const runningRelease = holder !== undefined && (await ports.executions.inProgress(holder)) ? holder : null;

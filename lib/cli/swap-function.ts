@@ -17,7 +17,14 @@ const BUSY_RETRIES = [2_000, 4_000, 8_000, 16_000];
 const FLIP_POLLS = 30;
 const FLIP_INTERVAL_MS = 2_000;
 
-const OUTCOMES = new Set(['rolled-back', 'promoted', 'aborted', 'already-done', 'refused', 'busy', 'failed']);
+const OUTCOMES = new Set(['rolled-back', 'promoted', 'aborted', 'retired', 'already-done', 'refused', 'busy', 'in-progress', 'failed']);
+/**
+ * A rollback to a slot at zero answers "in progress" while the slot starts its tasks: asked again
+ * (same request id) this often, for at most this long (a task's start, its health check grace and
+ * two healthy checks take a few minutes; a deployment that cannot start fails sooner).
+ */
+export const IN_PROGRESS_POLL_MS = 10_000;
+export const IN_PROGRESS_TIMEOUT_MS = 15 * 60_000;
 
 /** The function configured for operator actions; older stacks did not store it. */
 export function swapFunctionOf(pipeline: Pipeline): string {
@@ -75,6 +82,23 @@ export async function invokeSwapFunction(ctx: Context, aws: AwsClients, function
   } finally {
     progress.stop();
   }
+}
+
+/**
+ * `invokeSwapFunction`, asked again with the same event (its request id) while the function answers
+ * "in progress": each answer is a new invocation, so none outlives the function's timeout.
+ */
+export async function invokeUntilSettled(ctx: Context, aws: AwsClients, functionName: string, event: { readonly requestId: string }, doing: string): Promise<OperatorResult> {
+  let result = await invokeSwapFunction(ctx, aws, functionName, event, doing);
+  for (let waited = 0; result.outcome === 'in-progress'; waited += IN_PROGRESS_POLL_MS) {
+    if (waited >= IN_PROGRESS_TIMEOUT_MS) {
+      throw new CliError(`still in progress after ${IN_PROGRESS_TIMEOUT_MS / 60_000} minutes and production has not moved (${result.message.replace(/\.$/, '')}); run bluegreen status, then bluegreen rollback again: a new request carries on from where the slot is`, 'in-progress');
+    }
+    ctx.print(`  … ${result.message}`);
+    await ctx.sleep(IN_PROGRESS_POLL_MS);
+    result = await invokeSwapFunction(ctx, aws, functionName, event, doing);
+  }
+  return result;
 }
 
 /** Bounded wait until production forwards to `target` alone (no traffic shift). */

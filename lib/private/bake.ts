@@ -79,6 +79,8 @@ export class BakeWatching {
         swapFunctionName: swapFunction.functionName,
         windowSeconds: props.bakeTime.toSeconds(),
       },
+      // A passed bake schedules the previous slot's scale-down, which invokes the swap function.
+      ...(props.controlPlane.retirement ? { previousSlotRetention: props.controlPlane.retirement.config(swapFunction.functionArn) } : {}),
     };
     this.bake = new ControlPlaneFunction(scope, 'Bake', {
       ...props.shared,
@@ -93,5 +95,6 @@ export class BakeWatching {
     this.bake.allow(['lambda:InvokeFunction'], [swapFunction.functionArn]);
     props.controlPlane.holdLease(this.bake);
     props.controlPlane.grantEvidence(this.bake);
+    props.controlPlane.retirement?.grantSchedule(this.bake);
   }
 }

@@ -1,8 +1,9 @@
-// The checks of the props that decide capacity and where images live: `repository` and `autoScaling`.
+// The checks of the props that decide capacity and where images live: `repository`, `autoScaling`
+// and `previousSlotRetention`.
 import { Duration, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import type { BlueGreenPipelineProps } from '../blue-green-pipeline-props';
-import { MAX_TASKS } from '../../lambdas/core/config';
+import { MAX_RETENTION_SECONDS, MAX_TASKS } from '../../lambdas/core/config';
 import { slotTagProblem } from '../../lambdas/core/registry';
 import { DEFAULTS } from './defaults';
 import { SLOTS, slotImageTag } from './names';
@@ -109,6 +110,23 @@ export function checkAutoScaling(props: BlueGreenPipelineProps, add: (problem: s
   const desired = props.desiredCount ?? DEFAULTS.desiredCount;
   if (props.desiredCount !== undefined && minOk && maxOk && scaling.minCapacity <= scaling.maxCapacity && !Token.isUnresolved(desired) && (desired < scaling.minCapacity || desired > scaling.maxCapacity)) {
     add(`desiredCount ${desired} is outside autoScaling's ${scaling.minCapacity}-${scaling.maxCapacity}: a first release starts with desiredCount tasks; give a count inside the bounds.`);
+  }
+}
+
+/**
+ * `previousSlotRetention`: whole minutes from 1 minute to 366 days (a one-time schedule's time is
+ * whole seconds; the control plane's configuration says the same), known at synth.
+ */
+export function checkRetention(props: BlueGreenPipelineProps, add: (problem: string) => void): void {
+  const retention = props.previousSlotRetention;
+  if (retention === undefined) return;
+  if (retention.isUnresolved()) {
+    add('previousSlotRetention must be known at synth (got a token): the control plane reads it from its configuration.');
+    return;
+  }
+  const seconds = retention.toMilliseconds() / 1000;
+  if (!Number.isInteger(seconds / 60) || seconds < 60 || seconds > MAX_RETENTION_SECONDS) {
+    add(`previousSlotRetention must be whole minutes from 1 minute to 366 days (got ${retention.toHumanString()}): how long the previous slot keeps its tasks after a release.`);
   }
 }
 

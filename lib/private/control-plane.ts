@@ -12,6 +12,7 @@ import { WatchedAlarmNames, allowDescribeAlarms } from './bake-alarms';
 import { ControlPlaneFunction, SharedFunctionProps } from './control-plane-function';
 import { EvidenceBucket } from './evidence';
 import { slotImageTag } from './names';
+import { Retirement } from './retirement';
 import { Routes } from './routes';
 import type { Settings } from './settings';
 import { Slots } from './slots';
@@ -55,11 +56,14 @@ export class ControlPlane {
    */
   private readonly leasePolicy: iam.ManagedPolicy;
   private readonly leaseGenerations: string;
+  /** With `previousSlotRetention`: the schedules that scale the previous slot down, and their role. */
+  public readonly retirement?: Retirement;
 
   constructor(scope: Construct, private readonly props: ControlPlaneProps) {
     const { settings } = props;
     const stack = Stack.of(scope);
-    this.config = releaseConfig(props);
+    if (settings.previousSlotRetention) this.retirement = new Retirement(scope, settings.previousSlotRetention, settings.pipelineName);
+    this.config = { ...releaseConfig(props), ...(this.retirement ? { previousSlotRetention: this.retirement.config() } : {}) };
     const environment = { BLUEGREEN_CONFIG: stack.toJsonString(this.config) };
     this.deployGreen = new ControlPlaneFunction(scope, 'DeployGreen', {
       ...props.shared,
@@ -98,6 +102,7 @@ export class ControlPlane {
       fn.allow(['codepipeline:GetPipelineExecution'], [settings.names.pipelineArn]);
     }
     this.grantRelease();
+    this.grantRetirement();
     props.evidence.grantRecord(this.deployGreen, { readBuilds: true });
     props.evidence.grantRecord(this.swap);
     this.configParameter = new ssm.StringParameter(scope, 'ConfigParameter', {
@@ -128,7 +133,18 @@ export class ControlPlane {
 
   /** Wildcard ARNs under what this part owns, for the IAM wildcard review. */
   public get ownedWildcardArns(): string[] {
-    return [this.leaseGenerations];
+    return [this.leaseGenerations, ...(this.retirement ? [this.retirement.scheduleArns] : [])];
+  }
+
+  /**
+   * With `previousSlotRetention`: the schedules invoke Swap; Swap (which ends a release without a
+   * bake) creates them, sets a retired slot's count to zero and scales it back up for a rollback.
+   */
+  private grantRetirement(): void {
+    if (!this.retirement) return;
+    this.retirement.allowInvoke(this.swap.function);
+    this.retirement.grantSchedule(this.swap);
+    this.swap.allow(['ecs:UpdateService'], this.props.slots.serviceArns);
   }
 
   /** What deploying to the idle slot and moving the routes take. */

@@ -38,6 +38,8 @@ export interface Settings {
   /** Whether production is open to the internet (a load balancer you give counts as internet-facing). */
   readonly internetFacing: boolean;
   readonly names: ReleaseNames;
+  /** How long the previous slot stays warm after a release; absent: until the next release. */
+  readonly previousSlotRetention?: Duration;
   /** The live slot's bounds between releases, with `autoScaling`. */
   readonly autoScaling?: AutoScalingConfig;
 }
@@ -81,6 +83,7 @@ export function resolveSettings(stack: Stack, id: string, props: BlueGreenPipeli
     reserveConcurrency: props.reservedConcurrency ?? true,
     internetFacing: props.loadBalancer ? true : (props.internetFacing ?? DEFAULTS.internetFacing),
     names: releaseNames(stack, pipelineName),
+    ...(props.previousSlotRetention ? { previousSlotRetention: props.previousSlotRetention } : {}),
     ...(props.autoScaling ? { autoScaling: { minCapacity: props.autoScaling.minCapacity, maxCapacity: props.autoScaling.maxCapacity } } : {}),
   };
 }

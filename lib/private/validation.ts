@@ -12,7 +12,7 @@ import {
 import { watchAlarmName } from './bake-alarms';
 import { cidrProblem } from './cidr';
 import { SLOT_ENV } from './names';
-import { checkAutoScaling, checkRepository } from './capacity-validation';
+import { checkAutoScaling, checkRepository, checkRetention } from './capacity-validation';
 
 // Deliberately simple: one @, no spaces, a dot in the domain. SNS confirms the address anyway.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -63,6 +63,7 @@ const CHECKS: ReadonlyArray<(props: BlueGreenPipelineProps, add: (problem: strin
   checkSource,
   checkRepository,
   checkAutoScaling,
+  checkRetention,
 ];
 
 /**

@@ -98,7 +98,7 @@ describe('bluegreen rollback', () => {
     const r = await w.run(['rollback', '--pipeline', w.pipeline], { tty: true, confirm: () => true });
     expect(r.code).toBe(1);
     expect(r.asked).toEqual([]);
-    expect(r.stderr).toBe('bluegreen: refused: slot b cannot take production back: slot b has no tasks (desired count 0); production stays on slot a\n');
+    expect(r.stderr).toBe('bluegreen: refused: slot b cannot take production back: slot b has no tasks (desired count 0), so scale it back up first (with previousSlotRetention, a rollback does that itself); production stays on slot a\n');
     expect(w.world.lambda.invocations).toHaveLength(0);
     expect(w.stack.liveSlot()).toBe('a');
   });

@@ -55,13 +55,14 @@ const PREFIX: Record<string, string> = {
   '@aws-sdk/client-lambda': 'lambda',
   '@aws-sdk/client-resource-groups-tagging-api': 'tag',
   '@aws-sdk/client-s3': 's3',
+  '@aws-sdk/client-scheduler': 'scheduler',
   '@aws-sdk/client-sns': 'sns',
   '@aws-sdk/client-ssm': 'ssm',
 };
 /** The world's service keys, for the calls the simulation records. */
 const WORLD_PREFIX: Record<string, string> = {
   aas: 'application-autoscaling',
-  cloudwatch: 'cloudwatch', codepipeline: 'codepipeline', ec2: 'ec2', ecr: 'ecr', ecs: 'ecs', elbv2: 'elasticloadbalancing', lambda: 'lambda', tagging: 'tag', s3: 's3', sns: 'sns', ssm: 'ssm',
+  cloudwatch: 'cloudwatch', codepipeline: 'codepipeline', ec2: 'ec2', ecr: 'ecr', ecs: 'ecs', elbv2: 'elasticloadbalancing', lambda: 'lambda', tagging: 'tag', s3: 's3', sns: 'sns', ssm: 'ssm', scheduler: 'scheduler',
 };
 /** API operations whose IAM action has another name (Service Authorization Reference: S3 ListObjectsV2 → s3:ListBucket; Lambda Invoke → lambda:InvokeFunction). */
 const RENAMED: Record<string, string> = { 's3:ListObjectsV2': 's3:ListBucket', 'lambda:Invoke': 'lambda:InvokeFunction' };
@@ -81,6 +82,8 @@ const actionOf = (prefix: string, operation: string) => RENAMED[`${prefix}:${ope
  * * CreateRule with tags also authorises elasticloadbalancing:AddTags (ELB User Guide, "Tag on create").
  * * ECS CreateService creates the ECS service-linked role when the account has none (ECS Developer
  *   Guide, "Using service-linked roles for Amazon ECS").
+ * * CreateSchedule hands the schedule its execution role: the caller needs iam:PassRole on it
+ *   (EventBridge Scheduler User Guide, "Set up the execution role").
  */
 const IMPLIED: Record<string, readonly string[]> = {
   'ssm:PutParameter': ['kms:Encrypt', 'kms:GenerateDataKey'],
@@ -92,6 +95,7 @@ const IMPLIED: Record<string, readonly string[]> = {
   'tag:TagResources': ['ecs:TagResource', 'elasticloadbalancing:AddTags'],
   'elasticloadbalancing:CreateRule': ['elasticloadbalancing:AddTags'],
   'ecs:CreateService': ['iam:CreateServiceLinkedRole'],
+  'scheduler:CreateSchedule': ['iam:PassRole'],
 };
 
 /**
@@ -136,12 +140,14 @@ const NOT_ON_THIS_PATH: Record<FunctionName, Readonly<Record<string, { readonly 
     ...HOLDS_FLOORS,
     'ecr:DescribeRepositories': { never: "DeployGreen's check that the repository can hold a slot tag" },
     'ecr:BatchDeleteImage': { never: "DeployGreen's undo of its own tag move; a swap moves no slot tag" },
-    'ecs:UpdateService': { never: 'DeployGreen rolls the idle slot; a swap only moves routes' },
+    'ecs:UpdateService': { onlyWith: "previousSlotRetention: a retired slot's count set to zero, and started again for a rollback" },
+    'scheduler:CreateSchedule': { onlyWith: 'previousSlotRetention: a release that ends with its swap schedules the previous slot\'s scale-down' },
     'cloudwatch:DescribeAlarms': { onlyWith: 'trafficShift: a shift watches the candidate\'s alarms during its steps' },
   },
   Bake: {
     ...HOLDS_FLOORS,
     'elasticloadbalancing:ModifyRule': { never: "route writes are the swap function's; Bake invokes it to roll back and only reads the routes" },
+    'scheduler:CreateSchedule': { onlyWith: "previousSlotRetention: a passed bake schedules the previous slot's scale-down" },
   },
   EvidenceRecorder: {},
   InfraOwner: {
@@ -262,15 +268,26 @@ async function shiftCalls(): Promise<CallRecord[]> {
   return h.world.calls;
 }
 
-/** Auto scaling: a release holds the slots' floors and gives them back; target tracking moves a count between releases. */
+/**
+ * Auto scaling: a release holds the slots' floors and gives them back. The previous slot scales
+ * down on its schedule, and a rollback scales it back up before it moves production.
+ */
 async function scalingCalls(): Promise<CallRecord[]> {
-  const h = createReleaseHarness({ clock: useWorldClock, autoScaling: { minCapacity: 2, maxCapacity: 8 } });
+  const h = createReleaseHarness({ clock: useWorldClock, autoScaling: { minCapacity: 2, maxCapacity: 8 }, previousSlotRetentionSeconds: 600 });
   const bake = addBake(h, { windowSeconds: 60 });
   for (const label of ['v1', 'v2']) {
     const release = await h.driver.release(label);
     expect(release.swap).toMatchObject({ status: 'succeeded' });
     expect(await bake.run(release)).toMatchObject({ status: 'succeeded' });
   }
+  h.world.tick(42);
+  expect(await h.fireSchedules()).toContainEqual(expect.objectContaining({ outcome: 'retired' }));
+  let answer = await h.driver.rollback({ requestId: 'scale-up' });
+  for (let poll = 0; answer?.outcome === 'in-progress' && poll < 40; poll++) {
+    h.world.tick();
+    answer = await h.driver.rollback({ requestId: 'scale-up' });
+  }
+  expect(answer).toMatchObject({ outcome: 'rolled-back' });
   return h.world.calls;
 }
 
@@ -280,7 +297,8 @@ async function scalingCalls(): Promise<CallRecord[]> {
 const SETUPS: ReadonlyArray<[string, () => Configuration, () => Promise<CallRecord[]>, readonly string[]]> = [
   ['the maximal configuration', maximalConfiguration, async () => [...(await releaseFlowCalls()), ...(await stackCalls())], NAMES.map((n) => `${n} *`)],
   ['the release strategies', releaseStrategiesConfiguration, shiftCalls, ['Swap cloudwatch:DescribeAlarms', 'Swap elasticloadbalancing:ModifyRule', 'Bake cloudwatch:DescribeAlarms', 'DeployGreen ecs:UpdateService']],
-  ['your own repository and auto scaling', capacityConfiguration, scalingCalls, ['DeployGreen application-autoscaling:RegisterScalableTarget', 'DeployGreen ecr:DescribeRepositories']],
+  ['your own repository, auto scaling and a previous slot that scales down', capacityConfiguration, scalingCalls,
+    ['DeployGreen application-autoscaling:RegisterScalableTarget', 'DeployGreen ecr:DescribeRepositories', 'Bake scheduler:CreateSchedule', 'Swap ecs:UpdateService']],
 ];
 
 describe.each(SETUPS)('least privilege for the control-plane functions: %s', (_name, make, scenario, expected) => {

@@ -5,7 +5,7 @@ import { discoverPipeline } from '../discovery';
 import { CliError, EXIT_FAILED, EXIT_OK } from '../errors';
 import { describeDigests, describeHealth, fields, shortCommit, shortDigest } from '../format';
 import { observe } from '../observe';
-import { invokeSwapFunction, swapFunctionOf, waitForProduction } from '../swap-function';
+import { invokeUntilSettled, swapFunctionOf, waitForProduction } from '../swap-function';
 import { endShift } from './shift';
 
 export interface RollbackOptions {
@@ -57,13 +57,18 @@ export async function rollback(ctx: Context, opts: RollbackOptions): Promise<num
     releaseHolder,
     proof,
     now: new Date(),
+    canScaleUp: pipeline.config.previousSlotRetention !== undefined,
   });
   if (preview.kind === 'refused') {
     throw new CliError(`refused: ${preview.reason}; production stays on slot ${live}`, 'refused');
   }
+  if (preview.kind === 'scale-up' || preview.kind === 'in-progress') {
+    ctx.print(`Slot ${target} runs no tasks (previousSlotRetention scaled it down): the rollback starts it again on ${shortDigest(state?.previousDigest)}` +
+      ` at the live slot's count and moves production once every task is healthy (a few minutes).`);
+  }
   await ctx.confirm(`roll back ${pipeline.name} to slot ${target}?`, opts.yes);
 
-  const result = await invokeSwapFunction(ctx, aws, functionName, event, 'rolling back');
+  const result = await invokeUntilSettled(ctx, aws, functionName, event, 'rolling back');
   const details = { result: { ...result }, requestId: event.requestId };
   if (result.outcome === 'refused') {
     throw new CliError(/refused/i.test(result.message) ? result.message : `refused: ${result.message}`, 'refused', EXIT_FAILED, details);

@@ -20,6 +20,50 @@ const slotJson = (s: SlotStatus) => ({
 
 type Observed = Awaited<ReturnType<typeof gather>>;
 
+/**
+ * A scaled-down slot's way back, typically: Fargate starts a task in about a minute, then the
+ * health check grace and two healthy checks of the target group (docs/design.md, "The previous
+ * slot after a release").
+ */
+export const SCALE_UP_ETA_SECONDS = 180;
+
+/**
+ * The previous slot (the non-live one, when production is not split): warm with its tasks, a
+ * rollback in one route write; or at zero (`previousSlotRetention` scaled it down), a rollback that
+ * starts the live slot's count of tasks first.
+ */
+function previousSlotOf(seen: Pick<Observed, 'pipeline' | 'obs' | 'live' | 'shift' | 'recorded'>) {
+  const { pipeline, obs, live, shift, recorded } = seen;
+  if (live === null || shift !== null || pipeline.state === null) return null;
+  const slot = otherSlot(live);
+  const s = obs.slots[slot];
+  const retentionSeconds = pipeline.config.previousSlotRetention?.seconds ?? null;
+  const scaledDownAt = recorded?.previousScaledDownAt ?? null;
+  if (s.desired === 0) {
+    return { slot, state: 'scaled-down' as const, tasks: 0, scaledDownAt, retentionSeconds, rollback: 'scale-up first' as const, rollbackEtaSeconds: SCALE_UP_ETA_SECONDS, startsTasks: Math.max(1, obs.slots[live].desired) };
+  }
+  if (scaledDownAt !== null && (s.running < s.desired || s.unsteady !== null)) {
+    return { slot, state: 'starting' as const, tasks: s.running, scaledDownAt, retentionSeconds, rollback: 'scale-up first' as const, rollbackEtaSeconds: SCALE_UP_ETA_SECONDS, startsTasks: s.desired };
+  }
+  return { slot, state: 'warm' as const, tasks: s.running, scaledDownAt: null, retentionSeconds, rollback: 'one route write' as const, rollbackEtaSeconds: 0, startsTasks: 0 };
+}
+
+function previousSlotRow(seen: Observed): Array<[string, string]> {
+  const p = previousSlotOf(seen);
+  if (p === null || (p.retentionSeconds === null && p.state === 'warm')) return [];
+  const retention = p.retentionSeconds === null ? '' : ` (previousSlotRetention scales it to zero ${humanSeconds(p.retentionSeconds)} after a release)`;
+  if (p.state === 'warm') return [['rollback', `slot ${p.slot} warm with ${p.tasks} task(s): one route write${retention}`]];
+  const since = p.scaledDownAt === null ? '' : ` at ${when(p.scaledDownAt)}`;
+  const what = p.state === 'starting' ? `slot ${p.slot} scaled to zero${since}, starting again (${p.tasks} running)` : `slot ${p.slot} scaled to zero${since}`;
+  return [['rollback', `${what}: a rollback starts ${p.startsTasks} task(s) first, about ${Math.round(p.rollbackEtaSeconds / 60)} minutes, then one route write`]];
+}
+
+function humanSeconds(seconds: number): string {
+  if (seconds % 86_400 === 0) return `${seconds / 86_400}d`;
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  return seconds % 60 === 0 ? `${seconds / 60}min` : `${seconds}s`;
+}
+
 export async function status(ctx: Context, opts: { pipeline: string }): Promise<number> {
   const seen = await gather(ctx, opts.pipeline);
   ctx.printJson(statusJson(seen));
@@ -73,6 +117,7 @@ function statusJson(seen: Observed) {
     green: green === null ? null : { ...slotJson(obs.slots[green]), testUrl: config.testUrl },
     routes: { production: obs.routes.production, test: obs.routes.test },
     traffic: seen.traffic,
+    previousSlot: previousSlotOf(seen),
     shift: shift && { toSlot: shift.toSlot, percent: shift.percent, ...(recordedShift ? { step: recordedShift.step, steps: recordedShift.steps, since: recordedShift.since, stepAt: recordedShift.at, executionId: recordedShift.executionId } : {}) },
     labelsAgree: obs.drift.length === 0,
     drift: obs.drift,
@@ -108,6 +153,7 @@ function slotRows(ctx: Context, seen: Observed): Array<[string, string]> {
       const step = recordedShift ? `step ${recordedShift.step} of ${recordedShift.steps} since ${when(recordedShift.at)}, ` : '';
       rows.push(['shifting', s.loud(`${trafficText(seen.traffic!)}: ${step}to slot ${shift.toSlot}; bluegreen promote|abort --pipeline ${pipeline.name} ends it now`)]);
     }
+    rows.push(...previousSlotRow(seen));
     const { testUrl, testHeader } = pipeline.config;
     rows.push(['test URL', testHeader ? `${testUrl} with header ${testHeader}` : testUrl]);
   }

@@ -7,6 +7,8 @@ import type { ReleaseConfig } from '../../../lambdas/core/config';
 import { PipelineEventFeed } from '../../support/evidence-world';
 import { worldS3Send } from '../../support/model/s3';
 import { main } from '../../../lib/cli/main';
+import { retirementScheduler } from '../../../lambdas/adapters/scheduler';
+import { SchedulerModel, serveScheduler, worldSchedulerSend } from '../../support/model/scheduler';
 import { AwsWorld } from '../../support/aws-model';
 import { addAlarms, serveAlarms } from '../../support/bake-world';
 import { AlarmModel } from '../../support/cloudwatch-model';
@@ -47,14 +49,22 @@ export class CliWorld {
   /** With `evidence`: CodePipeline's events for the evidence recorder (deliver them after a step). */
   readonly events: PipelineEventFeed | undefined;
 
-  constructor(opts: Pick<SeedOptions, 'trafficShift' | 'testHeader'> & { evidence?: boolean } = {}) {
+  /** With `previousSlotRetentionSeconds`: EventBridge Scheduler, whose due schedules `fireSchedules()` runs. */
+  readonly scheduler: SchedulerModel | null = null;
+
+  constructor(opts: Pick<SeedOptions, 'trafficShift' | 'testHeader' | 'previousSlotRetentionSeconds'> & { evidence?: boolean } = {}) {
     const logSink = (line: string) => void this.handlerLog.push(line);
     // The handlers stamp the record with world time, so it lines up with the pipeline's executions.
     const now = () => new Date(this.world.now());
-    const evidence = (config: ReleaseConfig) => ({ evidence: evidenceStoreFor(config, worldS3Send(this.world), now) });
+    const evidence = (config: ReleaseConfig) => ({
+      evidence: evidenceStoreFor(config, worldS3Send(this.world), now),
+      ...(config.previousSlotRetention ? { retirement: retirementScheduler(worldSchedulerSend(this.world), config.previousSlotRetention, config.pipelineName) } : {}),
+    });
     const deployGreen = this.world.actingAs('DeployGreen', createDeployGreenHandler({ logSink, now, ports: (config) => ({ ...deployPorts(config), ...evidence(config) }) }));
     const swap = this.world.actingAs('Swap', createSwapHandler({ logSink, now, ports: (config) => ({ ...swapPorts(config), ...evidence(config) }) }));
-    this.stack = seedReleaseStack(this.world, { handlers: { deployGreen, swap }, evidence: opts.evidence, trafficShift: opts.trafficShift, testHeader: opts.testHeader });
+    this.stack = seedReleaseStack(this.world, { handlers: { deployGreen, swap }, evidence: opts.evidence, trafficShift: opts.trafficShift, testHeader: opts.testHeader, previousSlotRetentionSeconds: opts.previousSlotRetentionSeconds });
+    const retention = this.stack.config.previousSlotRetention;
+    if (retention) this.scheduler = serveScheduler(this.world, [retention.scheduleGroupName]);
     this.events = opts.evidence ? new PipelineEventFeed(this.world, this.stack, logSink) : undefined;
     this.world.sts.callerArn = ONCALL_ARN;
     this.world.install();
@@ -65,6 +75,16 @@ export class CliWorld {
       serveAlarms(this.world, this.alarms);
     }
     this.driver = new ReleaseDriver(this.world, this.stack, { deployGreen, swap });
+  }
+
+  /** Scheduler invokes the swap function for every schedule due at the world's time; returns the answers. */
+  async fireSchedules(): Promise<unknown[]> {
+    const answers: unknown[] = [];
+    for (const due of this.scheduler?.due() ?? []) {
+      answers.push(await this.driver.invokeSwap(JSON.parse(due.input.Target.Input)));
+      this.scheduler!.completed(due);
+    }
+    return answers;
   }
 
   get pipeline(): string {

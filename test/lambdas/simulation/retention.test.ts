@@ -180,7 +180,7 @@ describe('previousSlotRetention: the previous slot scales down after a release a
     wait(h, 60);
     const answer = await h.driver.rollback({ requestId: 'manual-scale-down' });
     expect(answer).toMatchObject({ outcome: 'refused', state: 'old' });
-    expect(answer!.message).toMatch(/slot b has no tasks \(desired count 0\); scale it up .*\(with previousSlotRetention the rollback does this itself\)/);
+    expect(answer!.message).toMatch(/slot b has no tasks \(desired count 0\), so scale it back up first \(with previousSlotRetention, a rollback does that itself\)/);
     expect(h.scheduler).toBeNull();
   });
 });

@@ -104,7 +104,7 @@ export function maximalConfiguration(): Configuration {
   return { stack, construct };
 }
 
-/** Capacity: your own image repository and auto scaling of the slots on CPU and requests. */
+/** Capacity: your own image repository, auto scaling of the slots on CPU and requests, and a previous slot that scales down 4 hours after a release. */
 export function capacityConfiguration(): Configuration {
   const stack = new Stack(new App(), 'Capacity', { env: ENV });
   const construct = new BlueGreenPipeline(stack, 'Release', {
@@ -112,6 +112,7 @@ export function capacityConfiguration(): Configuration {
     approvalEmails: ['release@example.com'],
     repository: ecr.Repository.fromRepositoryName(stack, 'Images', 'payments/api'),
     autoScaling: { minCapacity: 2, maxCapacity: 10, targetCpuUtilizationPercent: 60, targetRequestsPerTarget: 500, scaleInCooldown: Duration.minutes(10) },
+    previousSlotRetention: Duration.hours(4),
   });
   return { stack, construct };
 }
@@ -160,6 +161,6 @@ export const CONFIGURATIONS: ReadonlyArray<[string, () => Configuration]> = [
   ['a maximal configuration', maximalConfiguration],
   ['a production-shaped configuration', productionConfiguration],
   ['the release strategies (canary, header test route, pre-approval tests)', releaseStrategiesConfiguration],
-  ['your own repository and auto scaling', capacityConfiguration],
+  ['your own repository, auto scaling and a previous slot that scales down', capacityConfiguration],
   ['approvals and rollbacks from a Slack channel', chatConfiguration],
 ];
