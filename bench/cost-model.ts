@@ -21,6 +21,11 @@ export interface Usage {
   readonly controlPlaneInvocationsPerRelease: number;
   readonly controlPlaneSecondsPerInvocation: number;
   readonly auditPublishesPerRelease: number;
+  /**
+   * With previousSlotRetention: the hours a release keeps the other slot warm before its
+   * retention starts (the candidate's deploy, the wait for approval, the bake).
+   */
+  readonly releaseHoursBeforeRetention: number;
 }
 
 export interface PriceList {
@@ -60,6 +65,8 @@ export interface TemplateCounts {
   readonly topics: number;
   readonly emailSubscriptions: number;
   readonly schedules: number;
+  /** previousSlotRetention in seconds, from the release configuration; null when the previous slot stays warm. */
+  readonly retentionSeconds: number | null;
 }
 
 const ofType = (t: CfnTemplate, type: string): Resource[] => Object.values(t.Resources).filter((r) => r.Type === type);
@@ -78,6 +85,13 @@ function configuredDesiredCount(t: CfnTemplate): number {
   const match = strings(config?.Properties?.Value).map((s) => /"desiredCount":(\d+)/.exec(s)).find((m) => m !== null);
   if (!match) throw new Error('the template has no /bluegreen/<pipeline>/config parameter with a desiredCount: not a BlueGreenPipeline template');
   return Number(match[1]);
+}
+
+/** The release configuration's previousSlotRetention.seconds, or null without it. */
+function configuredRetention(t: CfnTemplate): number | null {
+  const config = ofType(t, 'AWS::SSM::Parameter').find((p) => strings(p.Properties?.Name).some((n) => /^\/bluegreen\/.+\/config$/.test(n)));
+  const match = strings(config?.Properties?.Value).map((s) => /"previousSlotRetention":\{"seconds":(\d+)/.exec(s)).find((m) => m !== null);
+  return match ? Number(match[1]) : null;
 }
 
 export function countTemplate(t: CfnTemplate): TemplateCounts {
@@ -109,6 +123,7 @@ export function countTemplate(t: CfnTemplate): TemplateCounts {
     topics: ofType(t, 'AWS::SNS::Topic').length,
     emailSubscriptions: ofType(t, 'AWS::SNS::Subscription').filter((s) => s.Properties?.Protocol === 'email').length,
     schedules: ofType(t, 'AWS::Scheduler::Schedule').length,
+    retentionSeconds: configuredRetention(t),
   };
 }
 
@@ -122,8 +137,23 @@ export interface CostLine {
 }
 
 export interface CostOptions {
-  /** Slots whose tasks run all month (2: the previous slot kept warm; 1: scaled to zero). */
+  /** Slots whose tasks run all month, overriding what the template says (2: the previous slot kept warm; 1: scaled to zero). */
   readonly warmSlots?: number;
+}
+
+/**
+ * Slot-months of tasks: the live slot all month; the previous slot all month when it stays warm,
+ * else for each release the hours before its retention starts plus the retention (at most the month).
+ */
+function warmSlotMonths(counts: TemplateCounts, u: Usage, hoursPerMonth: number, options: CostOptions): { months: number; what: string } {
+  if (options.warmSlots !== undefined) return { months: options.warmSlots, what: `${options.warmSlots} slot(s) warm` };
+  if (counts.retentionSeconds === null || counts.slots < 2) return { months: counts.slots, what: `${counts.slots} slot(s) warm` };
+  const perRelease = u.releaseHoursBeforeRetention + counts.retentionSeconds / 3600;
+  const hours = Math.min(hoursPerMonth, u.releasesPerMonth * perRelease);
+  return {
+    months: counts.slots - 1 + hours / hoursPerMonth,
+    what: `the live slot warm + the previous slot ${Math.round(hours)} h (${u.releasesPerMonth} releases × ${perRelease} h, previousSlotRetention ${counts.retentionSeconds / 3600} h)`,
+  };
 }
 
 const money = (n: number) => `$${n.toFixed(2)}`;
@@ -137,16 +167,16 @@ export function costLines(counts: TemplateCounts, list: PriceList, options: Cost
   };
   const u = list.usage;
   const h = list.hoursPerMonth;
-  const warm = options.warmSlots ?? counts.slots;
+  const warm = warmSlotMonths(counts, u, h, options);
   const arch = counts.task.arm ? 'Arm' : 'X86';
   const taskHour = counts.task.vcpu * p(`fargateVcpuHour${arch}`) + counts.task.gb * p(`fargateGbHour${arch}`);
-  const tasks = warm * counts.desiredCount;
+  const tasks = warm.months * counts.desiredCount;
   const addresses = counts.loadBalancerPublicAddresses + counts.elasticIps;
   const gbSeconds = (u.controlPlaneInvocationsPerRelease * u.releasesPerMonth * u.controlPlaneSecondsPerInvocation * counts.functionMemoryMb) / 1024;
   const lines: CostLine[] = [
     {
       what: 'Fargate tasks',
-      quantity: `${warm} slot(s) warm × ${counts.desiredCount} task(s) × ${counts.task.vcpu} vCPU, ${counts.task.gb} GB (${counts.task.arm ? 'ARM64' : 'X86_64'})`,
+      quantity: `${warm.what} × ${counts.desiredCount} task(s) × ${counts.task.vcpu} vCPU, ${counts.task.gb} GB (${counts.task.arm ? 'ARM64' : 'X86_64'})`,
       monthly: tasks * taskHour * h,
       prices: [`fargateVcpuHour${arch}`, `fargateGbHour${arch}`],
     },
@@ -207,8 +237,8 @@ export function costLines(counts: TemplateCounts, list: PriceList, options: Cost
     },
     {
       what: 'EventBridge Scheduler',
-      quantity: `${counts.schedules} schedule(s) in the template`,
-      monthly: (counts.schedules * u.releasesPerMonth * p('schedulerInvocationMillion')) / 1e6,
+      quantity: counts.retentionSeconds === null ? 'none (the previous slot stays warm)' : `1 one-time schedule × ${u.releasesPerMonth} releases (previousSlotRetention)`,
+      monthly: ((counts.schedules + (counts.retentionSeconds === null ? 0 : 1)) * u.releasesPerMonth * p('schedulerInvocationMillion')) / 1e6,
       prices: ['schedulerInvocationMillion'],
     },
     {

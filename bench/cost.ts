@@ -4,7 +4,7 @@
 //   npm run bundle && npx ts-node --transpile-only bench/cost.ts
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { BlueGreenPipelineProps } from '../lib';
@@ -44,7 +44,8 @@ export const VARIANTS: readonly Variant[] = [
       }),
     }),
   },
-  { name: 'previous slot scaled to zero after the bake (previousSlotRetention: designed, not built yet)', options: { warmSlots: 1 } },
+  { name: 'previousSlotRetention 4 hours (the previous slot at zero between releases)', overrides: () => ({ previousSlotRetention: Duration.hours(4) }) },
+  { name: 'previousSlotRetention 1 day', overrides: () => ({ previousSlotRetention: Duration.days(1) }) },
 ];
 
 function main(): void {

@@ -124,6 +124,14 @@ export class BlueGreenPipeline extends Construct {
   public readonly stateParameterName: string;
   /** ARN of the SSM parameter that holds the state record. */
   public readonly stateParameterArn: string;
+  /**
+   * Name of the SSM parameter whose every write asks for a rollback in the writer's name
+   * (`/bluegreen/<pipelineName>/rollback-request`; its value is the reason). CloudFormation never
+   * creates or writes it; `grantRollback` lets a role write it.
+   */
+  public readonly rollbackRequestParameterName: string;
+  /** ARN of the rollback request parameter. */
+  public readonly rollbackRequestParameterArn: string;
   /** The pipeline's artifact bucket (KMS-encrypted, versioned, TLS only). */
   public readonly artifactBucket: s3.Bucket;
   /** The bucket that receives the S3 server access logs, and the access logs of a created load balancer and the flow logs of a created VPC. */
@@ -177,8 +185,8 @@ export class BlueGreenPipeline extends Construct {
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     const settings = resolveSettings(Stack.of(this), id, props);
     const { pipelineName, internetFacing, names } = settings;
-    this.pipelineName = pipelineName;
-    ({ stateParameterName: this.stateParameterName, stateParameterArn: this.stateParameterArn, leaseParameterPath: this.leaseParameterPath, leasePathArn: this.leasePathArn } = names);
+    ({ pipelineName: this.pipelineName, stateParameterName: this.stateParameterName, stateParameterArn: this.stateParameterArn, leaseParameterPath: this.leaseParameterPath, leasePathArn: this.leasePathArn,
+      rollbackRequestParameterName: this.rollbackRequestParameterName, rollbackRequestParameterArn: this.rollbackRequestParameterArn } = { ...names, pipelineName });
 
     // Encryption and storage; the network and the traffic entry; the registry.
     const storage = new Storage(this, { ...settings, pipelineName, objectLock: props.objectLock, replicationBucket: props.replicationBucket, evidenceRetention: props.evidenceRetention });
@@ -307,21 +315,30 @@ export class BlueGreenPipeline extends Construct {
   /**
    * Lets `grantee` roll back with `bluegreen rollback`: everything `grantRead` allows (the CLI
    * checks the previous slot before it asks), plus invoking the swap function, which does the
-   * re-swap with the same locking and audit trail as the pipeline.
+   * re-swap with the same locking and audit trail as the pipeline, and writing the rollback
+   * request parameter (`rollbackRequestParameterName`), a rollback in the name Parameter Store
+   * records for the writer.
    * @param grantee the on-call role or user
    */
   public grantRollback(grantee: iam.IGrantable): iam.Grant {
-    return this.swapFunction.grantInvoke(grantee).combine(this.grantRead(grantee));
+    return this.swapFunction.grantInvoke(grantee).combine(this.grantRead(grantee)).combine(this.grantRollbackRequest(grantee));
+  }
+
+  /** Writing the rollback request parameter: a rollback in the writer's own name. */
+  private grantRollbackRequest(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ['ssm:PutParameter'], resourceArns: [this.rollbackRequestParameterArn] });
   }
 
   /**
-   * What a command from the chat channel may do at most: grantApprove and grantRead, and invoking
+   * What a command from the chat channel may do at most: grantApprove and grantRead, invoking
    * the swap function by name (what `lambda invoke --function-name` calls; its versions and aliases
-   * are not granted, unlike `grantRollback`'s grantInvoke).
+   * are not granted, unlike `grantRollback`'s grantInvoke), and writing the rollback request
+   * parameter (a rollback in the person's own name).
    */
   private grantChatOperator(grantee: iam.IGrantable): iam.Grant {
     return this.grantApprove(grantee)
       .combine(this.grantRead(grantee))
-      .combine(iam.Grant.addToPrincipal({ grantee, actions: ['lambda:InvokeFunction'], resourceArns: [this.swapFunction.functionArn] }));
+      .combine(iam.Grant.addToPrincipal({ grantee, actions: ['lambda:InvokeFunction'], resourceArns: [this.swapFunction.functionArn] }))
+      .combine(this.grantRollbackRequest(grantee));
   }
 }

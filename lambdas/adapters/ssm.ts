@@ -10,7 +10,7 @@ import {
 import { InputError } from '../core/config';
 import { LeaseRecord, freeLease, generationOfName, leaseParameterName, parseLease, serialiseLease } from '../core/lease';
 import { StateRecord, parseStateRecord, serialiseStateRecord } from '../core/state';
-import { LeaseStore, StateStore } from '../core/ports';
+import { LeaseStore, RollbackRequestStore, StateStore, WrittenRequest } from '../core/ports';
 import { Clients, errorName } from './clients';
 
 /**
@@ -124,4 +124,29 @@ async function prune(c: Clients<'ssm'>, path: string, newest: number): Promise<v
   } catch {
     // ParameterNotFound (pruned already) or transient: nothing depends on it.
   }
+}
+
+/**
+ * The rollback request parameter's newest version: its value (the reason), and who wrote it and
+ * when, as Parameter Store recorded them (DescribeParameters: LastModifiedUser, LastModifiedDate).
+ * Read twice if a write lands between the two calls, so value and writer are of one version.
+ */
+export function ssmRollbackRequests(c: Clients<'ssm'>, name: string): RollbackRequestStore {
+  return {
+    latest: async (): Promise<WrittenRequest | null> => {
+      for (let round = 0; round < 3; round++) {
+        let value;
+        try {
+          value = (await c.ssm.send(new GetParameterCommand({ Name: name }))).Parameter;
+        } catch (err) {
+          if (errorName(err) === 'ParameterNotFound') return null;
+          throw err;
+        }
+        const meta = (await c.ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [name] }] }))).Parameters?.find((p) => p.Name === name);
+        if (!value || !meta || meta.Version !== value.Version) continue;
+        return { version: value.Version ?? 0, value: value.Value ?? '', by: meta.LastModifiedUser ?? null, at: meta.LastModifiedDate?.toISOString() ?? null };
+      }
+      throw new Error(`the rollback request ${name} kept changing while it was read`);
+    },
+  };
 }

@@ -62,6 +62,11 @@ export interface ReleaseConfig {
   readonly testHeader?: string;
   /** Each slot's scalable target, owned by the control plane's floors (core/scaling.ts); absent: no auto scaling. */
   readonly autoScaling?: AutoScalingConfig;
+  /**
+   * /bluegreen/<pipelineName>/rollback-request: writing it asks for a rollback, with the writer's
+   * identity as Parameter Store records it (core/requested.ts). Absent in older configurations.
+   */
+  readonly rollbackRequestParameterName?: string;
   /** The previous slot is scaled to zero this long after a release ends (core/retire.ts); absent: it stays warm. */
   readonly previousSlotRetention?: RetentionConfig;
 }
@@ -282,6 +287,7 @@ export function parseReleaseConfig(raw: string | undefined): ReleaseConfig {
     trafficShift: doc.trafficShift === undefined ? undefined : parseTrafficShiftConfig(p, doc.trafficShift),
     autoScaling: doc.autoScaling === undefined ? undefined : parseAutoScalingConfig(p, doc.autoScaling),
     previousSlotRetention: doc.previousSlotRetention === undefined ? undefined : parseRetentionConfig(p, doc.previousSlotRetention),
+    rollbackRequestParameterName: p.optionalString('rollbackRequestParameterName', SSM_NAME, 'an SSM parameter name starting with /'),
     testHeader: p.optionalString('testHeader', TEST_HEADER, 'a header line "<name>: <value>" (name: 1-40 token characters; value: 1-128 printable characters)'),
   };
   if (p.ok) {
@@ -299,6 +305,7 @@ export function parseReleaseConfig(raw: string | undefined): ReleaseConfig {
   if (config.testHeader === undefined) delete (config as { testHeader?: string }).testHeader;
   if (config.autoScaling === undefined) delete (config as { autoScaling?: AutoScalingConfig }).autoScaling;
   if (config.previousSlotRetention === undefined) delete (config as { previousSlotRetention?: RetentionConfig }).previousSlotRetention;
+  if (config.rollbackRequestParameterName === undefined) delete (config as { rollbackRequestParameterName?: string }).rollbackRequestParameterName;
   return config;
 }
 

@@ -166,6 +166,20 @@ export interface StateStore {
   write(record: StateRecord): Promise<void>;
 }
 
+/** A version of the rollback request parameter, with its writer as Parameter Store recorded it. */
+export interface WrittenRequest {
+  readonly version: number;
+  readonly value: string;
+  /** LastModifiedUser: the ARN of whoever wrote this version (null if Parameter Store gives none). */
+  readonly by: string | null;
+  readonly at: string | null;
+}
+
+export interface RollbackRequestStore {
+  /** The newest version; null when the parameter does not exist. */
+  latest(): Promise<WrittenRequest | null>;
+}
+
 /** The lease generations (see core/lease.ts). */
 export interface LeaseStore {
   /** The newest generation; generation 0 when none was ever written. */
@@ -232,6 +246,8 @@ export interface SwapPorts {
   readonly scaling?: ScalingPort;
   /** The previous slot's scheduled scale-down; absent without `previousSlotRetention`. */
   readonly retirement?: RetirementPort;
+  /** The rollback request parameter; absent in configurations without one. */
+  readonly requests?: RollbackRequestStore;
 }
 
 /** Structured logger: one JSON object per line. */

@@ -32,7 +32,7 @@ import { ecrImages } from '../adapters/ecr';
 import { ecsSlots } from '../adapters/ecs';
 import { elbRoutes } from '../adapters/elb';
 import { snsNotifier } from '../adapters/sns';
-import { ssmLeaseStore, ssmStateStore } from '../adapters/ssm';
+import { ssmLeaseStore, ssmRollbackRequests, ssmStateStore } from '../adapters/ssm';
 import { beginOperation, endHold } from '../adapters/lease';
 import { taggingLabels } from '../adapters/tagging';
 import { resolveRoutes } from '../core/routes';
@@ -43,6 +43,8 @@ import { aasSend } from '../adapters/scaling-client';
 import { retirementScheduler, scheduleRetirement, unqualifiedFunctionArn } from '../adapters/scheduler';
 import { schedulerSend } from '../adapters/scheduler-client';
 import { inProgress, retireUnderLease, startScaleUp } from './retire';
+import { requestedRollbackInvoke } from './requested';
+import { parameterChangeOf } from '../core/requested';
 import { createLogger } from '../adapters/log';
 import { applyReleasePlan, notify } from './apply';
 import { evidenceStoreFor } from '../adapters/evidence';
@@ -85,6 +87,7 @@ export function swapPorts(config: ReleaseConfig): Ports {
     alarms: cloudWatchAlarms(clients),
     ...(config.autoScaling ? { scaling: slotScaling(aas, config) } : {}),
     ...(config.previousSlotRetention ? { retirement: retirementScheduler(scheduler, config.previousSlotRetention, config.pipelineName) } : {}),
+    ...(config.rollbackRequestParameterName ? { requests: ssmRollbackRequests(clients, config.rollbackRequestParameterName) } : {}),
   };
 }
 
@@ -95,6 +98,11 @@ export function createSwapHandler(overrides: Partial<Deps> = {}) {
     const invocation: Deps = selfArn === undefined ? deps : { ...deps, selfArn };
     if (isPipelineJobEvent(event)) {
       return runPipelineJob(event, 'swap', invocation, (job, log) => swapJob(job, invocation, log), (err) => `Swap failed before changing any route, so the system is in the old state: ${errorSummary(err)}`);
+    }
+    const change = parameterChangeOf(event);
+    if (change !== null) {
+      const log = createLogger({ operation: 'rollback-request', jobId: null, executionId: null }, deps.logSink);
+      return requestedRollbackInvoke(event as Record<string, unknown>, change, invocation, (rollback) => operatorInvoke(rollback, context, invocation), log);
     }
     return operatorInvoke(event, context, invocation);
   };

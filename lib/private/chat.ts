@@ -26,7 +26,8 @@ export interface ChatProps {
  * chat user, never under the channel role, so CodePipeline records that role's session as the
  * approver; and whatever role runs it, a command may do at most what the guardrail policies allow.
  * The guardrail policies here allow exactly this pipeline's approval (PutApprovalResult on the
- * Release/Approve action), its rollback (invoking the swap function by name) and the reads of
+ * Release/Approve action), its rollback (writing the rollback request parameter, or invoking the
+ * swap function by name) and the reads of
  * `bluegreen status`: a member's role that can do more elsewhere cannot do it from this channel.
  *
  * No custom action (AWS::Chatbot::CustomAction) is created: an action's command is at most 100

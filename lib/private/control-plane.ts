@@ -1,6 +1,8 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -103,6 +105,7 @@ export class ControlPlane {
     }
     this.grantRelease();
     this.grantRetirement();
+    this.listenForRequests(scope);
     props.evidence.grantRecord(this.deployGreen, { readBuilds: true });
     props.evidence.grantRecord(this.swap);
     this.configParameter = new ssm.StringParameter(scope, 'ConfigParameter', {
@@ -133,7 +136,23 @@ export class ControlPlane {
 
   /** Wildcard ARNs under what this part owns, for the IAM wildcard review. */
   public get ownedWildcardArns(): string[] {
-    return [this.leaseGenerations, ...(this.retirement ? [this.retirement.scheduleArns] : [])];
+    return [this.leaseGenerations, ...(this.retirement ? this.retirement.scheduleArns : [])];
+  }
+
+  /**
+   * A rollback asked for by writing the rollback request parameter: Parameter Store sends every
+   * create and update to EventBridge ("Parameter Store Change"), and this rule hands the ones of
+   * that parameter to Swap, which reads the newest version and who wrote it. EventBridge retries a
+   * failed delivery; Lambda retries a failed asynchronous invoke.
+   */
+  private listenForRequests(scope: Construct): void {
+    const { names } = this.props.settings;
+    new events.Rule(scope, 'RollbackRequestRule', {
+      description: `Hands a write of ${names.rollbackRequestParameterName} to the swap function: a rollback in the writer's name`,
+      eventPattern: { source: ['aws.ssm'], detailType: ['Parameter Store Change'], detail: { name: [names.rollbackRequestParameterName], operation: ['Create', 'Update'] } },
+      targets: [new targets.LambdaFunction(this.swap.function, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
+    });
+    this.swap.allow(['ssm:GetParameter'], [names.rollbackRequestParameterArn]);
   }
 
   /**
@@ -193,6 +212,7 @@ function releaseConfig(props: ControlPlaneProps): ReleaseConfigDocument {
     ...(props.testHeader !== undefined ? { testHeader: props.testHeader } : {}),
     stateParameterName: settings.names.stateParameterName,
     leaseParameterPath: settings.names.leaseParameterPath,
+    rollbackRequestParameterName: settings.names.rollbackRequestParameterName,
     stateKeyArn: props.stateKey.key.keyArn,
     operationTimeoutSeconds: SWAP_TIMEOUT.toSeconds(),
     desiredCount: settings.desiredCount,

@@ -40,6 +40,8 @@ export const CONTAINER_NAME = 'app';
 
 export const configParameterName = (pipelineName: string): string => `/bluegreen/${pipelineName}/config`;
 export const stateParameterName = (pipelineName: string): string => `/bluegreen/${pipelineName}/state`;
+/** Writing it asks for a rollback, in the writer's name (lambdas/core/requested.ts). CloudFormation never writes it. */
+export const rollbackRequestParameterName = (pipelineName: string): string => `/bluegreen/${pipelineName}/rollback-request`;
 export const leaseParameterPath = (pipelineName: string): string => `/bluegreen/${pipelineName}/lease`;
 export const slotServiceName = (pipelineName: string, slot: SlotName): string => `${pipelineName}-slot-${slot}`;
 export const CONFIG_PARAMETER_TAG = 'bluegreen:config-parameter';

@@ -12,8 +12,11 @@ import { ControlPlaneFunction } from './control-plane-function';
 export class Retirement {
   public readonly group: scheduler.CfnScheduleGroup;
   public readonly role: iam.Role;
-  /** The schedules the control plane creates: `retire-<execution id>` in its own group. */
-  public readonly scheduleArns: string;
+  /**
+   * The schedules the control plane creates in its own group: `retire-<execution id>`, and
+   * `ask-<request id>-<n>` (a requested rollback asked again while its slot scales up).
+   */
+  public readonly scheduleArns: string[];
   private readonly groupName: string;
 
   constructor(scope: Construct, private readonly retention: Duration, pipelineName: string) {
@@ -22,7 +25,7 @@ export class Retirement {
     this.groupName = `${Names.uniqueResourceName(scope, { maxLength: 57, separator: '-' })}-retire`;
     this.group = new scheduler.CfnScheduleGroup(scope, 'RetirementScheduleGroup', { name: this.groupName });
     const groupArn = stack.formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: this.groupName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-    this.scheduleArns = stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${this.groupName}/retire-*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    this.scheduleArns = ['retire-*', 'ask-*'].map((name) => stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `${this.groupName}/${name}`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }));
     // Scheduler assumes the role only for this account's schedules in this group (EventBridge
     // Scheduler User Guide, "Set up the execution role": aws:SourceAccount and aws:SourceArn, the group's ARN).
     this.role = new iam.Role(scope, 'RetirementSchedulerRole', {
@@ -40,7 +43,7 @@ export class Retirement {
 
   /** Lets a control-plane function (Swap, Bake) create the schedules, handing them this role only. */
   public grantSchedule(fn: ControlPlaneFunction): void {
-    fn.allow(['scheduler:CreateSchedule'], [this.scheduleArns]);
+    fn.allow(['scheduler:CreateSchedule'], this.scheduleArns);
     fn.allow(['iam:PassRole'], [this.role.roleArn], { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
   }
 

@@ -5,7 +5,7 @@ import type { BlueGreenPipelineProps } from '../blue-green-pipeline-props';
 import { TestRoute } from '../test-route';
 import type { TrafficShiftSteps } from '../traffic-shift';
 import { DEFAULTS, defaultPipelineName, defaultPorts } from './defaults';
-import { configParameterName, leaseParameterPath, stateParameterName } from './names';
+import { configParameterName, leaseParameterPath, rollbackRequestParameterName, stateParameterName } from './names';
 import type { SlotContainerSettings } from './slot';
 import { firstReleaseCount } from './capacity-validation';
 import type { AutoScalingConfig } from '../../lambdas/core/config';
@@ -52,6 +52,8 @@ export interface ReleaseNames {
   readonly stateParameterArn: string;
   readonly leaseParameterPath: string;
   readonly leasePathArn: string;
+  readonly rollbackRequestParameterName: string;
+  readonly rollbackRequestParameterArn: string;
 }
 
 /** Applies the defaults (`DEFAULTS`) to the props; pure apart from the stack's ARN formatting. */
@@ -115,6 +117,8 @@ function releaseNames(stack: Stack, pipelineName: string): ReleaseNames {
     stateParameterArn: parameterArn(stack, state),
     leaseParameterPath: lease,
     leasePathArn: parameterArn(stack, lease),
+    rollbackRequestParameterName: rollbackRequestParameterName(pipelineName),
+    rollbackRequestParameterArn: parameterArn(stack, rollbackRequestParameterName(pipelineName)),
   };
 }
 

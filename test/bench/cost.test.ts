@@ -56,6 +56,22 @@ describe('the cost table', () => {
     expect(total(one)).toBeLessThan(total(baseLines));
   });
 
+  test('with previousSlotRetention, prices the previous slot for the hours a release keeps it warm, and one schedule a release', () => {
+    const retained = countTemplate(templateOf({ previousSlotRetention: Duration.hours(4) }));
+    expect(retained.retentionSeconds).toBe(4 * 3600);
+    expect(base.retentionSeconds).toBeNull();
+    const lines = costLines(retained, PRICES);
+    const u = PRICES.usage;
+    const slotMonth = line(baseLines, 'Fargate tasks').monthly! / 2;
+    const previousHours = u.releasesPerMonth * (u.releaseHoursBeforeRetention + 4);
+    expect(line(lines, 'Fargate tasks').monthly).toBeCloseTo(slotMonth * (1 + previousHours / PRICES.hoursPerMonth), 6);
+    expect(line(lines, 'Fargate tasks').quantity).toContain(`the previous slot ${previousHours} h`);
+    expect(line(lines, 'EventBridge Scheduler').monthly).toBeCloseTo((u.releasesPerMonth * PRICES.prices.schedulerInvocationMillion.value!) / 1e6, 12);
+    // A retention longer than the time between releases keeps the slot warm all month: no saving.
+    const month = costLines(countTemplate(templateOf({ previousSlotRetention: Duration.days(60) })), PRICES);
+    expect(line(month, 'Fargate tasks').monthly).toBeCloseTo(line(baseLines, 'Fargate tasks').monthly!, 6);
+  });
+
   test('names the source of every price it used, and says which prices search did not find', () => {
     const table = renderTable(baseLines, PRICES);
     for (const key of new Set(baseLines.flatMap((l) => l.prices))) {

@@ -66,6 +66,8 @@ describe('a Slack channel', () => {
     expect(writes).toEqual([
       { Action: 'codepipeline:PutApprovalResult', Effect: 'Allow', Resource: stack.resolve(`${construct.pipeline.pipelineArn}/Release/Approve`) },
       { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: stack.resolve(construct.swapFunction.functionArn) },
+      // A rollback in the person's own name: the request parameter, which Parameter Store records them as writing.
+      { Action: 'ssm:PutParameter', Effect: 'Allow', Resource: stack.resolve(construct.rollbackRequestParameterArn) },
     ]);
     for (const s of statements) {
       expect(s.Effect).toBe('Allow');

@@ -32,12 +32,15 @@ describe('BlueGreenPipeline with previousSlotRetention', () => {
     expect(resourcesOf(statements[0]).map(text)).toEqual([expect.stringMatching(/^<ReleaseSwapFunction\w+\.Arn>$/)]);
   });
 
-  test('Swap and Bake may create the group\'s retire-* schedules and pass this role to Scheduler; Swap may set the slots\' counts', () => {
+  test('Swap and Bake may create the group\'s retire-* and ask-* schedules and pass this role to Scheduler; Swap may set the slots\' counts', () => {
     const { template } = synth({ previousSlotRetention: Duration.hours(4) });
     const groupName = (Object.values(template.findResources('AWS::Scheduler::ScheduleGroup'))[0] as any).Properties.Name;
     for (const fn of ['ReleaseSwap', 'ReleaseBake']) {
       const statements = statementsOf(template, fn);
-      expect(resourcesOf(statementWith(statements, 'scheduler:CreateSchedule')).map(text)).toEqual([`arn:aws:scheduler:eu-west-1:123456789012:schedule/${groupName}/retire-*`]);
+      expect(resourcesOf(statementWith(statements, 'scheduler:CreateSchedule')).map(text)).toEqual([
+        `arn:aws:scheduler:eu-west-1:123456789012:schedule/${groupName}/retire-*`,
+        `arn:aws:scheduler:eu-west-1:123456789012:schedule/${groupName}/ask-*`,
+      ]);
       const pass = statementWith(statements, 'iam:PassRole');
       expect(pass.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
       expect(resourcesOf(pass).map(text)).toEqual([expect.stringMatching(/^<ReleaseRetirementSchedulerRole\w+\.Arn>$/)]);

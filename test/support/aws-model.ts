@@ -210,6 +210,17 @@ export class AwsWorld {
     );
   }
 
+  /**
+   * The ARN AWS records as the caller of the call being made now: a principal that is an ARN (a
+   * person's role session, e.g. from a chat channel) as it is; a function's role session; or, with
+   * no principal, the CLI's caller (`sts.callerArn`).
+   */
+  callerArn(): string {
+    const principal = this.principals.getStore();
+    if (principal === undefined) return this.sts.callerArn;
+    return principal.startsWith('arn:') ? principal : `arn:aws:sts::${this.account}:assumed-role/${principal}Role/${principal}`;
+  }
+
   /** `handler`, with every AWS call it makes recorded as made by `principal` (a function's role, e.g. `Swap`). */
   actingAs<A extends unknown[], R>(principal: string, handler: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
     return (...args: A) => this.principals.run(principal, () => handler(...args));

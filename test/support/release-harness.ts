@@ -40,6 +40,11 @@ export interface ReleaseHarness {
    * asynchronously: what the function answers goes nowhere); returns what each answered.
    */
   fireSchedules(): Promise<unknown[]>;
+  /**
+   * EventBridge delivers the Parameter Store Change events the construct's rule matches (the
+   * rollback request parameter, created or updated) to the swap function; returns its answers.
+   */
+  deliverParameterChanges(): Promise<unknown[]>;
   /** Violations of invariants 1, 2, 3, 5 and 8 found after any handler returned. */
   readonly violations: string[];
   /** Throws unless invariants 1, 2, 3 and 5 hold now and they and 8 held after every handler returned. */
@@ -112,6 +117,21 @@ export function createReleaseHarness(opts: HarnessOptions = {}): ReleaseHarness 
     }
     return answers;
   };
+  let delivered = 0;
+  const deliverParameterChanges = async (): Promise<unknown[]> => {
+    const answers: unknown[] = [];
+    const changes = world.ssm.changes.slice(delivered);
+    delivered = world.ssm.changes.length;
+    for (const change of changes) {
+      if (change.detail.name !== stack.config.rollbackRequestParameterName || !['Create', 'Update'].includes(change.detail.operation)) continue;
+      try {
+        answers.push(await driver.invokeSwap(change as unknown as Record<string, unknown>));
+      } catch (err) {
+        answers.push({ thrown: (err as Error).message });
+      }
+    }
+    return answers;
+  };
   let alarms: AlarmModel | null = null;
   if (opts.trafficShift) {
     alarms = new AlarmModel({ region: world.region, account: world.account, now: () => world.now() });
@@ -128,6 +148,7 @@ export function createReleaseHarness(opts: HarnessOptions = {}): ReleaseHarness 
     scaling,
     scheduler,
     fireSchedules,
+    deliverParameterChanges,
     violations,
     check: (o = {}) => {
       violations.push(...previousSlot.check().map((v) => `at check: ${v}`));

@@ -245,6 +245,7 @@ export function seedReleaseStack(world: AwsWorld, opts: SeedOptions = {}): Relea
     ...(header ? { testHeader: `${header.name}: ${header.value}` } : {}),
     stateParameterName: `/bluegreen/${pipelineName}/state`,
     leaseParameterPath: `/bluegreen/${pipelineName}/lease`,
+    rollbackRequestParameterName: `/bluegreen/${pipelineName}/rollback-request`,
     stateKeyArn: STATE_KEY_ARN,
     operationTimeoutSeconds: 120,
     desiredCount: opts.desiredCount ?? 2,

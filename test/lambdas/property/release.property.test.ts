@@ -339,14 +339,14 @@ test('invariants 1-5 and 8 hold with auto scaling: target tracking on either slo
 });
 
 test('invariants 1-5 and 8 hold with previousSlotRetention: scheduled scale-downs and scale-up rollbacks interleaved with releases, bakes, scaling, rollbacks and faults', async () => {
-  const retentionCommands = fc.array(fc.oneof({ weight: 2, arbitrary: command }, { weight: 3, arbitrary: retentionEvent }), { minLength: 3, maxLength: 20 });
+  const retentionCommands = fc.array(fc.oneof({ weight: 2, arbitrary: command }, { weight: 3, arbitrary: retentionEvent }), { minLength: 3, maxLength: 16 });
   // Two releases before: the second's schedule retires a slot that ran something from the first command on.
   const released = fc.constant(2);
   const scaling = fc.option(bounds, { freq: 2 }).map((b) => b ?? undefined);
   const retention = fc.constantFrom(60, 300);
   await fc.assert(
     fc.asyncProperty(layout, window, released, retentionCommands, strategy, scaling, retention, (l, w, p, cs, t, s, k) => run(l, w, p, cs, false, t, s, false, k)),
-    { numRuns: 200 },
+    { numRuns: 120 },
   );
   // The property reaches what it is about: scale-downs, scale-ups, and rollbacks that land after one.
   expect(reached.retired).toBeGreaterThan(0);

@@ -52,7 +52,8 @@ describe('BlueGreenPipeline secure defaults', () => {
     const auditId = maximal.stack.getLogicalId(maximal.stack.node.findChild('Audit').node.defaultChild as any);
     const targets = Object.values(maximal.template.findResources('AWS::Events::Rule'))
       .map((r: any) => r.Properties.Targets[0].Arn)
-      .filter((arn: any) => arn['Fn::GetAtt']?.[0]?.startsWith('ReleaseEvidenceRecorderFunction') !== true);
+      // The evidence recorder's rule and the rollback request rule invoke functions, not a topic.
+      .filter((arn: any) => !/^Release(EvidenceRecorder|Swap)Function/.test(arn['Fn::GetAtt']?.[0] ?? ''));
     expect(targets).toEqual([{ Ref: auditId }]);
     const swapConfig = JSON.stringify(maximal.template.toJSON().Resources[logicalId(maximal, maximal.construct.swapFunction)].Properties.Environment);
     expect(swapConfig).toContain(`"Ref":"${auditId}"`);

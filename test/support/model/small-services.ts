@@ -105,6 +105,24 @@ interface ParameterState {
   tier: 'Standard' | 'Advanced';
   /** SecureString only: the KMS key as the writer named it. */
   keyId?: string;
+  /** The caller of the PutParameter that wrote this version (API reference, ParameterMetadata: LastModifiedUser). */
+  lastModifiedUser: string;
+}
+
+/**
+ * What Parameter Store sends EventBridge for every create and update of a parameter (Systems
+ * Manager User Guide, "Monitoring Systems Manager events with Amazon EventBridge", Parameter Store
+ * events: detail-type "Parameter Store Change", detail operation, name, type).
+ */
+export interface ParameterStoreChange {
+  readonly version: '0';
+  readonly source: 'aws.ssm';
+  readonly 'detail-type': 'Parameter Store Change';
+  readonly account: string;
+  readonly region: string;
+  readonly time: string;
+  readonly resources: string[];
+  readonly detail: { readonly operation: 'Create' | 'Update'; readonly name: string; readonly type: string };
 }
 
 /** SSM's default key for SecureString parameters when PutParameter names none (API reference, PutParameter KeyId). */
@@ -115,6 +133,8 @@ const TIER_LIMIT = { Standard: 4096, Advanced: 8192 } as const;
 
 export class SsmModel implements ServiceModel {
   readonly parameters = new Map<string, ParameterState>();
+  /** Every Parameter Store Change event, oldest first (a test delivers the ones a rule matches). */
+  readonly changes: ParameterStoreChange[] = [];
 
   constructor(private readonly world: WorldRef) {}
 
@@ -184,6 +204,7 @@ export class SsmModel implements ServiceModel {
           Version: p.version,
           Tier: p.tier,
           LastModifiedDate: new Date(p.lastModified),
+          LastModifiedUser: p.lastModifiedUser,
           DataType: 'text',
         })),
         $metadata: {},
@@ -235,6 +256,12 @@ export class SsmModel implements ServiceModel {
         lastModified: this.world.now(),
         tier,
         ...(type === 'SecureString' ? { keyId: input.KeyId ?? SSM_DEFAULT_KEY } : {}),
+        lastModifiedUser: this.world.callerArn(),
+      });
+      const arn = `arn:aws:ssm:${this.world.region}:${this.world.account}:parameter${input.Name.startsWith('/') ? '' : '/'}${input.Name}`;
+      this.changes.push({
+        version: '0', source: 'aws.ssm', 'detail-type': 'Parameter Store Change', account: this.world.account, region: this.world.region,
+        time: new Date(this.world.now()).toISOString(), resources: [arn], detail: { operation: existing ? 'Update' : 'Create', name: input.Name, type },
       });
       return { Version: version, Tier: tier, $metadata: {} };
     },
