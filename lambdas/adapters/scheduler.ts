@@ -47,7 +47,7 @@ export function retirementScheduler(send: SchedulerSend, retention: RetentionCon
           // Scheduler retries a failed delivery; the swap function itself refuses when it is too late.
           Target: { Arn: request.targetArn, RoleArn: retention.schedulerRoleArn, Input: request.input, RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 } },
           ActionAfterCompletion: 'DELETE',
-          Description: `Scales the previous slot of ${pipelineName} to zero`.slice(0, 512),
+          Description: `${pipelineName}: ${request.description}`.slice(0, 512),
         });
         return 'created';
       } catch (err) {
@@ -84,7 +84,13 @@ export async function scheduleRetirement(
   const at = new Date(now.getTime() + retention.seconds * 1000);
   const name = retireScheduleName(ended.executionId);
   try {
-    const created = await port.schedule({ name, expression: atExpression(at), targetArn: ended.targetArn, input: JSON.stringify(retireEvent(ended.executionId, ended.liveSlot, retention)) });
+    const created = await port.schedule({
+      name,
+      expression: atExpression(at),
+      targetArn: ended.targetArn,
+      input: JSON.stringify(retireEvent(ended.executionId, ended.liveSlot, retention)),
+      description: `Scales the previous slot (the one release ${ended.executionId} left) to zero`,
+    });
     log.info('previous slot scale-down scheduled', { schedule: name, at: at.toISOString(), created });
   } catch (err) {
     log.warn('the previous slot stays warm: its scale-down could not be scheduled', { schedule: name, error: errorSummary(err) });

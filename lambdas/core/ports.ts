@@ -137,6 +137,8 @@ export interface RetireSchedule {
   readonly expression: string;
   readonly targetArn: string;
   readonly input: string;
+  /** What the schedule is for (at most 512 characters). */
+  readonly description: string;
 }
 
 export interface RetirementPort {

@@ -17,8 +17,11 @@ export const MAX_ASKS = 20;
 export interface ParameterChange {
   readonly name: string;
   readonly operation: string;
-  /** How many times the control plane has asked again on this request's behalf (its own schedules). */
+  /** How many times the control plane has asked again on this request's behalf (at most MAX_ASKS). */
   readonly asks: number;
+  /** With an ask again: the version it asks for (a newer version supersedes it), and when it was first acted on. */
+  readonly version: number | null;
+  readonly since: string | null;
 }
 
 /** The change a "Parameter Store Change" event describes, or null when the event is not one. */
@@ -26,8 +29,10 @@ export function parameterChangeOf(event: unknown): ParameterChange | null {
   if (!isRecord(event) || event.source !== 'aws.ssm' || event['detail-type'] !== 'Parameter Store Change' || !isRecord(event.detail)) return null;
   const { name, operation } = event.detail;
   if (typeof name !== 'string' || typeof operation !== 'string') return null;
-  const asks = typeof event.bluegreenAsks === 'number' && Number.isInteger(event.bluegreenAsks) && event.bluegreenAsks >= 0 ? event.bluegreenAsks : 0;
-  return { name, operation, asks };
+  const asks = typeof event.bluegreenAsks === 'number' && Number.isInteger(event.bluegreenAsks) && event.bluegreenAsks >= 0 ? Math.min(event.bluegreenAsks, MAX_ASKS) : 0;
+  const version = typeof event.bluegreenVersion === 'number' && Number.isInteger(event.bluegreenVersion) ? event.bluegreenVersion : null;
+  const since = typeof event.bluegreenSince === 'string' && !Number.isNaN(Date.parse(event.bluegreenSince)) ? event.bluegreenSince : null;
+  return { name, operation, asks, version, since };
 }
 
 /** The rollback event a written request stands for, or why it asks for nothing. */
@@ -35,19 +40,29 @@ export function requestedRollback(
   change: ParameterChange,
   parameterName: string | undefined,
   written: WrittenRequest | null,
+  /** The last move of production (the state record's changedAt and lastExecutionId), null when nothing was released. */
+  lastMove: { readonly at: string; readonly executionId: string } | null,
   now: Date,
 ): { readonly kind: 'rollback'; readonly event: Record<string, string> } | { readonly kind: 'ignored' | 'refused'; readonly reason: string } {
   if (parameterName === undefined || change.name !== parameterName) return { kind: 'ignored', reason: `the change is to ${describe(change.name)}, not this pipeline's rollback request parameter` };
   if (change.operation !== 'Create' && change.operation !== 'Update') return { kind: 'ignored', reason: `a ${change.operation} of the rollback request asks for nothing` };
   if (written === null) return { kind: 'ignored', reason: `${parameterName} does not exist (any more)` };
+  if (change.version !== null && change.version !== written.version) return { kind: 'ignored', reason: `version ${change.version} of ${parameterName} was superseded by version ${written.version}` };
   if (written.by === null) return { kind: 'refused', reason: `Parameter Store names no writer of ${parameterName} version ${written.version}, so the rollback could not name who asked` };
   const age = written.at === null ? Infinity : (now.getTime() - Date.parse(written.at)) / 1000;
   if (age > MAX_REQUEST_AGE_SECONDS + change.asks * ASK_AGAIN_SECONDS) {
     return { kind: 'refused', reason: `version ${written.version} of ${parameterName} was written at ${written.at ?? 'an unknown time'}, too long ago to act on; write it again to ask` };
   }
+  // Asked for the production of its time: once anyone else has moved production since (a rollback,
+  // a release), it asks for nothing. Its own rollback, landed, is answered as done.
+  const requestId = `request-v${written.version}-${Math.floor(Date.parse(written.at as string) / 1000)}`;
+  const asOf = change.since ?? written.at;
+  if (lastMove !== null && asOf !== null && Date.parse(lastMove.at) > Date.parse(asOf) && lastMove.executionId !== `rollback:${requestId}`) {
+    return { kind: 'refused', reason: `production moved at ${lastMove.at} (${lastMove.executionId}), after version ${written.version} of ${parameterName} was written at ${written.at}; write it again to ask for a rollback from where production is now` };
+  }
   return {
     kind: 'rollback',
     // The version and its time: a parameter deleted and written again starts its versions at 1 again.
-    event: { action: 'rollback', reason: clipText(written.value.trim() || 'rollback requested'), actor: written.by, requestId: `request-v${written.version}-${Math.floor(Date.parse(written.at as string) / 1000)}` },
+    event: { action: 'rollback', reason: clipText(written.value.trim() || 'rollback requested'), actor: written.by, requestId },
   };
 }

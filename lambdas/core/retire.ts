@@ -78,6 +78,8 @@ export function decideRetire(input: RetireInput): RetireDecision {
   }
   if (target.service === null || target.service.status !== 'ACTIVE') return { kind: 'skip', reason: `slot ${slot}'s service is ${target.service?.status ?? 'gone'}` };
   if (target.service.desiredCount === 0) return { kind: 'already-done', reason: `slot ${slot} already runs no tasks` };
+  // Scaled down once already: tasks there now are a rollback bringing it back, never ours to stop.
+  if (state.previousScaledDownAt !== undefined) return { kind: 'already-done', reason: `slot ${slot} was scaled down at ${state.previousScaledDownAt}; what runs there now is a rollback's` };
   const others = [...new Set(target.tasks.flatMap((t) => releaseDigests(t, config.repositoryName)).filter((d) => d !== null && d !== state.previousDigest))];
   if (others.length > 0) return { kind: 'skip', reason: `slot ${slot} runs ${others.sort().join(', ')}, not the previous release's ${state.previousDigest ?? 'digest'}` };
   return { kind: 'retire', slot, digest: state.previousDigest };

@@ -185,7 +185,17 @@ async function operatorInvoke(event: unknown, context: InvocationContext | undef
     result = { outcome: 'failed', message: sentence(`${what} failed before changing any route, so the system is in the old state: ${errorSummary(err)}`), ...UNKNOWN_VIEW, state: 'old' };
   }
   (DONE.includes(result.outcome) ? log.info : log.warn)(result.message, { outcome: result.outcome, state: result.state });
+  // Scheduler invokes asynchronously and nobody reads the answer: a retire that found the slots
+  // held fails the invoke, so Lambda retries it (twice, over about three minutes).
+  if (request.action === 'retire' && result.outcome === 'busy') throw new RetireLaterError(result.message);
   return result;
+}
+
+export class RetireLaterError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RetireLaterError';
+  }
 }
 
 /** Every operator action runs under the lease's operation hold, like a swap. */

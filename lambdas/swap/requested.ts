@@ -10,7 +10,7 @@ import { ASK_AGAIN_SECONDS, MAX_ASKS, ParameterChange, requestedRollback } from 
 import { atExpression } from '../core/retire';
 import { sentence } from '../adapters/job';
 import { notify } from './apply';
-import { Deps } from './shared';
+import { Deps, readStateLeniently } from './shared';
 
 const NOT_DONE: readonly OperatorResult['outcome'][] = ['refused', 'failed'];
 
@@ -31,7 +31,8 @@ export async function requestedRollbackInvoke(
   const config = deps.loadConfig();
   const ports = deps.ports(config);
   const written = ports.requests ? await ports.requests.latest() : null;
-  const asked = requestedRollback(change, config.rollbackRequestParameterName, written, deps.now());
+  const state = written === null ? null : (await readStateLeniently(ports, log)).state;
+  const asked = requestedRollback(change, config.rollbackRequestParameterName, written, state && { at: state.changedAt, executionId: state.lastExecutionId }, deps.now());
   const unknown = { liveSlot: null, liveDigest: null, previousDigest: null, state: 'old' as const };
   if (asked.kind !== 'rollback') {
     log.warn(`rollback request ${asked.kind}`, { reason: asked.reason, parameter: change.name });
@@ -47,10 +48,16 @@ export async function requestedRollbackInvoke(
       await notify(ports, config.pipelineName, `[bluegreen] ${config.pipelineName}: rollback request given up`, message, log);
       return { ...result, outcome: 'failed', message };
     }
-    const again = { ...event, bluegreenAsks: change.asks + 1 };
+    const again = { ...event, bluegreenAsks: change.asks + 1, bluegreenVersion: written!.version, bluegreenSince: change.since ?? deps.now().toISOString() };
     if (ports.retirement !== undefined && deps.selfArn !== undefined) {
       const at = new Date(deps.now().getTime() + ASK_AGAIN_SECONDS * 1000);
-      await ports.retirement.schedule({ name: `ask-${asked.event.requestId}-${change.asks + 1}`, expression: atExpression(at), targetArn: deps.selfArn, input: JSON.stringify(again) });
+      await ports.retirement.schedule({
+        name: `ask-${asked.event.requestId}-${change.asks + 1}`,
+        expression: atExpression(at),
+        targetArn: deps.selfArn,
+        input: JSON.stringify(again),
+        description: `Asks again for the rollback ${who} requested (${asked.event.requestId})`,
+      });
       log.info('rollback request asked again later', { requestId: asked.event.requestId, at: at.toISOString(), asks: change.asks + 1 });
       return result;
     }

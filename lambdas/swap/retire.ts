@@ -6,10 +6,11 @@ import { ScaleUpPlan, releaseView } from '../core/decide-rollback';
 import { OperatorRequest, OperatorResult } from '../core/events';
 import { LeaseRecord } from '../core/lease';
 import { ImageNotFoundError, Logger } from '../core/ports';
-import { decideRetire } from '../core/retire';
+import { RETIRE_ACTOR, decideRetire, retireScheduleName } from '../core/retire';
 import { resolveRoutes } from '../core/routes';
 import { heldAt } from '../core/scaling';
 import { StateRecord } from '../core/state';
+import { errorSummary } from '../core/errors';
 import { sentence } from '../adapters/job';
 import { notify } from './apply';
 import { Deps, Ports, readStateLeniently } from './shared';
@@ -29,11 +30,22 @@ export async function retireUnderLease(
   const [routes, stored, target] = await Promise.all([ports.routes.read(), readStateLeniently(ports, log), ports.slots.observe(slot)]);
   const resolved = resolveRoutes(config, routes);
   const view = releaseView(resolved.ok ? resolved.view.liveSlot : null, stored.state);
-  if (stored.malformed) return { outcome: 'refused', message: sentence('Retire skipped and nothing changed: the state record is malformed or not sealed by the control plane'), ...view, state: 'old' };
+  const skipped = (reason: string): OperatorResult => ({ outcome: 'refused', message: sentence(`Retire skipped and nothing changed: ${reason}`), ...view, state: 'old' });
+  if (stored.malformed) return skipped('the state record is malformed or not sealed by the control plane');
+  // Only the control plane's own schedule retires a slot, and never before the retention has passed.
+  const retention = config.previousSlotRetention;
+  if (retention === undefined) return skipped('previousSlotRetention is not set for this pipeline, so nothing scales the previous slot down');
+  if (request.requestId !== retireScheduleName(request.forRelease as string) || request.actor !== RETIRE_ACTOR) {
+    return skipped(`the event is not the control plane's schedule for release ${request.forRelease} (request id ${request.requestId})`);
+  }
+  const since = stored.state === null ? Number.NaN : (deps.now().getTime() - Date.parse(stored.state.changedAt)) / 1000;
+  if (stored.state !== null && since < retention.seconds) {
+    return skipped(`production last moved ${Math.floor(since)} s ago, less than previousSlotRetention's ${retention.seconds} s`);
+  }
   const holder = lease.release?.executionId;
   const runningRelease = holder !== undefined && (await ports.executions.inProgress(holder)) ? holder : null;
   const decision = decideRetire({ config, request, routes, state: stored.state, runningRelease, target });
-  if (decision.kind === 'skip') return { outcome: 'refused', message: sentence(`Retire skipped and nothing changed: ${decision.reason}`), ...view, state: 'old' };
+  if (decision.kind === 'skip') return skipped(decision.reason);
   if (decision.kind === 'already-done') return { outcome: 'already-done', message: sentence(`Nothing to do: ${decision.reason}`), ...view, state: 'new' };
   const state = stored.state as StateRecord;
   const at = deps.now().toISOString();
@@ -79,8 +91,14 @@ export async function startScaleUp(
   const live = otherSlot(plan.slot);
   const count = Math.max(1, (await ports.slots.describeServices([live]))[live]?.desiredCount ?? config.desiredCount);
   if (state.previousScaledDownAt === undefined) await ports.state.write({ ...state, previousScaledDownAt: deps.now().toISOString() });
-  if (ports.scaling !== undefined && config.autoScaling !== undefined) await ports.scaling.bound(plan.slot, heldAt(config.autoScaling, count));
-  await ports.slots.roll(plan.slot, count);
+  try {
+    if (ports.scaling !== undefined && config.autoScaling !== undefined) await ports.scaling.bound(plan.slot, heldAt(config.autoScaling, count));
+    await ports.slots.roll(plan.slot, count);
+  } catch (err) {
+    // The tag is on the previous digest and production has not moved: the next ask starts the slot again.
+    log.warn('starting the rollback target failed; the next ask tries again', { slot: plan.slot, error: errorSummary(err) });
+    return inProgress(request, `slot ${plan.slot} is at zero and starting it failed this time (${errorSummary(err)})`, view);
+  }
   log.info('rollback target scaling back up', { slot: plan.slot, count, digest: plan.digest });
   return inProgress(request, `slot ${plan.slot} was at zero, so it is starting ${count} task(s) on ${plan.digest}`, view);
 }

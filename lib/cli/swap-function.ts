@@ -92,7 +92,7 @@ export async function invokeUntilSettled(ctx: Context, aws: AwsClients, function
   let result = await invokeSwapFunction(ctx, aws, functionName, event, doing);
   for (let waited = 0; result.outcome === 'in-progress'; waited += IN_PROGRESS_POLL_MS) {
     if (waited >= IN_PROGRESS_TIMEOUT_MS) {
-      throw new CliError(`still in progress after ${IN_PROGRESS_TIMEOUT_MS / 60_000} minutes and production has not moved (${result.message.replace(/\.$/, '')}); run bluegreen status, then bluegreen rollback again: a new request carries on from where the slot is`, 'in-progress');
+      throw new CliError(`still in progress after ${IN_PROGRESS_TIMEOUT_MS / 60_000} minutes and production has not moved (${result.message.replace(/\.$/, '')}); this request keeps the slots for up to 3 more minutes; then run bluegreen rollback again: a new request carries on from where the slot is`, 'in-progress');
     }
     ctx.print(`  … ${result.message}`);
     await ctx.sleep(IN_PROGRESS_POLL_MS);

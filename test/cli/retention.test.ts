@@ -52,7 +52,7 @@ describe('bluegreen with previousSlotRetention', () => {
     expect(w.stack.state()).toMatchObject({ liveSlot: 'b', liveDigest: v1.image.digest, lastOperation: 'rollback' });
   });
 
-  test('rollback: refused before it asks anyone when the previous digest is gone from the repository', async () => {
+  test('rollback: refused by the swap function (the CLI cannot read the registry) when the previous digest is gone from the repository', async () => {
     const w = new CliWorld({ previousSlotRetentionSeconds: RETENTION });
     const { v1 } = await w.twoReleases();
     await retired(w);
@@ -62,6 +62,7 @@ describe('bluegreen with previousSlotRetention', () => {
     const r = await w.run(['rollback', '--pipeline', w.pipeline, '--yes']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/previous digest sha256:[0-9a-f]{64} is gone from the repository/);
+    expect(w.world.lambda.invocations.filter((i) => (i.event as { action: string }).action === 'rollback')).toHaveLength(1);
     expect(w.stack.liveSlot()).toBe('a');
   });
 });

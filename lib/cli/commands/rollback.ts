@@ -63,8 +63,9 @@ export async function rollback(ctx: Context, opts: RollbackOptions): Promise<num
     throw new CliError(`refused: ${preview.reason}; production stays on slot ${live}`, 'refused');
   }
   if (preview.kind === 'scale-up' || preview.kind === 'in-progress') {
-    ctx.print(`Slot ${target} runs no tasks (previousSlotRetention scaled it down): the rollback starts it again on ${shortDigest(state?.previousDigest)}` +
-      ` at the live slot's count and moves production once every task is healthy (a few minutes).`);
+    const now = preview.kind === 'scale-up' ? `runs no tasks (previousSlotRetention scaled it down): the rollback starts it again on ${shortDigest(state?.previousDigest)} at the live slot's count`
+      : `is starting again on ${shortDigest(state?.previousDigest)} (a rollback began it)`;
+    ctx.print(`Slot ${target} ${now}, and production moves once every task is healthy (a few minutes).`);
   }
   await ctx.confirm(`roll back ${pipeline.name} to slot ${target}?`, opts.yes);
 

@@ -42,6 +42,27 @@ describe('a rollback asked for through the rollback request parameter', () => {
     h.check({ settled: true });
   });
 
+  test('a second request written before the first landed asks for nothing: production moved after it was written', async () => {
+    const h = harness();
+    const v1 = await h.driver.release('v1');
+    await h.driver.release('v2');
+    await ask(h, 'INC-90');
+    h.world.tick();
+    await ask(h, 'INC-90 too', 'arn:aws:sts::111122223333:assumed-role/OnCall-sam/sam@example.com');
+    // EventBridge delivers Dana's change, then Sam's: each read finds the newest version, Sam's.
+    const answers = (await h.deliverParameterChanges()) as OperatorResult[];
+    expect(answers[0]).toMatchObject({ outcome: 'rolled-back', liveSlot: 'b', liveDigest: v1.image.digest });
+    expect(answers[1]).toMatchObject({ outcome: 'already-done' });
+    // A request written before a rollback moved production again is refused, not a rollback to the release everyone left.
+    await ask(h, 'INC-91');
+    h.world.tick();
+    expect(await h.driver.rollback({ requestId: 'cli-rollback', reason: 'back to v2 for a test' })).toMatchObject({ outcome: 'rolled-back', liveSlot: 'a' });
+    const [late] = (await h.deliverParameterChanges()) as OperatorResult[];
+    expect(late).toMatchObject({ outcome: 'refused', message: expect.stringMatching(/production moved at .* \(rollback:cli-rollback\), after version 3 of .* was written/) });
+    expect(h.stack.liveSlot()).toBe('a');
+    h.check({ settled: true });
+  });
+
   test('EventBridge delivering the same change again changes nothing', async () => {
     const h = harness();
     await h.driver.release('v1');

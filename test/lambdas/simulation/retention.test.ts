@@ -8,6 +8,9 @@ import { useWorldClock } from '../../support/jest-world';
 import { HarnessOptions, ReleaseHarness, createReleaseHarness } from '../../support/release-harness';
 import type { OperatorResult } from '../../../lambdas/core/events';
 import type { SlotName } from '../../../lambdas/core/config';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { ssmLeaseStore } from '../../../lambdas/adapters/ssm';
+import { nextLease } from '../../../lambdas/core/lease';
 
 afterAll(() => {
   AwsWorld.uninstall();
@@ -169,6 +172,50 @@ describe('previousSlotRetention: the previous slot scales down after a release a
     const failed = await bake.run(v2, { beforePoll: (poll) => void (poll === 1 && bake.alarms.set('app-slot-a-5xx', 'ALARM')) });
     expect(failed).toMatchObject({ status: 'failed' });
     expect(h.scheduler!.schedules.has(`${h.stack.config.previousSlotRetention!.scheduleGroupName}/retire-${v2.execution.id}`)).toBe(false);
+    h.check({ settled: true });
+  });
+
+  test('only the control plane\'s own schedule retires, never early, never a slot a rollback is bringing back, and a busy one is retried', async () => {
+    const h = harness();
+    const v1 = await h.driver.release('v1');
+    const v2 = await h.driver.release('v2');
+    const event = JSON.parse([...h.scheduler!.schedules.values()].find((x) => x.name === `retire-${v2.execution.id}`)!.input.Target.Input);
+    // A hand-made retire (anyone allowed to invoke the function) is refused, as is the real one before its time.
+    expect(await h.driver.invokeSwap({ ...event, requestId: 'mine' })).toMatchObject({ outcome: 'refused', message: expect.stringMatching(/not the control plane's schedule/) });
+    expect(await h.driver.invokeSwap({ ...event, actor: 'arn:aws:sts::111122223333:assumed-role/OnCall/eve' })).toMatchObject({ outcome: 'refused' });
+    expect(await h.driver.invokeSwap(event)).toMatchObject({ outcome: 'refused', message: expect.stringMatching(/less than previousSlotRetention's 600 s/) });
+    expect(service(h, 'b').desiredCount).toBe(2);
+
+    // The slots held when the schedule fires: the invoke fails, so Lambda retries it.
+    wait(h, RETENTION + 30);
+    const store = ssmLeaseStore({ ssm: new SSMClient({}) }, h.stack.config.leaseParameterPath, h.stack.config.stateKeyArn);
+    const until = new Date(h.world.now() + 90_000).toISOString();
+    expect(await store.write(nextLease(await store.read(), { operation: { id: 'rollback:someone', kind: 'rollback', until } }, 'test', new Date(h.world.now())))).toBe('written');
+    expect(await h.driver.invokeSwap(event)).toBeUndefined();
+    expect(String((h.driver.lastDelivery as { thrown?: Error }).thrown)).toMatch(/RetireLaterError: Retire not started and nothing changed: a rollback \(rollback:someone\)/);
+    expect(service(h, 'b').desiredCount).toBe(2);
+    // Lambda's retry, once the hold has lapsed.
+    wait(h, 120);
+    expect(await h.driver.invokeSwap(event)).toMatchObject({ outcome: 'retired' });
+    expect(service(h, 'b').desiredCount).toBe(0);
+    void v1;
+    h.check({ settled: true });
+  });
+
+  test('a duplicate retire while a rollback brings the slot back changes nothing', async () => {
+    const h = harness();
+    await h.driver.release('v1');
+    const v2 = await h.driver.release('v2');
+    wait(h, RETENTION + 30);
+    const event = JSON.parse([...h.scheduler!.schedules.values()].find((x) => x.name === `retire-${v2.execution.id}`)!.input.Target.Input);
+    await h.fireSchedules();
+    expect(await h.driver.rollback({ requestId: 'bring-back' })).toMatchObject({ outcome: 'in-progress' });
+    // The rollback's caller went away; its hold lapsed; Scheduler delivers the retire again.
+    wait(h, h.stack.config.operationTimeoutSeconds + 75);
+    expect(await h.driver.invokeSwap(event)).toMatchObject({ outcome: 'already-done', message: expect.stringMatching(/what runs there now is a rollback's/) });
+    expect(service(h, 'b').desiredCount).toBe(2);
+    const { answers } = await rollbackPolling(h, 'bring-back');
+    expect(answers.at(-1)).toMatchObject({ outcome: 'rolled-back', liveSlot: 'b' });
     h.check({ settled: true });
   });
 
