@@ -5,6 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
@@ -153,6 +154,11 @@ export class ControlPlane {
       targets: [new targets.LambdaFunction(this.swap.function, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
     });
     this.swap.allow(['ssm:GetParameter'], [names.rollbackRequestParameterArn]);
+    // Nobody waits for an asynchronous invoke (a requested rollback, a schedule's retire or ask):
+    // one that fails Lambda's two retries is reported on the audit topic, besides the dead-letter
+    // queue ("destinations in addition to or instead of a dead-letter queue", Lambda API Reference,
+    // PutFunctionEventInvokeConfig).
+    this.swap.function.configureAsyncInvoke({ onFailure: new destinations.SnsDestination(this.props.notificationTopic), retryAttempts: 2 });
   }
 
   /**

@@ -58,6 +58,18 @@ describe('BlueGreenPipeline with previousSlotRetention', () => {
     expect(configOf(template, 'ReleaseBakeFunction')).toMatch(/"swapFunctionArn":"<ReleaseSwapFunction\w+\.Arn>"/);
   });
 
+  test('a failed asynchronous invoke of the swap function (a requested rollback, a retire) is reported on the audit topic', () => {
+    const { template, construct, stack } = synth({});
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: stack.resolve(construct.swapFunction.functionName),
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: stack.resolve(construct.notificationTopic.topicArn) } },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.ssm'], 'detail-type': ['Parameter Store Change'], detail: { name: ['/bluegreen/shop/rollback-request'], operation: ['Create', 'Update'] } },
+    });
+  });
+
   test('without it: no schedule group, no scheduler role, and Swap may not set a count', () => {
     const { template } = synth({});
     template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 0);
