@@ -6,6 +6,7 @@ import { AwsWorld } from '../../support/aws-model';
 import { addBake, uninstallCloudWatch } from '../../support/bake-world';
 import { useWorldClock } from '../../support/jest-world';
 import { HarnessOptions, ReleaseHarness, createReleaseHarness } from '../../support/release-harness';
+import type { Release } from '../../support/release-driver';
 import type { OperatorResult } from '../../../lambdas/core/events';
 import type { SlotName } from '../../../lambdas/core/config';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -23,6 +24,16 @@ const harness = (opts: HarnessOptions = {}) => createReleaseHarness({ clock: use
 const service = (h: ReleaseHarness, slot: SlotName) => h.world.ecs.services.get(h.stack.config.slots[slot].serviceArn)!;
 /** World time moves on by `seconds` (ticks of 15 s), the services settling as they go. */
 const wait = (h: ReleaseHarness, seconds: number) => h.world.tick(Math.ceil(seconds / 15));
+
+/** Two releases, then the retention passes and the schedules fire: slot b, the previous slot, runs no tasks. */
+async function retired(): Promise<{ h: ReleaseHarness; v1: Release }> {
+  const h = harness();
+  const v1 = await h.driver.release('v1');
+  await h.driver.release('v2');
+  wait(h, RETENTION + 30);
+  await h.fireSchedules();
+  return { h, v1 };
+}
 
 /** `bluegreen rollback` as the CLI does it: ask, and while it answers in progress, ask again with its request id. */
 async function rollbackPolling(h: ReleaseHarness, requestId: string, maxPolls = 40): Promise<{ answers: OperatorResult[] }> {
@@ -65,11 +76,7 @@ describe('previousSlotRetention: the previous slot scales down after a release a
   });
 
   test('a rollback to the slot at zero scales it up on the previous digest, answers in progress, then flips in one route write', async () => {
-    const h = harness();
-    const v1 = await h.driver.release('v1');
-    await h.driver.release('v2');
-    wait(h, RETENTION + 30);
-    await h.fireSchedules();
+    const { h, v1 } = await retired();
     expect(service(h, 'b').desiredCount).toBe(0);
     const writesBefore = h.world.countCalls().routeWrites;
 
@@ -89,11 +96,7 @@ describe('previousSlotRetention: the previous slot scales down after a release a
   });
 
   test('while the rollback scales up, it holds the slots: another operator\'s request is busy and a new release waits', async () => {
-    const h = harness();
-    await h.driver.release('v1');
-    await h.driver.release('v2');
-    wait(h, RETENTION + 30);
-    await h.fireSchedules();
+    const { h } = await retired();
     expect(await h.driver.rollback({ requestId: 'first' })).toMatchObject({ outcome: 'in-progress' });
     expect(await h.driver.rollback({ requestId: 'second' })).toMatchObject({ outcome: 'busy' });
     const v3 = h.driver.start('v3');
@@ -106,11 +109,7 @@ describe('previousSlotRetention: the previous slot scales down after a release a
   });
 
   test('a rollback whose caller stops polling lets go by itself; a later request picks the scale-up up where it is', async () => {
-    const h = harness();
-    await h.driver.release('v1');
-    await h.driver.release('v2');
-    wait(h, RETENTION + 30);
-    await h.fireSchedules();
+    const { h } = await retired();
     expect(await h.driver.rollback({ requestId: 'abandoned' })).toMatchObject({ outcome: 'in-progress' });
     // The hold lapses after the swap function's timeout plus a minute.
     wait(h, h.stack.config.operationTimeoutSeconds + 75);
@@ -120,11 +119,7 @@ describe('previousSlotRetention: the previous slot scales down after a release a
   });
 
   test('the rollback still refuses when the previous digest is gone from the repository', async () => {
-    const h = harness();
-    const v1 = await h.driver.release('v1');
-    await h.driver.release('v2');
-    wait(h, RETENTION + 30);
-    await h.fireSchedules();
+    const { h, v1 } = await retired();
     const repo = h.world.ecr.repositories.get(h.stack.config.repositoryName)!;
     repo.images.delete(v1.image.digest);
     for (const [tag, digest] of [...repo.tags]) if (digest === v1.image.digest) repo.tags.delete(tag);
