@@ -1,4 +1,4 @@
-import { Stack, Tags } from 'aws-cdk-lib';
+import { Lazy, Tags } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -41,6 +41,7 @@ export class ReleasePipeline {
   constructor(scope: Construct, props: ReleasePipelineProps) {
     const sourceOutput = new codepipeline.Artifact('Source');
     const buildOutput = props.build.hasArtifacts ? new codepipeline.Artifact('BuildOutput') : undefined;
+    const invoke = invokeRole(scope, Lazy.string({ produce: () => this.pipeline.role.roleArn }));
     this.pipeline = new codepipeline.Pipeline(scope, 'Pipeline', {
       pipelineName: props.pipelineName,
       pipelineType: codepipeline.PipelineType.V2,
@@ -63,7 +64,7 @@ export class ReleasePipeline {
             }),
           ],
         },
-        { stageName: STAGE.release, actions: releaseActions(props, invokeRole(scope), sourceOutput) },
+        { stageName: STAGE.release, actions: releaseActions(props, invoke, sourceOutput) },
       ],
     });
     Tags.of(this.pipeline.node.defaultChild as codepipeline.CfnPipeline).add(CONFIG_PARAMETER_TAG, props.configParameterName);
@@ -73,12 +74,13 @@ export class ReleasePipeline {
 /**
  * The role the pipeline invokes the control-plane functions with: one for the three invoke actions,
  * as the pipeline may invoke each of them anyway, so its policy grants each function once.
- * Assumable by the account, as the action roles aws-cdk-lib creates (the pipeline role is
- * granted sts:AssumeRole on it).
+ * Assumable only by the pipeline's role, as the action roles aws-cdk-lib creates: CodePipeline
+ * assumes an action's role "through the roleArn for the pipeline" (CodePipeline API Reference,
+ * ActionDeclaration, roleArn), and nobody else in the account may invoke Swap with it.
  */
-function invokeRole(scope: Construct): iam.Role {
+function invokeRole(scope: Construct, pipelineRoleArn: string): iam.Role {
   return new iam.Role(scope, 'ReleaseInvokeRole', {
-    assumedBy: new iam.AccountPrincipal(Stack.of(scope).account),
+    assumedBy: new iam.ArnPrincipal(pipelineRoleArn),
     description: 'Invokes the control-plane functions of the Release stage',
   });
 }
