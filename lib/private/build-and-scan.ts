@@ -12,6 +12,7 @@ import { declaresArtifacts, loadBuildSpec } from './buildspec';
 import type { SourceDescription } from '../pipeline-source';
 import { DEFAULTS } from './defaults';
 import { EvidenceBucket } from './evidence';
+import { CODEBUILD_UNUSED, narrowRole } from './managed-policies';
 import { bundlePath } from './package-files';
 import { StateKey } from './state-key';
 
@@ -82,6 +83,7 @@ export class BuildAndScan {
       timeout: DEFAULTS.buildTimeout,
     });
     this.reportGroup.grantWrite(this.project);
+    narrowRole(this.project.role!, CODEBUILD_UNUSED);
     // The build downloads exactly this object; no read on the rest of the asset bucket.
     this.allow(['s3:GetObject'], [buildTools.bucket.arnForObjects(buildTools.s3ObjectKey)]);
     props.repository.grantPullPush(this.project);

@@ -47,13 +47,59 @@ export const UNUSED_GRANT_RESOURCES: ReadonlyArray<{ readonly pattern: RegExp; r
   { pattern: /:report-group\/<[A-Za-z0-9]+>-\*$/, reason: "report groups CodeBuild would create; the buildspec names the construct's own" },
 ];
 
+/**
+ * Per role, actions that aws-cdk-lib's grant gives and the service that uses the role does not
+ * call (each with its source), left out of that role's policies only.
+ */
+const ROLE_NARROWING = new WeakMap<IConstruct, Readonly<Record<string, readonly string[]>>>();
+
+/**
+ * ECS reads a task's secrets with the task execution role (Amazon ECS Developer Guide, "Required
+ * IAM permissions for Amazon ECS secrets"): ssm:GetParameters for a Parameter Store parameter,
+ * secretsmanager:GetSecretValue for a secret (and kms:Decrypt for a customer managed key). The
+ * parameter and secret grants of aws-cdk-lib add the reads a person or a function would make.
+ */
+export const TASK_EXECUTION_UNUSED: Readonly<Record<string, readonly string[]>> = {
+  'ssm:DescribeParameters': [],
+  'ssm:GetParameter': [],
+  'ssm:GetParameterHistory': [],
+  'secretsmanager:DescribeSecret': [],
+};
+
+/**
+ * CodeBuild reads a pipeline's input artifact and writes its output with s3:GetObject,
+ * s3:GetObjectVersion, s3:PutObject, s3:GetBucketAcl and s3:GetBucketLocation (CodeBuild User
+ * Guide, "Allow CodeBuild to interact with other AWS services", the service role policy): the
+ * bucket versioning read of aws-cdk-lib's bucket grant is CodePipeline's, not CodeBuild's.
+ */
+export const CODEBUILD_UNUSED: Readonly<Record<string, readonly string[]>> = {
+  's3:GetBucketVersioning': [],
+};
+
+/**
+ * S3 replicates with the replication role (S3 User Guide, "Setting up permissions for live
+ * replication"): s3:ReplicateDelete only replicates delete markers, and the rules here leave
+ * them out (`deleteMarkerReplication: false`, so a deletion never reaches the backup);
+ * s3:ObjectOwnerOverrideToBucketOwner only changes a replica's owner, which no rule asks for.
+ */
+export const REPLICATION_UNUSED: Readonly<Record<string, readonly string[]>> = {
+  's3:ReplicateDelete': [],
+  's3:ObjectOwnerOverrideToBucketOwner': [],
+};
+
+/** Leaves `unused` out of the policies of `role` (its default policy and any other under it). */
+export function narrowRole(role: IConstruct, unused: Readonly<Record<string, readonly string[]>>): void {
+  ROLE_NARROWING.set(role, { ...ROLE_NARROWING.get(role), ...unused });
+}
+
 type Statement = Record<string, unknown>;
 const asList = (value: unknown): unknown[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
 /** A statement with the grant action groups replaced by what is used, and unused resources left out; undefined when nothing is left. */
-export function narrowStatement(statement: Statement): Statement | undefined {
+export function narrowStatement(statement: Statement, unused: Readonly<Record<string, readonly string[]>> = {}): Statement | undefined {
   if (statement.Effect !== 'Allow' || statement.NotAction || statement.NotResource) return statement;
-  const actions = [...new Set((asList(statement.Action) as string[]).flatMap((a) => GRANT_ACTIONS[a] ?? [a]))];
+  const narrow = (a: string) => (GRANT_ACTIONS[a] ?? [a]).flatMap((b) => unused[b] ?? [b]);
+  const actions = [...new Set((asList(statement.Action) as string[]).flatMap(narrow))];
   const resources = asList(statement.Resource).filter((r) => !UNUSED_GRANT_RESOURCES.some((u) => u.pattern.test(flattenCfnReference(r))));
   if (actions.length === 0 || resources.length === 0) return undefined;
   const single = <T>(list: T[]) => (list.length === 1 ? list[0] : list);
@@ -82,7 +128,8 @@ export class ManagedPolicies implements IAspect {
     if (!(cfn instanceof iam.CfnPolicy)) return;
     const stack = Stack.of(node);
     const document = stack.resolve(cfn.policyDocument) as { Version?: string; Statement?: Statement[] };
-    const statements = (document.Statement ?? []).map(narrowStatement).filter((s): s is Statement => s !== undefined);
+    const unused = roleNarrowing(node);
+    const statements = (document.Statement ?? []).map((s) => narrowStatement(s, unused)).filter((s): s is Statement => s !== undefined);
     node.node.tryRemoveChild('Resource');
     // The first document keeps the id it always had; a role whose grants outgrow one gets more.
     splitDocument(stack, document, statements).forEach((part, i) => {
@@ -95,6 +142,15 @@ export class ManagedPolicies implements IAspect {
       });
     });
   }
+}
+
+/** The narrowing of the role a policy is under (a role's default policy is its child). */
+function roleNarrowing(policy: IConstruct): Readonly<Record<string, readonly string[]>> {
+  for (let scope = policy.node.scope; scope; scope = scope.node.scope) {
+    const found = ROLE_NARROWING.get(scope);
+    if (found) return found;
+  }
+  return {};
 }
 
 /**

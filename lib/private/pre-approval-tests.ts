@@ -7,6 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ReleaseTests } from '../release-tests';
+import { CODEBUILD_UNUSED, narrowRole } from './managed-policies';
 
 export interface PreApprovalTestsProps {
   readonly pipelineName: string;
@@ -68,5 +69,6 @@ export class PreApprovalTests {
       timeout: props.tests.timeout,
     });
     this.reportGroup.grantWrite(this.project);
+    narrowRole(this.project.role!, CODEBUILD_UNUSED);
   }
 }

@@ -7,6 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { InfraOwner } from './infra-owner';
+import { TASK_EXECUTION_UNUSED, narrowRole } from './managed-policies';
 import { Slot, SlotContainerSettings } from './slot';
 
 export interface SlotsProps {
@@ -45,6 +46,7 @@ export class Slots {
     });
     this.taskRole = props.taskRole ?? new iam.Role(scope, 'TaskRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
     this.executionRole = new iam.Role(scope, 'ExecutionRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+    narrowRole(this.executionRole, TASK_EXECUTION_UNUSED);
     const slotProps = {
       ...props.container,
       pipelineName: props.pipelineName,

@@ -5,6 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { DEFAULTS } from './defaults';
 import { EvidenceBucket } from './evidence';
+import { REPLICATION_UNUSED, narrowRole } from './managed-policies';
 import { logBucket, logsKey, privateBucket, rotatingKey } from './secure-defaults';
 import { StateKey } from './state-key';
 
@@ -56,9 +57,7 @@ export class Storage {
       logs: logsKey(scope, 'LogsKey', removalPolicy),
     };
     this.stateKey = new StateKey(scope, 'StateKey', { removalPolicy });
-    const replication = props.replicationBucket
-      ? { destination: props.replicationBucket, role: new iam.Role(scope, 'ReplicationRole', { assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'), description: 'Replicates the artifact, log and evidence buckets to the replicationBucket' }) }
-      : undefined;
+    const replication = props.replicationBucket ? { destination: props.replicationBucket, role: replicationRole(scope) } : undefined;
     this.accessLogBucket = props.objectLock ? logBucket(scope, 'AccessLogBucket', { removalPolicy, replication }) : undefined;
     this.logBucket = logBucket(scope, 'LogBucket', { removalPolicy, objectLock: props.objectLock, replication, accessLogs: this.accessLogBucket });
     this.artifactBucket = privateBucket(scope, 'ArtifactBucket', {
@@ -84,4 +83,14 @@ export class Storage {
     const replicated = this.replicationBucket ? [this.logBucket, ...(this.accessLogBucket ? [this.accessLogBucket] : []), this.evidence.bucket, this.replicationBucket] : [];
     return [this.artifactBucket.arnForObjects('*'), ...this.evidence.ownedWildcardArns, ...replicated.map((b) => b.arnForObjects('*'))];
   }
+}
+
+/** The one role the three buckets replicate with. */
+function replicationRole(scope: Construct): iam.Role {
+  const role = new iam.Role(scope, 'ReplicationRole', {
+    assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'),
+    description: 'Replicates the artifact, log and evidence buckets to the replicationBucket',
+  });
+  narrowRole(role, REPLICATION_UNUSED);
+  return role;
 }
