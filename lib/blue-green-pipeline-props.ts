@@ -293,7 +293,8 @@ export interface BlueGreenPipelineProps extends BlueGreenServiceProps {
    * account), as regulated teams keep backups. It must be versioned, and its bucket policy (and
    * key policy, when it is KMS-encrypted: give it with `encryptionKey`) must let this stack's
    * replication role replicate into it. Replicas of the artifacts are encrypted with its key, or
-   * else S3's AWS-managed key.
+   * else S3's AWS-managed key. With `objectLock`, it must have Object Lock turned on as well: S3
+   * replicates a locked log object only into a bucket with Object Lock, keeping its retention.
    * @default - no replication
    */
   readonly replicationBucket?: s3.IBucket;

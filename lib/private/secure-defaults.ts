@@ -117,6 +117,12 @@ export function logBucket(
       },
     ],
   });
+  if (objectLock && options.replication) {
+    // S3 replicates a locked object with its retention and legal hold, which it reads with the
+    // replication role (S3 User Guide, "Object Lock considerations", using Object Lock with S3
+    // Replication; AWS Knowledge Center, "cross-account replication ... with Object Lock").
+    options.replication.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObjectRetention', 's3:GetObjectLegalHold'], resources: [bucket.arnForObjects('*')] }));
+  }
   return notifyEventBridge(grantReplication(bucket, options.replication));
 }
 
