@@ -11,10 +11,10 @@ import { ResolvedLength } from './resolved-length';
  * services are documented to call; the rest of the group is left out.
  *
  * * S3: the CodePipeline User Guide's service role policy ("Manage the CodePipeline service role")
- *   and the CodeBuild User Guide's service role policy ("Allow CodeBuild to interact with other AWS
- *   services") read and write artifacts with s3:GetObject, s3:GetObjectVersion, s3:PutObject,
- *   s3:GetBucketAcl, s3:GetBucketLocation and s3:GetBucketVersioning; nothing deletes, lists,
- *   tags, locks or aborts an artifact (the bucket's lifecycle rules expire them).
+ *   reads and writes artifacts with s3:GetObject, s3:GetObjectVersion, s3:PutObject,
+ *   s3:GetBucketAcl, s3:GetBucketLocation and s3:GetBucketVersioning (CodeBuild's, the same but
+ *   the versioning read: its roles are narrowed further, CODEBUILD_UNUSED); nothing deletes,
+ *   lists, tags, locks or aborts an artifact (the bucket's lifecycle rules expire them).
  * * KMS: encrypting an object, a message or a queue entry takes kms:GenerateDataKey (and
  *   kms:Decrypt to read); nothing re-encrypts.
  */
@@ -144,11 +144,15 @@ export class ManagedPolicies implements IAspect {
   }
 }
 
-/** The narrowing of the role a policy is under (a role's default policy is its child). */
+/**
+ * The narrowing of the role a policy is under (a role's default policy is its child): the nearest
+ * role above it decides, so a policy of another role is never narrowed for this one.
+ */
 function roleNarrowing(policy: IConstruct): Readonly<Record<string, readonly string[]>> {
   for (let scope = policy.node.scope; scope; scope = scope.node.scope) {
     const found = ROLE_NARROWING.get(scope);
     if (found) return found;
+    if (scope instanceof iam.Role) return {};
   }
   return {};
 }

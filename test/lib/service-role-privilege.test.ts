@@ -14,6 +14,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { BlueGreenPipeline } from '../../lib';
+import { flattenCfnReference } from '../../lib/private/nag-acknowledgements';
 import { baseProps } from './fixtures';
 import { CONFIGURATIONS } from './nag/configurations';
 
@@ -37,6 +38,7 @@ const CODEBUILD_VPC = 'CodeBuild User Guide, "Allow CodeBuild access to AWS serv
 const TASK_EXECUTION = 'Amazon ECS Developer Guide, "Amazon ECS task execution IAM role": pulls from ECR and the awslogs driver';
 const TASK_SECRETS = 'Amazon ECS Developer Guide, "Required IAM permissions for Amazon ECS secrets"';
 const REPLICATION = 'S3 User Guide, "Setting up permissions for live replication" and "Replicating encrypted objects"';
+const REPLICATION_LOCK = 'S3 User Guide, "Object Lock considerations": using Object Lock with S3 Replication (AWS Knowledge Center: replication with Object Lock)';
 const SCHEDULER = 'EventBridge Scheduler User Guide, "Set up the execution role": it invokes the target with this role';
 const ECR_PUSH = 'ECR User Guide, "Pushing a Docker image": required permissions';
 const ECR_PULL = 'ECR User Guide, "Pulling an image": required permissions';
@@ -126,12 +128,15 @@ const SERVICE_ROLES: readonly ServiceRole[] = [
   {
     id: 'ReleaseReplicationRole',
     trustedBy: 's3.amazonaws.com',
-    actions: Object.fromEntries(
-      [
+    actions: {
+      ...Object.fromEntries([
         's3:GetReplicationConfiguration', 's3:ListBucket', 's3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging',
         's3:ReplicateObject', 's3:ReplicateTags', 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey',
-      ].map((a) => [a, REPLICATION]),
-    ),
+      ].map((a) => [a, REPLICATION])),
+      // With objectLock: S3 reads a locked object's retention and legal hold to replicate them.
+      's3:GetObjectRetention': REPLICATION_LOCK,
+      's3:GetObjectLegalHold': REPLICATION_LOCK,
+    },
   },
   { id: 'ReleaseRetirementSchedulerRole', trustedBy: 'scheduler.amazonaws.com', actions: { 'lambda:InvokeFunction': SCHEDULER } },
   // What people may do from the channel is their own roles' and the channel's guardrails; the channel role itself gets nothing.
@@ -146,24 +151,37 @@ const FUNCTION_ROLE = /^Release(DeployGreen|Swap|Bake|EvidenceRecorder|InfraOwne
 
 /** Options of `aws s3 cp` that take a value (AWS CLI Command Reference, s3 cp). */
 const S3_CP_VALUE_OPTIONS = new Set(['--content-type', '--region', '--acl', '--sse', '--sse-kms-key-id', '--storage-class', '--cache-control', '--expected-size']);
+/** Global AWS CLI options that take a value, which may come before the service (AWS CLI Command Reference, global options). */
+const GLOBAL_VALUE_OPTIONS = '--region|--profile|--output|--query|--endpoint-url|--color|--cli-read-timeout|--cli-connect-timeout';
+const GLOBAL_FLAGS = '--debug|--no-cli-pager|--no-paginate|--no-verify-ssl|--no-sign-request';
 
-/** AWS CLI commands the build scripts may run, and the IAM actions each takes (AWS CLI Command Reference). */
-const CLI: Record<string, (args: string[]) => string[]> = {
-  // "Retrieves an authentication token using the GetAuthorizationToken API" (get-login-password).
-  'ecr get-login-password': () => ['ecr:GetAuthorizationToken'],
-  'ecr describe-images': () => ['ecr:DescribeImages'],
-  'ssm get-parameter': () => ['ssm:GetParameter'],
+const valueOf = (args: string[], option: string) => args[args.indexOf(option) + 1];
+
+/** AWS CLI commands the build scripts may run: the IAM action each takes, and the argument naming its resource (AWS CLI Command Reference). */
+const CLI: Record<string, (args: string[]) => { action: string; resource?: string }> = {
+  // "Retrieves an authentication token using the GetAuthorizationToken API" (get-login-password); no resource.
+  'ecr get-login-password': () => ({ action: 'ecr:GetAuthorizationToken' }),
+  'ecr describe-images': (args) => ({ action: 'ecr:DescribeImages', resource: valueOf(args, '--repository-name') }),
+  'ssm get-parameter': (args) => ({ action: 'ssm:GetParameter', resource: valueOf(args, '--name') }),
   // s3 cp downloads with GetObject and uploads with PutObject: which one, by which side is local.
   's3 cp': (args) => {
-    const paths = args.filter((a, i) => !a.startsWith('--') && !S3_CP_VALUE_OPTIONS.has(args[i - 1]));
-    const [from, to] = paths;
+    const [from, to] = args.filter((a, i) => !a.startsWith('--') && !S3_CP_VALUE_OPTIONS.has(args[i - 1]));
     const local = (a: string | undefined) => a !== undefined && /^"?\$(BG_OUT|BG_WORK|BG_TOOLS_DIR)\b/.test(a);
     if (local(from) === local(to)) throw new Error(`aws s3 cp ${args.join(' ')}: cannot tell which side is local`);
-    return [local(from) ? 's3:PutObject' : 's3:GetObject'];
+    return local(from) ? { action: 's3:PutObject', resource: to } : { action: 's3:GetObject', resource: from };
   },
 };
 /** What AWS authorises against the caller for such a call (S3 SSE-KMS objects; SSM SecureString reads). */
 const IMPLIED: Record<string, readonly string[]> = { 's3:PutObject': ['kms:GenerateDataKey'], 's3:GetObject': ['kms:Decrypt'], 'ssm:GetParameter': ['kms:Decrypt'] };
+
+/** One call the build's shell makes: where, and the build environment variable that names its resource. */
+export interface ScriptCall {
+  readonly action: string;
+  readonly where: string;
+  readonly env?: string;
+  /** Authorised by AWS for another call (IMPLIED), not made itself. */
+  readonly impliedBy?: string;
+}
 
 /** The build's shell: the buildspec's commands and every script it runs. */
 function buildShell(): Array<{ file: string; text: string }> {
@@ -174,30 +192,65 @@ function buildShell(): Array<{ file: string; text: string }> {
   ];
 }
 
+/**
+ * The shell variables set from another (`base="$BG_EVIDENCE_S3_URI/..."`, or a `BASH_REMATCH`
+ * group of the last `[[ "$VAR" =~ ...` before it), so a call's resource leads back to the build
+ * environment variable it comes from.
+ */
+function aliasesIn(shell: Array<{ text: string }>): Map<string, string> {
+  const aliases = new Map<string, string>();
+  for (const { text } of shell) {
+    let matched: string | undefined;
+    for (const line of text.split('\n')) {
+      matched = line.match(/\[\[\s+"\$\{?(\w+)\}?"\s+=~/)?.[1] ?? matched;
+      const m = line.match(/^\s*(?:local\s+)?([A-Za-z_]\w*)="?\$\{?(\w+)/);
+      if (m && m[1] !== m[2]) aliases.set(m[1], m[2] === 'BASH_REMATCH' && matched ? matched : m[2]);
+    }
+  }
+  return aliases;
+}
+
+/** The build environment variable behind a shell word (its first variable, through the aliases). */
+function envOf(word: string | undefined, aliases: Map<string, string>): string | undefined {
+  let name = word?.match(/\$\{?([A-Za-z_]\w*)/)?.[1];
+  for (let hops = 0; name !== undefined && aliases.has(name) && hops < 10; hops++) name = aliases.get(name);
+  return name;
+}
+
 /** The IAM actions the build's shell calls: its AWS CLI commands, docker push, and Trivy's pull of a remote image. */
-export function scriptActions(shell: Array<{ file: string; text: string }> = buildShell()): Map<string, string> {
-  const out = new Map<string, string>();
+export function scriptCalls(shell: Array<{ file: string; text: string }> = buildShell()): ScriptCall[] {
+  const out: ScriptCall[] = [];
+  const aliases = aliasesIn(shell);
+  const call = new RegExp(`(?<![\\w./-])aws((?:\\s+(?:${GLOBAL_VALUE_OPTIONS})\\s+(?:"[^"]*"|\\S+)|\\s+(?:${GLOBAL_FLAGS}))*)\\s+([a-z0-9-]+)\\s+([a-z0-9-]+)((?:\\s+(?![|;&)])(?:"[^"]*"|[^\\s|;&)]+))*)`, 'g');
   for (const { file, text } of shell) {
     const lines = text.split('\n').map((l) => l.replace(/^\s*(- )?/, '')).filter((l) => !l.startsWith('#'));
     // A command continued over lines with a trailing backslash is one command.
     const commands = lines.join('\n').replace(/\\\n\s*/g, ' ').split('\n');
     for (const command of commands) {
-      for (const m of command.matchAll(/\baws\s+([a-z0-9-]+)\s+([a-z0-9-]+)((?:\s+(?![|;&)])(?:"[^"]*"|\S+))*)/g)) {
-        const key = `${m[1]} ${m[2]}`;
+      const calls = [...command.matchAll(call)];
+      // Every word `aws` followed by more is a call this parser read, or the test stops.
+      const words = command.match(/(?<![\w./-])"?aws"?(?=\s)/g) ?? [];
+      if (words.length !== calls.length) throw new Error(`${file}: an aws command this test cannot read: ${command.trim().slice(0, 120)}`);
+      for (const m of calls) {
+        const key = `${m[2]} ${m[3]}`;
         const map = CLI[key];
         if (!map) throw new Error(`${file}: aws ${key}, a command this test does not map to IAM actions`);
-        const args = (m[3].match(/"[^"]*"|\S+/g) ?? []).filter((a) => !/^[|;&]/.test(a));
-        for (const action of map(args)) out.set(action, `${file}: aws ${key}`);
+        const { action, resource } = map(m[4].match(/"[^"]*"|\S+/g) ?? []);
+        out.push({ action, where: `${file}: aws ${key}`, env: envOf(resource, aliases) });
       }
       if (/\bdocker\s+push\b/.test(command)) {
-        for (const a of ['ecr:BatchCheckLayerAvailability', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage', 'ecr:BatchGetImage']) out.set(a, `${file}: docker push (${ECR_PUSH})`);
+        const image = envOf(command.match(/\bdocker\s+push\s+(\S+)/)?.[1], aliases);
+        for (const a of ['ecr:BatchCheckLayerAvailability', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage', 'ecr:BatchGetImage']) out.push({ action: a, where: `${file}: docker push (${ECR_PUSH})`, env: image });
       }
-    }
-    if (/--image-src remote/.test(text)) {
-      for (const a of ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']) if (!out.has(a)) out.set(a, `${file}: trivy image --image-src remote (${ECR_PULL})`);
+      // Trivy reads a remote image from the registry itself (`--image-src remote`), with the build's role.
+      if (/--image-src remote/.test(command)) {
+        const image = envOf(command.match(/--image-src remote\s+(\S+)/)?.[1], aliases);
+        for (const a of ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']) out.push({ action: a, where: `${file}: trivy image --image-src remote (${ECR_PULL})`, env: image });
+      }
+      if (/\bdocker\s+pull\b/.test(command)) throw new Error(`${file}: docker pull, which this test does not map: ${command.trim().slice(0, 120)}`);
     }
   }
-  for (const action of [...out.keys()]) for (const implied of IMPLIED[action] ?? []) if (!out.has(implied)) out.set(implied, `for ${action}`);
+  for (const made of [...out]) for (const implied of IMPLIED[made.action] ?? []) out.push({ action: implied, where: `${made.where}, for ${made.action}`, env: made.env, impliedBy: made.action });
   return out;
 }
 
@@ -206,14 +259,22 @@ export function scriptActions(shell: Array<{ file: string; text: string }> = bui
 type Resources = Record<string, any>;
 const baseId = (logicalId: string) => logicalId.replace(/[0-9A-F]{8}$/, '');
 
+interface Grant {
+  readonly actions: readonly string[];
+  /** Flattened as cdk-nag names them (<Id>, <Id.Arn>, Joins joined). */
+  readonly resources: readonly string[];
+  readonly condition?: Record<string, Record<string, unknown>>;
+}
+
 /** Every action a role may perform: its inline policies and the policies attached to it. */
-function grantedTo(resources: Resources, roleId: string): { actions: Set<string>; awsManaged: unknown[] } {
+function grantedTo(resources: Resources, roleId: string): { actions: Set<string>; grants: Grant[]; awsManaged: unknown[] } {
   const attached = Object.values(resources).filter((r) => (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') && (r.Properties.Roles ?? []).some((ref: { Ref?: string }) => ref.Ref === roleId));
   const role = resources[roleId];
   const documents = [...attached.map((r) => r.Properties.PolicyDocument), ...(role.Properties.Policies ?? []).map((p: any) => p.PolicyDocument)];
-  const actions = new Set<string>();
-  for (const doc of documents) for (const s of doc.Statement) if (s.Effect === 'Allow') ([] as string[]).concat(s.Action).forEach((a) => actions.add(a));
-  return { actions, awsManaged: role.Properties.ManagedPolicyArns ?? [] };
+  const grants: Grant[] = documents.flatMap((doc) => doc.Statement)
+    .filter((s: any) => s.Effect === 'Allow')
+    .map((s: any) => ({ actions: ([] as string[]).concat(s.Action), resources: ([] as unknown[]).concat(s.Resource).map(flattenCfnReference), condition: s.Condition }));
+  return { actions: new Set(grants.flatMap((g) => g.actions)), grants, awsManaged: role.Properties.ManagedPolicyArns ?? [] };
 }
 
 /** Who a role's trust policy lets assume it. */
@@ -233,19 +294,70 @@ interface Measured {
   readonly spec?: ServiceRole;
   readonly trust: string[];
   readonly actions: Set<string>;
+  readonly grants: Grant[];
   readonly awsManaged: unknown[];
+  /** The template's resources, and the environment of the CodeBuild project that runs as this role (flattened). */
+  readonly resources: Resources;
+  readonly environment: Record<string, string>;
 }
 
 function measure(name: string, stack: Stack): Measured[] {
   const resources = Template.fromStack(stack).toJSON().Resources as Resources;
+  const environmentOf = (roleId: string) => {
+    const project = Object.values(resources).find((r) => r.Type === 'AWS::CodeBuild::Project' && r.Properties.ServiceRole?.['Fn::GetAtt']?.[0] === roleId);
+    return Object.fromEntries((project?.Properties.Environment.EnvironmentVariables ?? []).map((v: any) => [v.Name, flattenCfnReference(v.Value)]));
+  };
   return Object.entries(resources)
     .filter(([id, r]) => r.Type === 'AWS::IAM::Role' && !FUNCTION_ROLE.test(id))
-    .map(([id]) => ({ configuration: name, role: id, spec: SERVICE_ROLES.find((s) => s.id === baseId(id)), trust: trustOf(resources, id), ...grantedTo(resources, id) }));
+    .map(([id]) => ({
+      configuration: name, role: id, spec: SERVICE_ROLES.find((s) => s.id === baseId(id)), trust: trustOf(resources, id), ...grantedTo(resources, id), resources, environment: environmentOf(id),
+    }));
 }
 
 /** The actions a role may have that no documented call or script call accounts for. */
-function unexplained(m: Measured, scripts: Map<string, string>): string[] {
-  return [...m.actions].filter((a) => !(m.spec && (a in m.spec.actions || (m.spec.scripts && scripts.has(a))))).sort();
+function unexplained(m: Measured, calls: readonly ScriptCall[]): string[] {
+  return [...m.actions].filter((a) => !(m.spec && (a in m.spec.actions || (m.spec.scripts && calls.some((c) => c.action === a))))).sort();
+}
+
+/**
+ * Where a script call lands, from the flat value of the build environment variable that names it:
+ * the statement that must grant it. A call with no such variable (ecr:GetAuthorizationToken) must
+ * be granted on `*`, its only resource.
+ */
+const LANDS_ON: Record<string, (value: string, m: Measured) => (resource: string) => boolean> = {
+  // s3://bucket/key: that object.
+  BG_TOOLS_S3_URI: (v) => (r) => r === `arn:<AWS::Partition>:s3:::${v.replace(/^s3:\/\//, '')}`,
+  // s3://<Bucket>/prefix: the objects under the prefix.
+  BG_EVIDENCE_S3_URI: (v) => (r) => r === `${v.replace(/^s3:\/\/<([^>]+)>/, '<$1.Arn>')}/*`,
+  BG_STATE_PARAMETER: (v) => (r) => r.endsWith(`:parameter${v}`),
+  // <account>.dkr.ecr.<region>.<suffix>/<name>: the repository, the construct's or yours.
+  REPOSITORY_URI: (v) => {
+    const name = v.slice(v.indexOf('/') + 1);
+    const ref = /^<(\w+)>$/.exec(name);
+    return (r) => (ref ? r === `<${ref[1]}.Arn>` : r.endsWith(`:repository/${name}`));
+  },
+};
+
+/** Whether the build role grants a script call where it is made (see LANDS_ON); the KMS calls by the key behind it. */
+function grantedWhereMade(m: Measured, call: ScriptCall): boolean {
+  const grants = m.grants.filter((g) => g.actions.includes(call.action));
+  if (call.impliedBy === 'ssm:GetParameter') {
+    // A SecureString under the state key: kms:Decrypt through Parameter Store only.
+    return grants.some((g) => /^ssm\./.test(String(g.condition?.StringEquals?.['kms:ViaService'] ?? '')));
+  }
+  if (call.impliedBy === 's3:PutObject' && call.env === 'BG_EVIDENCE_S3_URI') {
+    const bucket = /^s3:\/\/<([^>]+)>/.exec(m.environment.BG_EVIDENCE_S3_URI)?.[1];
+    const key = flattenCfnReference(m.resources[bucket ?? '']?.Properties.BucketEncryption?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault?.KMSMasterKeyID);
+    return key !== '' && grants.some((g) => g.resources.includes(key));
+  }
+  // The tools object is in the CDK bootstrap's asset bucket, under S3's own key: no grant to give.
+  if (call.impliedBy === 's3:GetObject' && call.env === 'BG_TOOLS_S3_URI') return true;
+  if (call.env === undefined) return grants.some((g) => g.resources.includes('*'));
+  const value = m.environment[call.env];
+  const lands = LANDS_ON[call.env];
+  if (value === undefined || lands === undefined) throw new Error(`${call.where}: ${call.env} is not a build variable this test knows`);
+  const on = lands(value, m);
+  return grants.some((g) => g.resources.some(on));
 }
 
 /** Container secrets from Secrets Manager and from a parameter under your own key (the configurations read a parameter under the AWS managed key). */
@@ -259,7 +371,7 @@ function secretsStack(): Stack {
 }
 
 const SECRETS = 'container secrets from Secrets Manager and a parameter under your own key';
-const scripts = scriptActions();
+const scripts = scriptCalls();
 const measured = [...CONFIGURATIONS.map(([name, make]) => [name, () => make().stack] as const), [SECRETS, secretsStack] as const].flatMap(([name, make]) => measure(name, make()));
 
 describe('least privilege for the roles AWS services assume', () => {
@@ -292,26 +404,42 @@ describe('least privilege for the roles AWS services assume', () => {
     expect(stale).toEqual([]);
   });
 
-  test('the build is granted every call its scripts make, in every configuration', () => {
-    expect([...scripts.keys()].sort()).toEqual(
-      ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:CompleteLayerUpload', 'ecr:DescribeImages', 'ecr:GetAuthorizationToken', 'ecr:GetDownloadUrlForLayer', 'ecr:InitiateLayerUpload', 'ecr:PutImage', 'ecr:UploadLayerPart', 'kms:Decrypt', 'kms:GenerateDataKey', 's3:GetObject', 's3:PutObject', 'ssm:GetParameter'],
-    );
+  test('the build is granted every call its scripts make, on what it makes it on, in every configuration', () => {
+    expect([...new Set(scripts.map((c) => `${c.action} ${c.env ?? '*'}`))].sort()).toEqual([
+      'ecr:BatchCheckLayerAvailability REPOSITORY_URI', 'ecr:BatchGetImage REPOSITORY_URI', 'ecr:CompleteLayerUpload REPOSITORY_URI', 'ecr:DescribeImages REPOSITORY_URI',
+      'ecr:GetAuthorizationToken *', 'ecr:GetDownloadUrlForLayer REPOSITORY_URI', 'ecr:InitiateLayerUpload REPOSITORY_URI', 'ecr:PutImage REPOSITORY_URI', 'ecr:UploadLayerPart REPOSITORY_URI',
+      'kms:Decrypt BG_STATE_PARAMETER', 'kms:Decrypt BG_TOOLS_S3_URI', 'kms:GenerateDataKey BG_EVIDENCE_S3_URI',
+      's3:GetObject BG_TOOLS_S3_URI', 's3:PutObject BG_EVIDENCE_S3_URI', 'ssm:GetParameter BG_STATE_PARAMETER',
+    ]);
     const builds = measured.filter((m) => m.spec?.scripts);
     expect(builds).toHaveLength(CONFIGURATIONS.length + 1);
-    expect(builds.flatMap((m) => [...scripts.keys()].filter((a) => !m.actions.has(a)).map((a) => `${m.configuration}: ${a} (${scripts.get(a)})`))).toEqual([]);
+    expect(builds.flatMap((m) => scripts.filter((c) => !grantedWhereMade(m, c)).map((c) => `${m.configuration}: ${c.action} (${c.where})`))).toEqual([]);
   });
 });
 
 describe('the service-role checks', () => {
-  test('can fail: a grant no service calls, a script call left ungranted, and an unmapped CLI command are all caught', () => {
+  test('can fail: a grant no service calls, a script call granted elsewhere or not at all, and a command it cannot read are all caught', () => {
     const pipeline = measured.find((m) => m.spec?.id === 'ReleasePipelineRole')!;
     expect(unexplained({ ...pipeline, actions: new Set([...pipeline.actions, 's3:DeleteObject']) }, scripts)).toEqual(['s3:DeleteObject']);
     const build = measured.find((m) => m.spec?.scripts)!;
     // Without the scripts, the build's ECR pushes and its state read are unexplained.
-    expect(unexplained(build, new Map())).toEqual(expect.arrayContaining(['ecr:PutImage', 'ecr:DescribeImages', 'ssm:GetParameter']));
-    const shell = [{ file: 'x.sh', text: 'aws s3 cp "$BG_OUT/report.json" "$base/report.json"\naws ssm put-parameter --name x' }];
-    expect(() => scriptActions(shell)).toThrow('aws ssm put-parameter, a command this test does not map');
-    expect([...scriptActions([{ file: 'x.sh', text: 'aws s3 cp --only-show-errors "$BG_TOOLS_S3_URI" "$BG_TOOLS_DIR/t.zip"' }]).keys()]).toEqual(['s3:GetObject', 'kms:Decrypt']);
+    expect(unexplained(build, [])).toEqual(expect.arrayContaining(['ecr:PutImage', 'ecr:DescribeImages', 'ssm:GetParameter']));
+    // The tools download, the evidence upload and the state key's SSM decrypt, each taken away
+    // while the artifact bucket and key grants (the same actions elsewhere) stay.
+    const without = (drop: (g: Grant) => boolean): Measured => ({ ...build, grants: build.grants.filter((g) => !drop(g)) });
+    const missing = (m: Measured) => [...new Set(scripts.filter((c) => !grantedWhereMade(m, c)).map((c) => c.action))];
+    expect(missing(build)).toEqual([]);
+    expect(missing(without((g) => g.resources.some((r) => r.includes('cdk-hnb659fds-assets'))))).toEqual(['s3:GetObject']);
+    expect(missing(without((g) => g.resources.some((r) => r.includes('/builds/*'))))).toEqual(['s3:PutObject']);
+    expect(missing(without((g) => g.condition !== undefined && g.actions.includes('kms:Decrypt')))).toEqual(['kms:Decrypt']);
+    expect(missing(without((g) => g.actions.includes('ecr:DescribeImages')))).toEqual(['ecr:DescribeImages']);
+    // Commands the parser cannot map or read stop the test rather than pass unseen.
+    expect(() => scriptCalls([{ file: 'x.sh', text: 'aws s3 cp "$BG_OUT/report.json" "$base/report.json"\naws ssm put-parameter --name x' }])).toThrow('aws ssm put-parameter, a command this test does not map');
+    expect(() => scriptCalls([{ file: 'x.sh', text: 'found="$("aws" ecr describe-images --repository-name "$ECR_REPOSITORY")"' }])).toThrow('an aws command this test cannot read');
+    expect(() => scriptCalls([{ file: 'x.sh', text: 'docker pull "$REPOSITORY_URI:latest"' }])).toThrow('docker pull');
+    // Global options before the service, and a resource through a shell variable.
+    const read = scriptCalls([{ file: 'x.sh', text: 'NAME="$BG_STATE_PARAMETER"\nv="$(aws --region "$R" --no-cli-pager ssm get-parameter --with-decryption --name "$NAME" --output text)"' }]);
+    expect(read.map((c) => `${c.action} ${c.env}`)).toEqual(['ssm:GetParameter BG_STATE_PARAMETER', 'kms:Decrypt BG_STATE_PARAMETER']);
   });
 
   test('the task execution role reads a secret the way ECS does, and nothing more', () => {
