@@ -290,6 +290,9 @@ export class AwsWorld {
    */
   install(): Installation {
     installation ??= createInstallation();
+    // sinon keeps every call a stub answers (its command, its promise): a new world forgets the
+    // last one's, or a property test's thousands of worlds keep them all until the heap runs out.
+    if (installation.world !== this) for (const stub of Object.values(installation.mocks)) stub.resetHistory();
     installation.world = this;
     return installation;
   }
