@@ -7,7 +7,6 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json', isolatedModules: true }],
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
-  // The infra owner takes @aws-sdk/client-ec2 from the Lambda runtime (lambdas/adapters/client-ec2.d.ts).
   testTimeout: 120000,
   maxWorkers: 2,
   // A missing snapshot fails the run instead of being written (record with -u).

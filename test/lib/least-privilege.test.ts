@@ -8,6 +8,9 @@
 // * Every command in a bundle is granted, unless the function never takes that path
 //   (NOT_ON_THIS_PATH, each with its reason); the simulation proves it never does.
 // * Every call a function makes in the simulation is granted to it.
+//
+// The roles AWS services assume (the pipeline and its actions, the builds, the tasks' execution
+// role, replication, the scheduler) are test/lib/service-role-privilege.test.ts's.
 import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
